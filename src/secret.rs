@@ -1,0 +1,126 @@
+//! Secrets (client keys and secrets, codes, tokens) and the redactor every writer uses.
+//!
+//! A [`Secret`] never shows its value through `Debug` or `Display`; cucumber prints the World on
+//! failure and logs print whatever they are given, so the type is the first line of defence. The
+//! [`Redactor`] is the second: every report writer passes its output through it, with every secret
+//! value seen during the run.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// Text that must never appear in reports, logs or snapshots.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value itself. Only pass it to the wire, never to a message or a report.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What replaces a secret in redacted text.
+pub const REDACTED: &str = "[redacted]";
+
+/// The set of secret values seen during a run. Cloning shares the set.
+///
+/// Shared because scenarios run concurrently and each may mint tokens and codes; the set only grows.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    seen: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.len())
+    }
+}
+
+/// Values shorter than this are not redacted: they would mangle unrelated text, and no secret
+/// nvcert handles (keys, tokens, codes) is this short.
+const MIN_SECRET_LEN: usize = 6;
+
+impl Redactor {
+    /// Remembers `secret` so that every later `redact` hides it.
+    pub fn register(&self, secret: &Secret) {
+        self.register_str(secret.expose());
+    }
+
+    /// Remembers a raw secret value.
+    pub fn register_str(&self, value: &str) {
+        if value.len() >= MIN_SECRET_LEN {
+            self.lock().insert(value.to_owned());
+        }
+    }
+
+    /// Number of distinct secrets known.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no secret is known.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `text` with every known secret replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let seen = self.lock();
+        // Longest first, so a secret containing another is replaced whole.
+        let mut secrets: Vec<&String> = seen.iter().collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut out = text.to_owned();
+        for secret in secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        // A poisoned set is still a valid set of strings.
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_value() {
+        let s = Secret::new("top-secret-value");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(format!("{s}"), "[redacted]");
+        assert_eq!(s.expose(), "top-secret-value");
+    }
+
+    #[test]
+    fn redactor_replaces_longest_first_and_skips_short_values() {
+        let r = Redactor::default();
+        r.register_str("abcdef");
+        r.register_str("abcdefghij");
+        r.register_str("abc");
+        assert_eq!(r.redact("x abcdefghij y abcdef z abc"), "x [redacted] y [redacted] z abc");
+        assert_eq!(r.len(), 2);
+    }
+}
