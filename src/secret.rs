@@ -120,7 +120,10 @@ mod tests {
         r.register_str("abcdef");
         r.register_str("abcdefghij");
         r.register_str("abc");
-        assert_eq!(r.redact("x abcdefghij y abcdef z abc"), "x [redacted] y [redacted] z abc");
+        assert_eq!(
+            r.redact("x abcdefghij y abcdef z abc"),
+            "x [redacted] y [redacted] z abc"
+        );
         assert_eq!(r.len(), 2);
     }
 }

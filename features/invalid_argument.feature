@@ -1,0 +1,66 @@
+# Request bodies the schema or the operation's rules refuse: 400 INVALID_ARGUMENT in ErrorInfo shape.
+@invalid_argument
+Feature: Invalid arguments to verify
+
+  Background:
+    Given the header "Content-Type" is set to "application/json"
+    And the header "Authorization" is set to a valid access token
+
+  @invalid_argument_no_body
+  Scenario: No request body
+    Given the request body is not included
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  @invalid_argument_empty_object
+  Scenario: An empty object (minProperties 1)
+    Given the request body is set to "{}"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  @invalid_argument_both_fields
+  Scenario: Both the plain and the hashed number (maxProperties 1)
+    Given the body property "$.phoneNumber" is set to the phone number identified by the access token
+    And the body property "$.hashedPhoneNumber" is set to the phone number identified by the access token, hashed in SHA-256 (in hexadecimal representation)
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  @invalid_argument_unknown_property
+  Scenario: Only a property that is neither phoneNumber nor hashedPhoneNumber
+    Given the request body property "$.additionalProperty" is set to "foo_value"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  @invalid_argument_phone_pattern
+  Scenario Outline: A phone number that does not match the E.164 pattern
+    Given the request body property "$.phoneNumber" is set to "<value>"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+
+    Examples:
+      | value              |
+      | 34600000001        |
+      | +0034600000001     |
+      | +34 600 000 001    |
+      | +1234              |
+
+  @invalid_argument_hash_pattern
+  Scenario: A hashed number that is not 64 hexadecimal characters
+    Given the request body property "$.hashedPhoneNumber" is set to "not-a-sha256-hash"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"

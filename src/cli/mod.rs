@@ -1,0 +1,90 @@
+//! The command line: the only place where process arguments, stdout/stderr, `anyhow` and exit
+//! codes live. Everything else is library code returning typed values.
+
+pub mod exit;
+mod run;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Conformance harness and load tester for CAMARA Number Verification providers.
+///
+/// Without --provider, `nvcert run` starts its embedded reference provider (authorization
+/// server + NV API with simulated network authentication) and certifies it.
+#[derive(Debug, Parser)]
+#[command(name = "nvcert", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// nvcert's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the conformance suite against a provider (the embedded reference provider by default).
+    ///
+    /// Exit code 0 when every scenario passed (skipped ones do not fail the run), 1 when a check
+    /// failed, 2 for usage or configuration errors.
+    Run(RunArgs),
+    /// Serve the reference provider (authorization server + NV API) until interrupted.
+    Serve(ServeArgs),
+}
+
+/// Options of `nvcert run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Provider profile (TOML) describing the provider under test. Without it, the embedded
+    /// reference provider is started in process on an ephemeral 127.0.0.1 port.
+    #[arg(long, value_name = "FILE")]
+    pub provider: Option<PathBuf>,
+    /// Directory receiving junit.xml and results.json (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Run only scenarios matching this cucumber tag expression, e.g. "@verify and not @hashed".
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Feature file or folder to run instead of nvcert's built-in features (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub features: Vec<PathBuf>,
+    /// Scenarios run at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `nvcert serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9091")]
+    pub addr: SocketAddr,
+    /// URL the provider advertises in discovery, redirects and token `iss` (when it runs behind a
+    /// reverse proxy). Defaults to http://<addr>.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<url::Url>,
+    /// Provider configuration (TOML, format of fixtures/reference-provider.toml). Defaults to the
+    /// compiled-in reference configuration.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args).await,
+        Command::Serve(args) => serve::serve(args).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nvcert: {e:#}");
+            exit::USAGE_OR_CONFIG
+        }
+    }
+}

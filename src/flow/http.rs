@@ -1,0 +1,108 @@
+//! HTTP plumbing: clients that never follow redirects on their own, and recording of exchanges
+//! with a cap on what a (possibly hostile) provider may send back.
+
+use std::time::{Duration, Instant};
+
+use super::FlowError;
+use crate::exchange::{Exchange, RecordedRequest, RecordedResponse};
+use crate::profile::DeviceLeg;
+
+/// The most nvcert reads of one response body; NV answers are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A client for the backend leg (token endpoint, API calls).
+pub fn backend_client(timeout: Duration) -> Result<reqwest::Client, FlowError> {
+    builder(timeout)
+        .build()
+        .map_err(|e| FlowError::Config(format!("HTTP client: {e}")))
+}
+
+/// A client for the device leg, bound to the device's address or interface when the profile says so.
+pub fn device_client(timeout: Duration, leg: &DeviceLeg) -> Result<reqwest::Client, FlowError> {
+    let mut b = builder(timeout);
+    if let Some(addr) = leg.local_address {
+        b = b.local_address(addr);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    if let Some(name) = &leg.interface {
+        b = b.interface(name);
+    }
+    b.build()
+        .map_err(|e| FlowError::Config(format!("device HTTP client: {e}")))
+}
+
+fn builder(timeout: Duration) -> reqwest::ClientBuilder {
+    // Redirects are followed by hand: the device leg must stop at the redirect_uri, which is
+    // never contacted, and every hop is recorded.
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("nvcert/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Sends `request` and records the exchange.
+pub async fn send(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    step: &'static str,
+) -> Result<Exchange, FlowError> {
+    let recorded = RecordedRequest {
+        method: request.method().clone(),
+        url: request.url().clone(),
+        headers: request.headers().clone(),
+        body: request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(<[u8]>::to_vec),
+    };
+    let shown_url = without_query(request.url());
+    let started = Instant::now();
+    let transport = |e: reqwest::Error| FlowError::Transport {
+        step,
+        url: shown_url.clone(),
+        message: error_chain(&e),
+    };
+    let mut response = client.execute(request).await.map_err(transport)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(FlowError::BodyTooLarge {
+                step,
+                url: shown_url.clone(),
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Exchange {
+        request: recorded,
+        response: RecordedResponse {
+            status,
+            headers,
+            body,
+        },
+        elapsed: started.elapsed(),
+    })
+}
+
+/// `url` without its query and fragment (they may carry codes and tokens).
+pub fn without_query(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,259 @@
+//! Provider profile: a TOML file describing one provider under test, turned into a typed,
+//! validated [`Profile`].
+//!
+//! Secrets are never inline: a client key or secret is a reference (`env:NAME` or `file:PATH`,
+//! PATH relative to the profile) resolved at load time into a [`Secret`].
+//! This module reads files and the environment; it does no network I/O.
+
+mod error;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub use error::ProfileError;
+
+use crate::secret::Secret;
+
+/// How the backend authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// `private_key_jwt` (CAMARA ICM: the profile's method), ES256 client assertion.
+    PrivateKeyJwt,
+    /// `client_secret_basic` (HTTP Basic), as some operators' sample code does.
+    ClientSecretBasic,
+    /// `client_secret_post` (secret in the form body).
+    ClientSecretPost,
+}
+
+impl ClientAuthMethod {
+    /// The OAuth name of the method.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+/// The client credentials the backend uses.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `client_id` registered with the provider.
+    pub client_id: String,
+    /// Token-endpoint authentication method.
+    pub auth_method: ClientAuthMethod,
+    /// PEM of the ES256 private key (private_key_jwt).
+    pub private_key_pem: Option<Secret>,
+    /// Key id to put in assertion headers, when the provider wants one.
+    pub key_id: Option<String>,
+    /// Client secret (client_secret_basic / client_secret_post).
+    pub client_secret: Option<Secret>,
+    /// Redirect URI registered for the client; never contacted, only matched.
+    pub redirect_uri: url::Url,
+}
+
+/// How the authorization request carries the purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurposeStyle {
+    /// CAMARA ICM: one `dpv:<Purpose>` value inside `scope`.
+    Scope,
+    /// Operator sample-code style: a separate `purpose` parameter.
+    Parameter,
+}
+
+/// Simulated or real mobile-data leg of the device.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceLeg {
+    /// Headers the network adds on the way (header enrichment), sent with every authorize hop.
+    pub headers: BTreeMap<String, String>,
+    /// Local address to bind (e.g. a 127.0.0.x address the provider maps to a line, or the
+    /// mobile-data interface's address).
+    pub local_address: Option<IpAddr>,
+    /// Network interface to bind (Linux), for real mobile-data tests.
+    pub interface: Option<String>,
+}
+
+/// A login that is deliberately *not* network-based, used to obtain a token the API must refuse
+/// with `NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK`.
+#[derive(Debug, Clone)]
+pub struct NonNetworkLogin {
+    /// Extra authorize parameters (values may be secrets resolved from env/file).
+    pub authorize_params: BTreeMap<String, Secret>,
+}
+
+/// Where tokens come from when the device leg cannot run here.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    /// Read an access token from this environment variable.
+    Env(String),
+    /// Run this command (through `sh -c`) and read the access token from its stdout.
+    Command(String),
+}
+
+/// The phone numbers of the test lines.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// The number of the SIM in the device (what the network identifies).
+    pub device: String,
+    /// Another valid number that is not the device's.
+    pub other: String,
+}
+
+/// A validated provider profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Where the profile came from (file name, or "embedded").
+    pub origin: String,
+    /// Display name of the provider.
+    pub name: String,
+    /// Issuer URL; discovery is at `{issuer}/.well-known/openid-configuration` unless `discovery_url` says otherwise.
+    pub issuer: url::Url,
+    /// Discovery document URL.
+    pub discovery_url: url::Url,
+    /// API root (scheme://host[/prefix]) to which the spec's base path is appended.
+    pub api_root: url::Url,
+    /// NV spec version (e.g. "2.1.0"); `None` = detect from `api_root`'s path or use the newest.
+    pub spec_version: Option<String>,
+    /// Client credentials.
+    pub client: Client,
+    /// Purpose value (`dpv:…`).
+    pub purpose: String,
+    /// How the purpose travels.
+    pub purpose_style: PurposeStyle,
+    /// Whether to send PKCE (S256).
+    pub pkce: bool,
+    /// The device leg, when it can run here.
+    pub device_leg: Option<DeviceLeg>,
+    /// Token source, when the device leg cannot run.
+    pub token_source: Option<TokenSource>,
+    /// A non-network login, when the provider offers one for testing.
+    pub non_network_login: Option<NonNetworkLogin>,
+    /// Test lines.
+    pub lines: Lines,
+    /// Per-request timeout in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Profile {
+    /// Loads and validates the profile at `path`.
+    pub fn load(path: &Path) -> Result<Self, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::read(path, e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_toml(&text, &path.display().to_string(), &base)
+    }
+
+    /// Parses profile text; `origin` names it in errors, `base_dir` anchors `file:` references.
+    pub fn from_toml(text: &str, origin: &str, base_dir: &Path) -> Result<Self, ProfileError> {
+        Self::from_toml_in(text, origin, &Files::Dir(base_dir))
+    }
+
+    /// The profile of the embedded reference provider serving at `url` (needs no files on disk).
+    pub fn embedded_reference(url: &url::Url) -> Result<Self, ProfileError> {
+        let root = url.as_str().trim_end_matches('/');
+        let text = REFERENCE_PROFILE.replace(REFERENCE_DEFAULT_URL, root);
+        Self::from_toml_in(
+            &text,
+            "embedded reference profile",
+            &Files::Embedded(EMBEDDED_FILES),
+        )
+    }
+
+    fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
+        let raw: raw::RawProfile =
+            toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e))?;
+        raw.validate(origin, files)
+    }
+
+    /// All secret values of this profile (for the run's redactor).
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::new();
+        out.extend(self.client.private_key_pem.clone());
+        out.extend(self.client.client_secret.clone());
+        if let Some(login) = &self.non_network_login {
+            out.extend(login.authorize_params.values().cloned());
+        }
+        out
+    }
+}
+
+/// The reference provider's profile, as shipped in `fixtures/providers/reference.toml`.
+const REFERENCE_PROFILE: &str = include_str!("../../fixtures/providers/reference.toml");
+/// The URL written in that profile, replaced by the embedded provider's actual URL.
+const REFERENCE_DEFAULT_URL: &str = "http://127.0.0.1:9091";
+/// Files the reference profile refers to, compiled in.
+const EMBEDDED_FILES: &[(&str, &str)] = &[
+    (
+        "../keys/demo-client-es256.TEST-ONLY.pem",
+        include_str!("../../fixtures/keys/demo-client-es256.TEST-ONLY.pem"),
+    ),
+    (
+        "../keys/demo-client-secret.TEST-ONLY.txt",
+        include_str!("../../fixtures/keys/demo-client-secret.TEST-ONLY.txt"),
+    ),
+];
+
+/// Where `file:` references are read from.
+pub(crate) enum Files<'a> {
+    /// Relative to this directory.
+    Dir(&'a Path),
+    /// From this compiled-in table.
+    Embedded(&'a [(&'a str, &'a str)]),
+}
+
+/// Resolves a secret reference: `env:NAME` or `file:PATH` (relative to the profile).
+pub(crate) fn resolve_secret(
+    reference: &str,
+    origin: &str,
+    field: &str,
+    files: &Files<'_>,
+) -> Result<Secret, ProfileError> {
+    if let Some(name) = reference.strip_prefix("env:") {
+        return std::env::var(name).map(Secret::new).map_err(|_| {
+            ProfileError::field(
+                origin,
+                field,
+                format!("environment variable {name} to be set"),
+                "it is not set",
+            )
+        });
+    }
+    if let Some(file) = reference.strip_prefix("file:") {
+        let base_dir = match files {
+            Files::Dir(dir) => dir,
+            Files::Embedded(table) => {
+                return table
+                    .iter()
+                    .find(|(name, _)| *name == file)
+                    .map(|(_, text)| Secret::new(text.trim_end()))
+                    .ok_or_else(|| {
+                        ProfileError::field(
+                            origin,
+                            field,
+                            "a file compiled into nvcert",
+                            format!("{file:?}"),
+                        )
+                    });
+            }
+        };
+        let path: PathBuf = base_dir.join(file);
+        return std::fs::read_to_string(&path)
+            .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
+            .map_err(|e| {
+                ProfileError::field(
+                    origin,
+                    field,
+                    format!("a readable file {}", path.display()),
+                    e.to_string(),
+                )
+            });
+    }
+    Err(ProfileError::field(
+        origin,
+        field,
+        "a reference `env:NAME` or `file:PATH` (secrets are never written inline)",
+        "an inline value",
+    ))
+}

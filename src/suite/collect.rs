@@ -1,0 +1,169 @@
+//! A cucumber writer that prints nothing and turns events into [`ScenarioResult`]s.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
+use cucumber::gherkin;
+use cucumber::{Event, parser};
+
+use super::world::{NvWorld, SKIP_MARKER};
+use crate::results::{ScenarioResult, Status};
+
+type Key = (Option<PathBuf>, String, usize);
+
+#[derive(Default)]
+struct Open {
+    started: Option<Instant>,
+    failures: Vec<String>,
+    skip_reason: Option<String>,
+}
+
+/// Collects scenario outcomes; read them with [`Collector::finish`].
+#[derive(Default)]
+pub struct Collector {
+    open: HashMap<Key, Open>,
+    done: Vec<(Key, ScenarioResult)>,
+    errors: Vec<String>,
+}
+
+impl Collector {
+    /// Results sorted by feature file and line, and run-level errors.
+    pub fn finish(mut self) -> (Vec<ScenarioResult>, Vec<String>) {
+        self.done
+            .sort_by(|a, b| (&a.0.0, a.0.2).cmp(&(&b.0.0, b.0.2)));
+        (self.done.into_iter().map(|(_, r)| r).collect(), self.errors)
+    }
+
+    fn scenario(
+        &mut self,
+        feature: &gherkin::Feature,
+        scenario: &gherkin::Scenario,
+        ev: Scenario<NvWorld>,
+    ) {
+        let key: Key = (
+            feature.path.clone(),
+            scenario.name.clone(),
+            scenario.position.line,
+        );
+        match ev {
+            Scenario::Started => {
+                self.open.insert(
+                    key,
+                    Open {
+                        started: Some(Instant::now()),
+                        ..Open::default()
+                    },
+                );
+            }
+            Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
+                let open = self.open.entry(key).or_default();
+                match ev {
+                    Step::Failed(_, _, _, err) => {
+                        let message = step_error(&err);
+                        match message.strip_prefix(SKIP_MARKER) {
+                            Some(reason) => {
+                                open.skip_reason.get_or_insert_with(|| {
+                                    format!("{}: {reason}", step_text(&step))
+                                });
+                            }
+                            None => open
+                                .failures
+                                .push(format!("{}: {message}", step_text(&step))),
+                        }
+                    }
+                    Step::Skipped if open.skip_reason.is_none() && open.failures.is_empty() => {
+                        // cucumber skips a step no definition matches (and every step after a failure,
+                        // which the guard above leaves alone).
+                        open.skip_reason = Some(format!("undefined step: {}", step_text(&step)));
+                    }
+                    _ => {}
+                }
+            }
+            Scenario::Hook(_, event::Hook::Failed(_, info)) => {
+                self.open
+                    .entry(key)
+                    .or_default()
+                    .failures
+                    .push(format!("hook failed: {}", panic_text(&info)));
+            }
+            Scenario::Finished => {
+                let open = self.open.remove(&key).unwrap_or_default();
+                let status = if !open.failures.is_empty() {
+                    Status::Failed
+                } else if open.skip_reason.is_some() {
+                    Status::Skipped
+                } else {
+                    Status::Passed
+                };
+                let result = ScenarioResult {
+                    feature: feature.name.clone(),
+                    name: scenario.name.clone(),
+                    tags: scenario.tags.clone(),
+                    status,
+                    failures: open.failures,
+                    skip_reason: if status == Status::Skipped {
+                        open.skip_reason
+                    } else {
+                        None
+                    },
+                    duration_ms: open.started.map_or(0, |s| {
+                        u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
+                    }),
+                };
+                self.done.push((key, result));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn step_text(step: &gherkin::Step) -> String {
+    format!("{}{}", step.keyword, step.value)
+}
+
+fn step_error(err: &StepError) -> String {
+    match err {
+        StepError::NotFound => "no step definition matches".to_owned(),
+        StepError::AmbiguousMatch(e) => format!("ambiguous step: {e}"),
+        StepError::Panic(info) => panic_text(info),
+    }
+}
+
+fn panic_text(info: &event::Info) -> String {
+    info.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "step panicked".to_owned())
+}
+
+impl cucumber::Writer<NvWorld> for Collector {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<Cucumber<NvWorld>>>,
+        _: &Self::Cli,
+    ) {
+        let event = match event {
+            Ok(e) => e.value,
+            Err(e) => {
+                self.errors.push(e.to_string());
+                return;
+            }
+        };
+        if let Cucumber::Feature(feature, ev) = event {
+            match ev {
+                Feature::Scenario(sc, retryable) => self.scenario(&feature, &sc, retryable.event),
+                Feature::Rule(_, Rule::Scenario(sc, retryable)) => {
+                    self.scenario(&feature, &sc, retryable.event)
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+// Events are keyed by scenario, so their interleaving under concurrency does not matter.
+impl cucumber::writer::Normalized for Collector {}

@@ -1,0 +1,77 @@
+//! The conformance suite: cucumber features driven through `flow`, judged by `spec` and the
+//! steps' assertions, collected into [`RunResults`](crate::results::RunResults).
+//!
+//! Cucumber is embedded: it never parses process arguments and never prints; nvcert's report
+//! writers do the printing.
+
+mod collect;
+mod context;
+mod features;
+mod jsonpath;
+pub(crate) mod steps;
+mod world;
+
+use std::sync::Arc;
+
+use cucumber::World as _;
+use cucumber::gherkin::tagexpr::TagOperation;
+use futures::FutureExt as _;
+
+pub use context::RunContext;
+pub use features::FeatureSource;
+pub use steps::request::{sha256_hex, uuid_v4};
+pub use world::{NvWorld, SKIP_MARKER};
+
+use crate::results::{ScenarioResult, Target};
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunPlan {
+    /// Feature files.
+    pub features: FeatureSource,
+    /// Tag expression selecting scenarios.
+    pub tags: Option<TagOperation>,
+    /// Scenarios run at once.
+    pub concurrency: usize,
+}
+
+/// Parses a cucumber tag expression such as `@verify and not @slow`.
+pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
+    expr.parse::<TagOperation>()
+        .map_err(|e| format!("invalid tag expression {expr:?}: {e}"))
+}
+
+/// Runs the plan against the context's provider; scenarios and run-level errors in file order.
+pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
+    let (features, mut errors) = features::load(&plan.features, plan.tags.as_ref());
+    let hook_ctx = ctx.clone();
+    let collector = NvWorld::cucumber::<&str>()
+        .with_parser(features::Preloaded)
+        .with_writer(collect::Collector::default())
+        .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
+        .before(move |_, _, _, world| {
+            world.ctx = Some(hook_ctx.clone());
+            async {}.boxed_local()
+        })
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .run(features)
+        .await;
+    let (scenarios, run_errors) = collector.finish();
+    errors.extend(run_errors);
+    (scenarios, errors)
+}
+
+/// The target description for results.
+pub fn target(ctx: &RunContext) -> Target {
+    let p = ctx.flow.profile();
+    let api_base = ctx
+        .api_url(ctx.spec.base_path(), "")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    Target {
+        provider: p.name.clone(),
+        issuer: p.issuer.to_string(),
+        api_base,
+        spec_version: ctx.spec.version().to_owned(),
+    }
+}

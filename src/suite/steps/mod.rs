@@ -1,0 +1,9 @@
+//! Step definitions, one file per domain. Each step's doc quotes the phrasing it implements;
+//! the phrasing follows CAMARA's test definitions so a CAMARA test author can read nvcert's
+//! features, and nvcert can read theirs.
+
+mod auth;
+mod oidc;
+pub(crate) mod request;
+mod response;
+mod send;

@@ -1,0 +1,173 @@
+//! Assertions on the last response.
+
+use cucumber::then;
+use serde_json::Value;
+
+use crate::suite::jsonpath;
+use crate::suite::world::{NvWorld, StepResult, fail};
+
+fn shown(v: &Value) -> String {
+    let mut s = v.to_string();
+    if s.len() > 200 {
+        let mut cut = 197;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+/// `the response status code is 200` (also `is "401"`, as CAMARA writes it both ways)
+#[then(regex = r#"^the response status code is "?(\d{3})"?$"#)]
+fn status(world: &mut NvWorld, expected: u16) -> StepResult {
+    let e = world.last_exchange()?;
+    let found = e.response.status.as_u16();
+    if found == expected {
+        return Ok(());
+    }
+    let body = String::from_utf8_lossy(&e.response.body);
+    let body: String = body.chars().take(200).collect();
+    Err(fail(format!(
+        "response status: expected {expected}, found {found} (body: {body})"
+    )))
+}
+
+/// `the response header "Content-Type" is "application/json"` (media types compare without
+/// parameters, case-insensitively; other headers compare exactly)
+#[then(regex = r#"^the response header "([^"]+)" is "([^"]*)"$"#)]
+fn header_is(world: &mut NvWorld, name: String, expected: String) -> StepResult {
+    let e = world.last_exchange()?;
+    let found = e.response.header(&name);
+    let ok = match found {
+        Some(v) if name.eq_ignore_ascii_case("content-type") => {
+            media_type(v) == media_type(&expected)
+        }
+        Some(v) => v == expected,
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "response header {name}: expected {expected:?}, found {}",
+            found.map_or("no such header".into(), |v| format!("{v:?}"))
+        )))
+    }
+}
+
+fn media_type(v: &str) -> String {
+    v.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `the response header "x-correlator" has same value as the request header "x-correlator"`
+#[then(regex = r#"^the response header "([^"]+)" has same value as the request header "([^"]+)"$"#)]
+fn header_echo(world: &mut NvWorld, response_name: String, request_name: String) -> StepResult {
+    let e = world.last_exchange()?;
+    let sent = e.request.header(&request_name);
+    let got = e.response.header(&response_name);
+    match (sent, got) {
+        (Some(s), Some(g)) if s == g => Ok(()),
+        (None, _) => Err(fail(format!(
+            "the request carried no {request_name} header to compare with"
+        ))),
+        (Some(s), g) => Err(fail(format!(
+            "response header {response_name}: expected {s:?} (the request's {request_name}), found {}",
+            g.map_or("no such header".into(), |v| format!("{v:?}"))
+        ))),
+    }
+}
+
+/// `the response body complies with the OAS schema at "#/components/schemas/NumberVerificationMatchResponse"`
+#[then(regex = r#"^the response body complies with the OAS schema at "([^"]+)"$"#)]
+fn body_schema(world: &mut NvWorld, schema: String) -> StepResult {
+    let ctx = world.ctx()?;
+    let body = world.last_json()?;
+    let violations = ctx
+        .spec
+        .validate_against(&schema, &body)
+        .map_err(|e| fail(e.to_string()))?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        Err(fail(format!(
+            "response body does not comply with {schema}:\n{}",
+            lines.join("\n")
+        )))
+    }
+}
+
+fn property(world: &NvWorld, path: &str) -> Result<Value, crate::suite::world::StepFailure> {
+    let body = world.last_json()?;
+    jsonpath::get(&body, path)
+        .map_err(fail)?
+        .cloned()
+        .ok_or_else(|| {
+            fail(format!(
+                "response property {path}: expected it to exist, found no such property in {}",
+                shown(&body)
+            ))
+        })
+}
+
+fn expect_eq(path: &str, expected: &Value, found: &Value) -> StepResult {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "response property {path}: expected {}, found {}",
+            shown(expected),
+            shown(found)
+        )))
+    }
+}
+
+/// `the response property "$.status" is 400`
+#[then(regex = r#"^the response property "([^"]+)" is (-?\d+)$"#)]
+fn property_number(world: &mut NvWorld, path: String, expected: i64) -> StepResult {
+    let found = property(world, &path)?;
+    expect_eq(&path, &Value::from(expected), &found)
+}
+
+/// `the response property "$.devicePhoneNumberVerified" == true` (also `is true`)
+#[then(regex = r#"^the response property "([^"]+)" (?:is|==) (true|false)$"#)]
+fn property_bool(world: &mut NvWorld, path: String, expected: String) -> StepResult {
+    let found = property(world, &path)?;
+    expect_eq(&path, &Value::Bool(expected == "true"), &found)
+}
+
+/// `the response property "$.code" is "INVALID_ARGUMENT"`
+#[then(regex = r#"^the response property "([^"]+)" is "([^"]*)"$"#)]
+fn property_string(world: &mut NvWorld, path: String, expected: String) -> StepResult {
+    let found = property(world, &path)?;
+    expect_eq(&path, &Value::String(expected), &found)
+}
+
+/// `the response property "$.message" contains a user friendly text`: a non-blank string (the
+/// message is free text; CAMARA only requires it to be there).
+#[then(regex = r#"^the response property "([^"]+)" contains a user friendly text$"#)]
+fn property_text(world: &mut NvWorld, path: String) -> StepResult {
+    match property(world, &path)? {
+        Value::String(s) if !s.trim().is_empty() => Ok(()),
+        other => Err(fail(format!(
+            "response property {path}: expected a non-empty text, found {}",
+            shown(&other)
+        ))),
+    }
+}
+
+/// `the response property "$.devicePhoneNumber" is equal to the phone number associated with the access token`
+#[then(
+    regex = r#"^the response property "([^"]+)" is equal to the phone number associated with the access token$"#
+)]
+fn property_device_number(world: &mut NvWorld, path: String) -> StepResult {
+    let device = world.ctx()?.flow.profile().lines.device.clone();
+    let found = property(world, &path)?;
+    expect_eq(&path, &Value::String(device), &found)
+}
