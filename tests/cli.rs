@@ -1,0 +1,132 @@
+//! The CLI contract: exit codes, error messages naming file and field, tag selection.
+
+mod common;
+
+#[tokio::test]
+async fn missing_profile_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let code = common::nvcert(&[
+        "run",
+        "--quiet",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+        "--provider",
+        "no/such/profile.toml",
+    ])
+    .await;
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn invalid_profile_names_file_and_field_and_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::profile_text("http://127.0.0.1:9", "private_key_jwt")
+        .replace("\"private_key_jwt\"", "\"jwt\"");
+    let profile = common::write_profile(dir.path(), &text);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--quiet", "--provider", &profile, "--report-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run nvcert");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("profile.toml")
+            && stderr.contains("client.auth_method")
+            && stderr.contains("\"jwt\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--no-such-flag"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn bad_tag_expression_and_unknown_version_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().to_str().unwrap();
+    assert_eq!(
+        common::nvcert(&[
+            "run",
+            "--quiet",
+            "--report-dir",
+            report,
+            "--tags",
+            "@a and (@b"
+        ])
+        .await,
+        2
+    );
+    let text = common::profile_text("http://127.0.0.1:9", "private_key_jwt")
+        .replace("spec_version = \"2.1.0\"", "spec_version = \"9.9.9\"");
+    let profile = common::write_profile(dir.path(), &text);
+    assert_eq!(
+        common::nvcert(&[
+            "run",
+            "--quiet",
+            "--report-dir",
+            report,
+            "--provider",
+            &profile
+        ])
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn tags_select_scenarios_and_no_match_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--tags", "@verify_plain_true or @share_success"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert_eq!(results["summary"]["total"], 2, "{results:#}");
+    let (code, _) = common::run_suite(dir.path(), &["--tags", "@no_such_tag"]).await;
+    assert_eq!(code, 2);
+}
+
+#[tokio::test]
+async fn broken_feature_file_is_reported_by_name_and_the_rest_still_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let features = dir.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("broken.feature"),
+        "Feature: x\n  Scenario: y\n    Gven nonsense\n  Oops\n",
+    )
+    .unwrap();
+    std::fs::write(
+        features.join("good.feature"),
+        "Feature: good\n  Scenario: share\n    Given the header \"Authorization\" is set to a valid access token\n    When the request \"phoneNumberShare\" is sent\n    Then the response status code is 200\n  Scenario: unknown step\n    Given a step nobody wrote\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let (code, results) =
+        common::run_suite(&reports, &["--features", features.to_str().unwrap()]).await;
+    assert_eq!(code, 1, "a broken file fails the run: {results:#}");
+    assert!(
+        results["errors"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("broken.feature"),
+        "{results:#}"
+    );
+    assert_eq!(results["summary"]["passed"], 1, "{results:#}");
+    let skipped = common::scenarios_with_status(&results, "skipped");
+    assert!(
+        skipped[0]["skip_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("undefined step: Given a step nobody wrote"),
+        "{results:#}"
+    );
+}

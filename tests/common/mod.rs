@@ -1,0 +1,93 @@
+//! Helpers shared by integration tests: run the CLI in process, write profiles, read results.
+#![allow(dead_code)]
+
+pub mod mock_provider;
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser as _;
+use serde_json::Value;
+
+/// The repository's fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Runs `nvcert ARGS…` in process and returns its exit code.
+pub async fn nvcert(args: &[&str]) -> u8 {
+    let mut argv = vec!["nvcert"];
+    argv.extend_from_slice(args);
+    let cli = nvcert::cli::Cli::try_parse_from(argv).expect("arguments parse");
+    nvcert::cli::run(cli).await
+}
+
+/// Runs `nvcert run --quiet --report-dir DIR ARGS…`; returns the exit code and results.json.
+pub async fn run_suite(dir: &Path, args: &[&str]) -> (u8, Value) {
+    let report = dir.to_str().expect("utf-8 temp path");
+    let mut all = vec!["run", "--quiet", "--report-dir", report];
+    all.extend_from_slice(args);
+    let code = nvcert(&all).await;
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap_or_else(|_| "null".into());
+    (
+        code,
+        serde_json::from_str(&text).expect("results.json is JSON"),
+    )
+}
+
+/// A profile for a provider at `url`, authenticating the device with header enrichment.
+/// `auth` is `private_key_jwt` or `client_secret_basic`.
+pub fn profile_text(url: &str, auth: &str) -> String {
+    let keys = fixtures().join("keys");
+    let keys = keys.display();
+    format!(
+        r#"
+name = "test provider"
+issuer = "{url}"
+api_root = "{url}"
+spec_version = "2.1.0"
+timeout_secs = 5
+
+[client]
+client_id = "nvcert-demo"
+auth_method = "{auth}"
+private_key = "file:{keys}/demo-client-es256.TEST-ONLY.pem"
+client_secret = "file:{keys}/demo-client-secret.TEST-ONLY.txt"
+redirect_uri = "https://client.nvcert.invalid/callback"
+
+[device_leg]
+headers = {{ "x-nvcert-msisdn" = "+34600000001" }}
+
+[non_network_login]
+authorize_params = {{ login_hint = "tel:+34600000001", test_otp = "246810" }}
+
+[lines]
+device = "+34600000001"
+other = "+34600000009"
+"#
+    )
+}
+
+/// Writes `text` as `profile.toml` in `dir` and returns its path as a string.
+pub fn write_profile(dir: &Path, text: &str) -> String {
+    let path = dir.join("profile.toml");
+    std::fs::write(&path, text).expect("write profile");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+/// Scenarios of results.json with the given status.
+pub fn scenarios_with_status<'a>(results: &'a Value, status: &str) -> Vec<&'a Value> {
+    results["scenarios"]
+        .as_array()
+        .map(|a| a.iter().filter(|s| s["status"] == status).collect())
+        .unwrap_or_default()
+}
+
+/// All failure messages of results.json, one string.
+pub fn all_failures(results: &Value) -> String {
+    scenarios_with_status(results, "failed")
+        .iter()
+        .flat_map(|s| s["failures"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m.as_str().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

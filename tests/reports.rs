@@ -1,0 +1,107 @@
+//! Report contracts: results.json validates against specs/results.schema.json, junit.xml has a
+//! testcase per scenario, and no secret reaches any report.
+
+mod common;
+
+use std::path::Path;
+
+fn schema() -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
+    )
+    .expect("schema");
+    serde_json::from_str(&text).expect("schema is JSON")
+}
+
+#[tokio::test]
+async fn results_match_the_schema_and_junit_has_every_scenario() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, results) = common::run_suite(dir.path(), &[]).await;
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&results)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
+    let cases = junit.matches("<testcase ").count() as u64;
+    assert_eq!(Some(cases), results["summary"]["total"].as_u64());
+    assert!(junit.starts_with("<?xml"));
+}
+
+#[test]
+fn the_schema_rejects_results_missing_the_summary() {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    let bad = serde_json::json!({"scenarios": []});
+    assert!(!validator.is_valid(&bad));
+}
+
+#[tokio::test]
+async fn no_secret_in_any_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _) = common::run_suite(dir.path(), &[]).await;
+    assert_eq!(code, 0);
+    let keys = common::fixtures().join("keys");
+    let secret = std::fs::read_to_string(keys.join("demo-client-secret.TEST-ONLY.txt")).unwrap();
+    let pem = std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).unwrap();
+    let key_line = pem.lines().nth(1).unwrap().to_owned();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for needle in [
+            secret.trim(),
+            key_line.as_str(),
+            "BEGIN PRIVATE KEY",
+            "eyJ",
+            "code=",
+            "246810",
+        ] {
+            assert!(
+                !text.contains(needle),
+                "{} contains {needle:?}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_redactor_hides_what_writers_are_given() {
+    use nvcert::results::{RunResults, ScenarioResult, Status, Target};
+    let redactor = nvcert::secret::Redactor::default();
+    redactor.register_str("tok-very-secret-123");
+    let results = RunResults::new(
+        Target {
+            provider: "p".into(),
+            issuer: "i".into(),
+            api_base: "a".into(),
+            spec_version: "2.1.0".into(),
+        },
+        vec![ScenarioResult {
+            feature: "f".into(),
+            name: "n".into(),
+            tags: vec![],
+            status: Status::Failed,
+            failures: vec!["sent Bearer tok-very-secret-123".into()],
+            skip_reason: None,
+            duration_ms: 1,
+        }],
+        vec![],
+        1,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    nvcert::report::write_all(&results, dir.path(), &redactor).expect("write");
+    let mut console = Vec::new();
+    nvcert::report::write_console(&results, &redactor, &mut console).expect("console");
+    for text in [
+        std::fs::read_to_string(dir.path().join("junit.xml")).unwrap(),
+        std::fs::read_to_string(dir.path().join("results.json")).unwrap(),
+        String::from_utf8(console).unwrap(),
+    ] {
+        assert!(
+            !text.contains("tok-very-secret-123") && text.contains("[redacted]"),
+            "{text}"
+        );
+    }
+}
