@@ -44,7 +44,7 @@ Feature: Invalid arguments to verify
     And the response property "$.message" contains a user friendly text
 
   @invalid_argument_phone_pattern
-  Scenario Outline: A phone number that does not match the E.164 pattern
+  Scenario Outline: A phone number that does not match the E.164 pattern: <value>
     Given the request body property "$.phoneNumber" is set to "<value>"
     When the request "phoneNumberVerify" is sent
     Then the response status code is 400

@@ -102,9 +102,33 @@ impl Redactor {
     }
 }
 
+/// A TOML error as "line L, column C: message", without the parser's excerpt of the input:
+/// when a key file is given where a config was expected, that excerpt would print the key.
+pub fn toml_error_without_excerpt(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toml_errors_do_not_quote_the_input() {
+        let text = "a = 1\nsecret-key-material-123\n";
+        let e = toml::from_str::<toml::Table>(text).unwrap_err();
+        let shown = toml_error_without_excerpt(&e, text);
+        assert!(shown.starts_with("line 2, column "), "{shown}");
+        assert!(!shown.contains("secret-key-material-123"), "{shown}");
+    }
 
     #[test]
     fn debug_and_display_hide_the_value() {

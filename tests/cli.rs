@@ -101,7 +101,7 @@ async fn broken_feature_file_is_reported_by_name_and_the_rest_still_runs() {
     std::fs::create_dir(&features).unwrap();
     std::fs::write(
         features.join("broken.feature"),
-        "Feature: x\n  Scenario: y\n    Gven nonsense\n  Oops\n",
+        "Scenario: a scenario outside any feature\n    Given nothing\n",
     )
     .unwrap();
     std::fs::write(

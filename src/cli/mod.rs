@@ -83,8 +83,21 @@ pub async fn run(cli: Cli) -> u8 {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("nvcert: {e:#}");
+            eprintln!("nvcert: {}", error_text(&e));
             exit::USAGE_OR_CONFIG
         }
     }
+}
+
+/// The error and its causes, each cause once (library errors often already quote their source).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }

@@ -10,9 +10,7 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         Some(path) => ProviderConfig::load(path)?,
         None => ProviderConfig::embedded(),
     };
-    let handle = provider::spawn(config, args.addr, args.public_url.clone())
-        .await
-        .with_context(|| format!("cannot serve on {}", args.addr))?;
+    let handle = provider::spawn(config, args.addr, args.public_url.clone()).await?;
     println!(
         "nvcert reference provider on {} (listening on {}); Ctrl-C stops it",
         handle.url, handle.local_addr

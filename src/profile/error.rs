@@ -43,10 +43,10 @@ impl ProfileError {
         }
     }
 
-    pub(crate) fn syntax(file: &str, e: &toml::de::Error) -> Self {
+    pub(crate) fn syntax(file: &str, e: &toml::de::Error, text: &str) -> Self {
         Self::Syntax {
             file: file.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
+            message: crate::secret::toml_error_without_excerpt(e, text),
         }
     }
 

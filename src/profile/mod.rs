@@ -163,7 +163,7 @@ impl Profile {
 
     fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
         let raw: raw::RawProfile =
-            toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e))?;
+            toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e, text))?;
         raw.validate(origin, files)
     }
 

@@ -1,29 +1,164 @@
-//! TEMPORARY stub (replaced by the real provider).
-#![allow(missing_docs, dead_code, unused_variables)]
+//! The embedded reference provider: an OIDC authorization server plus the CAMARA Number
+//! Verification API, with simulated network-based authentication.
+//!
+//! It is what nvcert certifies by default and what nvcert's tests run against, so it aims to be
+//! conformant to NV v2.1.0 and the CAMARA ICM profile (auth-code flow) and fast on the NV hot
+//! path. It shares no validation code with the checking side (it must not import `spec` or any
+//! checks): one bug cannot then hide on both sides.
+//!
+//! Modules: [`config`] (TOML format), `state` (keys, bounded stores), `discovery`, `authorize`,
+//! `token`, `api` (one router each, merged by [`router`]), `error` (wire forms of errors).
+//!
+//! URLs: the issuer is the public URL without trailing slash; every endpoint is
+//! `{issuer}{path}`, e.g. `{issuer}/authorize`, `{issuer}/number-verification/v2/verify`. If the
+//! public URL has a path (`https://host/op/`), routes are served under that path.
+//!
+//! TEST-ONLY: the provider trusts the enrichment header from any caller. Never expose it to a
+//! network whose callers you do not control.
+
+pub mod config;
+pub mod error;
+
+mod api;
+mod authorize;
+mod client_jwt;
+mod discovery;
+mod extract;
+mod state;
+mod token;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, TestLine};
+pub use error::{ApiError, OAuthError, ProviderError};
+pub use state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
+pub use token::JWT_BEARER_ASSERTION;
+
+/// The whole provider as an axum router (use `oneshot` in tests; add
+/// `ConnectInfo<SocketAddr>` to request extensions to exercise the source-IP table).
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(discovery::router())
+        .merge(authorize::router())
+        .merge(token::router())
+        .merge(api::router(&state));
+    let path = state.0.public_path.clone();
+    let routes = if path.is_empty() {
+        routes
+    } else {
+        Router::new().nest(&path, routes)
+    };
+    routes.with_state(state)
+}
+
+/// A running provider. Dropping it also stops the server (without waiting).
 #[derive(Debug)]
-pub struct ProviderConfig;
-#[derive(Debug, thiserror::Error)]
-#[error("provider")]
-pub struct ProviderError;
-impl ProviderConfig {
-    pub fn load(path: &std::path::Path) -> Result<Self, ProviderError> {
-        Err(ProviderError)
-    }
-    pub fn embedded() -> Self {
-        Self
-    }
-}
 pub struct ProviderHandle {
+    /// The public URL (as a `Url`, `as_str()` ends with `/` when the path is empty — use
+    /// [`ProviderHandle::issuer`] or [`ProviderHandle::endpoint`] to build endpoint URLs).
     pub url: url::Url,
-    pub local_addr: std::net::SocketAddr,
+    /// The address the listener is bound to.
+    pub local_addr: SocketAddr,
+    issuer: String,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
 }
+
 impl ProviderHandle {
-    pub async fn shutdown(self) {}
+    /// The issuer: the public URL without trailing slash.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// `{issuer}{path}`; `path` starts with `/` (e.g. `"/token"`, `"/number-verification/v2/verify"`).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The URL of an NV API operation: `{issuer}{api_base_path}{path}` (e.g. `"/verify"`).
+    pub fn api_endpoint(&self, path: &str) -> String {
+        format!("{}{}{path}", self.issuer, self.state.config().api_base_path)
+    }
+
+    /// The running instance's state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                // Keep-alive connections that never close must not hang the caller.
+                abort.abort();
+            }
+        }
+    }
 }
+
+impl Drop for ProviderHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `addr` (port 0 = ephemeral), serves in a tokio task, with `ConnectInfo<SocketAddr>` for
+/// the source-IP table. `public_url` defaults to `http://<bound addr>`. Discovery, redirects and
+/// token `iss` use the public URL.
 pub async fn spawn(
     config: ProviderConfig,
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<ProviderHandle, ProviderError> {
-    Err(ProviderError)
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let url = match public_url {
+        Some(u) => u,
+        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
+            ProviderError::PublicUrl {
+                url: local_addr.to_string(),
+                reason: e.to_string(),
+            }
+        })?,
+    };
+    let state = AppState::new(config, url.clone())?;
+    let issuer = state.issuer().to_owned();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            // A dropped handle (Err) also means "stop".
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "reference provider stopped with an error");
+        }
+    });
+    tracing::debug!(%issuer, "reference provider listening");
+    Ok(ProviderHandle {
+        url,
+        local_addr,
+        issuer,
+        state,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

@@ -193,16 +193,13 @@ pub(crate) fn judge(
         }
     }
 
-    if let Some(received) = received {
-        if let Some(rule) = correlator_rule {
-            let value = Value::String(String::from_utf8_lossy(received.as_bytes()).into_owned());
-            for error in rule.schema.validator.iter_errors(&value) {
-                let mut violation =
-                    schema_violation(Rule::CorrelatorPattern, &rule.location, &error);
-                // A header has no JSON structure to point into.
-                violation.pointer = None;
-                out.push(violation);
-            }
+    if let (Some(received), Some(rule)) = (received, correlator_rule) {
+        let value = Value::String(String::from_utf8_lossy(received.as_bytes()).into_owned());
+        for error in rule.schema.validator.iter_errors(&value) {
+            let mut violation = schema_violation(Rule::CorrelatorPattern, &rule.location, &error);
+            // A header has no JSON structure to point into.
+            violation.pointer = None;
+            out.push(violation);
         }
     }
 

@@ -18,6 +18,7 @@ struct Open {
     started: Option<Instant>,
     failures: Vec<String>,
     skip_reason: Option<String>,
+    steps: usize,
 }
 
 /// Collects scenario outcomes; read them with [`Collector::finish`].
@@ -59,6 +60,9 @@ impl Collector {
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
                 let open = self.open.entry(key).or_default();
+                if matches!(ev, Step::Started) {
+                    open.steps += 1;
+                }
                 match ev {
                     Step::Failed(_, _, _, err) => {
                         let message = step_error(&err);
@@ -89,7 +93,12 @@ impl Collector {
                     .push(format!("hook failed: {}", panic_text(&info)));
             }
             Scenario::Finished => {
-                let open = self.open.remove(&key).unwrap_or_default();
+                let mut open = self.open.remove(&key).unwrap_or_default();
+                if open.steps == 0 && open.failures.is_empty() {
+                    // Nothing was checked, so nothing passed.
+                    open.skip_reason
+                        .get_or_insert_with(|| "the scenario has no steps".to_owned());
+                }
                 let status = if !open.failures.is_empty() {
                     Status::Failed
                 } else if open.skip_reason.is_some() {
@@ -100,7 +109,8 @@ impl Collector {
                 let result = ScenarioResult {
                     feature: feature.name.clone(),
                     name: scenario.name.clone(),
-                    tags: scenario.tags.clone(),
+                    // Effective tags: the feature's, then the scenario's own.
+                    tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
                     status,
                     failures: open.failures,
                     skip_reason: if status == Status::Skipped {

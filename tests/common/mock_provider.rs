@@ -98,36 +98,35 @@ fn bearer(req: &Request) -> Option<(String, bool)> {
     Some((scope.to_owned(), login == "nba"))
 }
 
-/// The API's checks in spec order: 401, x-correlator, 403 scope, 403 network.
-fn guard(req: &Request, scope: &str) -> Result<(), ResponseTemplate> {
+/// The API's checks in spec order (401, x-correlator, 403 scope, 403 network): the error
+/// answer, or `None` when the request may proceed.
+fn guard(req: &Request, scope: &str) -> Option<ResponseTemplate> {
     let Some((scopes, network)) = bearer(req) else {
-        return Err(error(req, 401, "UNAUTHENTICATED"));
+        return Some(error(req, 401, "UNAUTHENTICATED"));
     };
-    if let Some(c) = req
+    let correlator = req
         .headers
         .get("x-correlator")
-        .and_then(|v| v.to_str().ok())
-    {
-        if !regex::Regex::new(CORRELATOR).expect("regex").is_match(c) {
-            return Err(error(req, 400, "INVALID_ARGUMENT"));
-        }
+        .and_then(|v| v.to_str().ok());
+    if correlator.is_some_and(|c| !regex::Regex::new(CORRELATOR).expect("regex").is_match(c)) {
+        return Some(error(req, 400, "INVALID_ARGUMENT"));
     }
     if !scopes.split(' ').any(|s| s == scope) {
-        return Err(error(req, 403, "PERMISSION_DENIED"));
+        return Some(error(req, 403, "PERMISSION_DENIED"));
     }
     if !network {
-        return Err(error(
+        return Some(error(
             req,
             403,
             "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK",
         ));
     }
-    Ok(())
+    None
 }
 
 /// The verify logic of a correct provider; overrides reuse it and then break its answer.
 pub fn verify(req: &Request) -> ResponseTemplate {
-    if let Err(t) = guard(req, "number-verification:verify") {
+    if let Some(t) = guard(req, "number-verification:verify") {
         return t;
     }
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
@@ -154,7 +153,7 @@ pub fn verify(req: &Request) -> ResponseTemplate {
 
 /// The share logic of a correct provider.
 pub fn share(req: &Request) -> ResponseTemplate {
-    if let Err(t) = guard(req, "number-verification:device-phone-number:read") {
+    if let Some(t) = guard(req, "number-verification:device-phone-number:read") {
         return t;
     }
     with_correlator(

@@ -1,0 +1,482 @@
+//! The authorization endpoint (`/authorize`): OIDC authorization-code flow with simulated
+//! network-based authentication and no user interaction.
+//!
+//! Owns the order of checks of an authorization request, the scope/purpose grammar, PKCE request
+//! rules, the three ways a line is identified (trusted enrichment header, source-IP table, the
+//! TEST-ONLY OTP login) and issuing codes. It never shows UI (NV v2.1.0: "the API provider
+//! guarantees that there is no user interaction") and never redirects to a redirect URI it has not
+//! matched exactly against the client's registration (RFC 6749 §4.1.2.1).
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+
+use super::client_jwt;
+use super::config::is_e164;
+use super::error::{OAuthError, redirect_with};
+use super::extract::{Params, content_type_is, ct_eq, now_unix, parse_params_lenient};
+use super::state::{
+    AppState, AuthnMethod, Client, CodeGrant, GrantedScope, SCOPE_SHARE, SCOPE_VERIFY, canonical_ip,
+};
+
+/// Routes: `GET /authorize` and, per OIDC Core §3.1.2.1, `POST /authorize` (form-encoded).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/authorize", get(authorize_get).post(authorize_post))
+}
+
+async fn authorize_get(State(state): State<AppState>, parts: Parts) -> Response {
+    let raw = parts.uri.query().unwrap_or("").to_owned();
+    respond(authorize(&state, &parts, raw.as_bytes()))
+}
+
+async fn authorize_post(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    if !content_type_is(&parts.headers, "application/x-www-form-urlencoded") {
+        return OAuthError::page(
+            "invalid_request",
+            "POST to the authorization endpoint must be application/x-www-form-urlencoded",
+        )
+        .into_response();
+    }
+    respond(authorize(&state, &parts, &body))
+}
+
+fn respond(r: Result<Response, OAuthError>) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Builds error redirects once the redirect URI is trusted.
+struct Redirector<'a> {
+    redirect_uri: &'a str,
+    state: Option<&'a str>,
+    iss: &'a str,
+}
+
+impl Redirector<'_> {
+    fn err(&self, error: &'static str, description: impl Into<Cow<'static, str>>) -> OAuthError {
+        OAuthError::Redirect {
+            redirect_uri: self.redirect_uri.to_owned(),
+            error,
+            description: description.into(),
+            state: self.state.map(str::to_owned),
+            iss: self.iss.to_owned(),
+        }
+    }
+}
+
+/// Claims of a request object that are JWT bookkeeping, not authorization parameters.
+const JWT_ONLY_CLAIMS: &[&str] = &["iss", "aud", "exp", "iat", "nbf", "jti", "sub"];
+/// ICM: these must also be sent as plain parameters and must match the request object.
+const MUST_MATCH: &[&str] = &["client_id", "response_type", "scope", "redirect_uri"];
+
+/// Verifies a signed authorization request (RFC 9101, ICM "signed authentication requests") and
+/// merges its parameters over the plain ones.
+fn merge_request_object(
+    state: &AppState,
+    client: &Client,
+    jwt: &str,
+    params: &mut Params,
+) -> Result<(), String> {
+    let s = &state.0;
+    let Some(key) = &client.key else {
+        return Err("client has no registered key to verify signed requests".into());
+    };
+    // ICM: aud is RECOMMENDED to be the authorization endpoint; OIDC Core §6.1 uses the issuer.
+    let audiences = [s.authorization_endpoint.as_str(), s.issuer.as_str()];
+    // ICM: the request object MUST contain iss, aud, iat, exp, jti.
+    let checked = client_jwt::verify(jwt, key, &client.client_id, &audiences, false, true, true)
+        .map_err(|e| e.0)?;
+    for name in MUST_MATCH {
+        if let Some(Value::String(v)) = checked.claims.get(*name)
+            && params.get(*name).is_some_and(|plain| plain != v)
+        {
+            return Err(format!(
+                "{name} in the request object differs from the plain parameter"
+            ));
+        }
+    }
+    for (k, v) in checked.claims {
+        if JWT_ONLY_CLAIMS.contains(&k.as_str()) || k == "request" || k == "request_uri" {
+            continue;
+        }
+        if let Value::String(v) = v {
+            params.insert(k, v);
+        }
+    }
+    Ok(())
+}
+
+/// The request's parameters, checked in the documented order.
+fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OAuthError> {
+    let s = &state.0;
+    let (mut p, duplicate) = parse_params_lenient(raw);
+
+    // (1) Client. RFC 6749 §4.1.2.1: unknown or missing client → never redirect.
+    if duplicate.as_deref() == Some("client_id") {
+        return Err(OAuthError::page("invalid_request", "client_id is repeated"));
+    }
+    let Some(client_id) = p.get("client_id").cloned() else {
+        return Err(OAuthError::page("invalid_request", "client_id is missing"));
+    };
+    let Some(client) = s.clients.get(&client_id) else {
+        return Err(OAuthError::page(
+            "invalid_client",
+            "client_id is not registered",
+        ));
+    };
+
+    // Signed request (by value): verified before the redirect URI is chosen, since it may carry it.
+    let mut request_object_error = None;
+    if let Some(jwt) = p.get("request").cloned()
+        && let Err(e) = merge_request_object(state, client, &jwt, &mut p)
+    {
+        request_object_error = Some(e);
+    }
+
+    // (2) Redirect URI: exact string match against the registration, else never redirect.
+    if duplicate.as_deref() == Some("redirect_uri") {
+        return Err(OAuthError::page(
+            "invalid_request",
+            "redirect_uri is repeated",
+        ));
+    }
+    let Some(redirect_uri) = p.get("redirect_uri") else {
+        return Err(OAuthError::page(
+            "invalid_request",
+            "redirect_uri is missing",
+        ));
+    };
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(OAuthError::page(
+            "invalid_request",
+            "redirect_uri does not exactly match a registered redirect URI",
+        ));
+    }
+    let r = Redirector {
+        redirect_uri,
+        state: p.get("state").map(String::as_str),
+        iss: &s.issuer,
+    };
+    if let Some(e) = request_object_error {
+        return Err(r.err("invalid_request_object", e));
+    }
+    if p.contains_key("request_uri") {
+        return Err(r.err(
+            "request_uri_not_supported",
+            "request_uri is not supported; send the request object by value",
+        ));
+    }
+    // RFC 6749 §3.1: parameters must not be included more than once.
+    if let Some(d) = duplicate {
+        return Err(r.err("invalid_request", format!("parameter {d} is repeated")));
+    }
+
+    // (3) Response type.
+    match p.get("response_type").map(String::as_str) {
+        None => return Err(r.err("invalid_request", "response_type is missing")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(r.err(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
+    }
+
+    // (4) Scope and purpose.
+    let scope = parse_scope(
+        p.get("scope").map(String::as_str),
+        p.get("purpose").map(String::as_str),
+    )
+    .map_err(|e| r.err("invalid_scope", e))?;
+
+    // (5) PKCE (RFC 7636; ICM: authorization servers SHOULD implement PKCE).
+    let challenge = p.get("code_challenge");
+    match (
+        challenge,
+        p.get("code_challenge_method").map(String::as_str),
+    ) {
+        (_, Some(m)) if m != "S256" => {
+            return Err(r.err(
+                "invalid_request",
+                "code_challenge_method must be S256 (transform algorithm not supported)",
+            ));
+        }
+        // RFC 7636 §4.3: a missing method means plain, which this provider does not support.
+        (Some(_), None) => {
+            return Err(r.err(
+                "invalid_request",
+                "code_challenge_method=S256 is required (plain is not supported)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(r.err(
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        (Some(c), Some(_)) if !is_s256_challenge(c) => {
+            return Err(r.err(
+                "invalid_request",
+                "code_challenge must be 43 base64url characters (S256)",
+            ));
+        }
+        (None, None) if client.require_pkce => {
+            return Err(r.err(
+                "invalid_request",
+                "this client must use PKCE (code_challenge with S256)",
+            ));
+        }
+        _ => {}
+    }
+
+    // (6) prompt: NV implies prompt=none; anything needing interaction cannot be honoured.
+    // acr_values (ICM: MUST be ignored) and login_hint (ICM: MAY be ignored) are not errors.
+    if let Some(prompt) = p.get("prompt")
+        && prompt.split(' ').any(|v| !v.is_empty() && v != "none")
+    {
+        return Err(r.err(
+            "login_required",
+            "no user interaction is possible for Number Verification (prompt=none is implied)",
+        ));
+    }
+
+    // (7) Who is on the line.
+    let (msisdn, authn) = identify(state, parts, &p).map_err(|(e, d)| r.err(e, d))?;
+
+    let grant = CodeGrant {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        nonce: p.get("nonce").cloned(),
+        code_challenge: challenge.cloned(),
+        msisdn,
+        authn,
+        auth_time: now_unix(),
+    };
+    let code = s
+        .issue_code(grant, Duration::from_secs(s.config.code_ttl_seconds))
+        .map_err(|_| {
+            r.err(
+                "temporarily_unavailable",
+                "too many outstanding authorization codes",
+            )
+        })?;
+    let mut pairs: Vec<(&str, &str)> = vec![("code", &code)];
+    if let Some(st) = r.state {
+        pairs.push(("state", st));
+    }
+    // RFC 9207: lets the client detect mix-up attacks.
+    pairs.push(("iss", &s.issuer));
+    Ok(redirect_with(redirect_uri, &pairs))
+}
+
+/// RFC 7636 §4.2: an S256 challenge is BASE64URL(32 bytes) = 43 characters, no padding.
+fn is_s256_challenge(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A DPV purpose name, e.g. `FraudPreventionAndDetection`.
+fn is_purpose_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Parses `scope` (and the legacy `purpose` parameter of operator sample code).
+///
+/// ICM: scope = `openid` + exactly one `dpv:<Purpose>` + CAMARA scopes. Unknown scope values are
+/// ignored (OIDC Core §3.1.2.1), except unknown values that look like NV scopes, which are refused
+/// so a typo cannot silently yield a token without the intended scope.
+pub(crate) fn parse_scope(
+    scope: Option<&str>,
+    purpose: Option<&str>,
+) -> Result<GrantedScope, String> {
+    let mut openid = false;
+    let mut verify = false;
+    let mut share = false;
+    let mut purposes: Vec<&str> = Vec::new();
+    for tok in scope.unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
+        match tok {
+            "openid" => openid = true,
+            SCOPE_VERIFY => verify = true,
+            SCOPE_SHARE => share = true,
+            t if t.starts_with("dpv:") => {
+                let name = &t[4..];
+                if !is_purpose_name(name) {
+                    return Err(format!("malformed purpose scope {t}"));
+                }
+                purposes.push(name);
+            }
+            t if t.starts_with("number-verification") => {
+                return Err(format!("unknown Number Verification scope {t}"));
+            }
+            _ => {}
+        }
+    }
+    let purpose_name = match purpose {
+        Some(pp) => {
+            // Legacy form `dpv:<Purpose>#<technical parameter>` (ICM v0.1.0, operator samples).
+            let (name_part, technical) = match pp.split_once('#') {
+                Some((n, t)) => (n, Some(t)),
+                None => (pp, None),
+            };
+            let name = name_part
+                .strip_prefix("dpv:")
+                .filter(|n| is_purpose_name(n))
+                .ok_or_else(|| format!("malformed purpose parameter {pp}"))?;
+            match technical {
+                Some("number-verification-verify-read") => verify = true,
+                Some("number-verification-share-read") => share = true,
+                None => {}
+                Some(t) => return Err(format!("unknown technical parameter {t} in purpose")),
+            }
+            if purposes.len() > 1 || purposes.first().is_some_and(|p| *p != name) {
+                return Err("purpose parameter conflicts with the dpv: scope value".into());
+            }
+            name
+        }
+        None => match purposes.as_slice() {
+            [one] => *one,
+            [] => return Err("scope must contain exactly one dpv: purpose value".into()),
+            _ => return Err("scope contains several dpv: purpose values".into()),
+        },
+    };
+    if !verify && !share {
+        return Err(format!(
+            "scope must contain {SCOPE_VERIFY} and/or {SCOPE_SHARE}"
+        ));
+    }
+    Ok(GrantedScope {
+        openid,
+        purpose: purpose_name.to_owned(),
+        verify,
+        share,
+    })
+}
+
+/// Identifies the line: (a) trusted enrichment header, (b) source-IP table, (c) TEST-ONLY OTP
+/// login, else `login_required`. Errors are (error code, description).
+fn identify(
+    state: &AppState,
+    parts: &Parts,
+    p: &Params,
+) -> Result<(String, AuthnMethod), (&'static str, String)> {
+    let s = &state.0;
+    // (a) The "network" vouches for any E.164 number in the enrichment header (TEST-ONLY trust).
+    let mut values = parts.headers.get_all(&s.enrichment_header).iter();
+    if let Some(v) = values.next() {
+        let ok = values.next().is_none();
+        return match v.to_str() {
+            Ok(m) if ok && is_e164(m) => Ok((m.to_owned(), AuthnMethod::Network)),
+            _ => Err((
+                "access_denied",
+                format!(
+                    "{} header is not a single E.164 number",
+                    s.enrichment_header
+                ),
+            )),
+        };
+    }
+    // (b) The TCP source address, as the mobile core would see it.
+    if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+        && let Some(m) = s.ip_table.get(&canonical_ip(addr.ip()))
+    {
+        return Ok((m.clone(), AuthnMethod::Network));
+    }
+    // (c) TEST-ONLY non-network login, to exercise USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK.
+    let otp = &s.config.otp_login;
+    if otp.enabled
+        && let Some(given) = p.get("test_otp")
+    {
+        let msisdn = p
+            .get("login_hint")
+            .and_then(|h| h.strip_prefix("tel:"))
+            .filter(|m| is_e164(m))
+            .ok_or((
+                "access_denied",
+                "OTP login needs login_hint=tel:+<E.164>".to_owned(),
+            ))?;
+        let expected = otp.code.as_ref().map(|c| c.expose()).unwrap_or("");
+        if expected.is_empty() || !ct_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(("access_denied", "wrong one-time password".to_owned()));
+        }
+        return Ok((msisdn.to_owned(), AuthnMethod::SmsOtp));
+    }
+    Err((
+        "login_required",
+        "the device could not be identified by the mobile network".to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_grammar() {
+        let g = parse_scope(
+            Some("openid dpv:FraudPreventionAndDetection number-verification:verify"),
+            None,
+        )
+        .expect("ok");
+        assert!(g.openid && g.verify && !g.share);
+        assert_eq!(g.purpose, "FraudPreventionAndDetection");
+        assert_eq!(
+            g.to_scope_string(),
+            "openid dpv:FraudPreventionAndDetection number-verification:verify"
+        );
+        // Unknown non-NV scopes are ignored.
+        assert!(
+            parse_scope(
+                Some("openid profile dpv:A number-verification:verify"),
+                None
+            )
+            .is_ok()
+        );
+        for bad in [
+            "openid dpv:A",
+            "openid number-verification:verify",
+            "openid dpv:A dpv:B number-verification:verify",
+            "openid dpv:A number-verification:delete",
+            "openid dpv: number-verification:verify",
+        ] {
+            assert!(parse_scope(Some(bad), None).is_err(), "{bad}");
+        }
+        assert!(parse_scope(None, None).is_err());
+    }
+
+    #[test]
+    fn legacy_purpose_parameter() {
+        let g = parse_scope(
+            Some("openid"),
+            Some("dpv:FraudPreventionAndDetection#number-verification-verify-read"),
+        )
+        .expect("ok");
+        assert!(g.verify && !g.share && g.purpose == "FraudPreventionAndDetection");
+        let g = parse_scope(None, Some("dpv:X#number-verification-share-read")).expect("ok");
+        assert!(g.share && !g.openid);
+        assert!(parse_scope(None, Some("dpv:X#something-else")).is_err());
+        assert!(parse_scope(Some("dpv:Y"), Some("dpv:X#number-verification-share-read")).is_err());
+        assert!(parse_scope(Some("dpv:X"), Some("dpv:X#number-verification-share-read")).is_ok());
+    }
+
+    #[test]
+    fn s256_challenge_shape() {
+        assert!(is_s256_challenge(
+            "E9Melhoa2OwvFHhnUqfs0xZ4KC39IjP2MHqRpF9anSM"
+        ));
+        assert!(!is_s256_challenge("short"));
+        assert!(!is_s256_challenge(
+            "E9Melhoa2OwvFHhnUqfs0xZ4KC39IjP2MHqRpF9anS="
+        ));
+    }
+}

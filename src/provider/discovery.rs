@@ -1,0 +1,73 @@
+//! OpenID Provider metadata (`/.well-known/openid-configuration`) and the JWK set (`/jwks`).
+//!
+//! Owns what the provider advertises. Everything advertised here must be what the other modules
+//! actually enforce (e.g. only `S256` PKCE, only `ES256` assertions); it must not hold any
+//! behaviour of its own.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
+
+/// Routes: `GET /.well-known/openid-configuration`, `GET /jwks`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route("/jwks", get(jwks))
+}
+
+fn json(value: &serde_json::Value) -> Response {
+    let mut resp = value.to_string().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The OIDC Discovery §3 metadata document.
+pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
+    let s = &state.0;
+    serde_json::json!({
+        "issuer": s.issuer,
+        "authorization_endpoint": s.authorization_endpoint,
+        "token_endpoint": s.token_endpoint,
+        "jwks_uri": s.jwks_uri,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        // ICM: `sub` must not be a global identifier; pairwise identifiers (OIDC Core §8).
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        // ICM mandates private_key_jwt; client_secret_basic is offered for simple harnesses.
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", SCOPE_VERIFY, SCOPE_SHARE],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
+        // ICM: signed authentication requests MUST be supported (by value; not by reference).
+        "request_parameter_supported": true,
+        "request_uri_parameter_supported": false,
+        "request_object_signing_alg_values_supported": ["ES256"],
+        // NV v2.1.0: the provider implies prompt=none; no other prompt can be honoured.
+        "prompt_values_supported": ["none"],
+        // RFC 9207: authorization responses carry `iss`.
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+    })
+}
+
+async fn openid_configuration(State(state): State<AppState>) -> Response {
+    json(&metadata(&state))
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    // `application/json` rather than `application/jwk-set+json`: what most clients expect.
+    json(&state.0.jwks)
+}
