@@ -59,3 +59,20 @@ impl RecordedRequest {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
+
+/// How many characters of a provider's value a message quotes.
+pub const QUOTE_MAX_CHARS: usize = 120;
+
+/// `text` cut to [`QUOTE_MAX_CHARS`] characters, marked with `…` when cut: messages quote what
+/// a provider sent, and a hostile provider may send a lot.
+pub fn quote_text(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Compact JSON of `value`, cut like [`quote_text`].
+pub fn quote_json(value: &serde_json::Value) -> String {
+    quote_text(&value.to_string())
+}

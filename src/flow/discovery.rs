@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::FlowError;
-use crate::exchange::Exchange;
+use crate::exchange::{Exchange, quote_json as short};
 
 /// The parts of a discovery document the flows use.
 #[derive(Debug, Clone)]
@@ -93,18 +93,4 @@ impl Discovery {
             })
             .unwrap_or_default()
     }
-}
-
-/// Compact JSON of `v`, cut to a readable length.
-pub(crate) fn short(v: &Value) -> String {
-    let mut s = v.to_string();
-    if s.len() > 120 {
-        let mut cut = 117;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str("...");
-    }
-    s
 }

@@ -5,9 +5,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::device::AuthorizeRequest;
-use super::discovery::short;
 use super::{Flow, FlowError, http};
-use crate::exchange::Exchange;
+use crate::exchange::{Exchange, quote_json as short};
 use crate::profile::ClientAuthMethod;
 use crate::secret::Secret;
 

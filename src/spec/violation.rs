@@ -7,10 +7,6 @@ use std::fmt;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde::{Serialize, Serializer};
-use serde_json::Value;
-
-/// Longest `found` text kept in a violation; longer values are cut so reports stay readable.
-const FOUND_MAX_CHARS: usize = 120;
 
 /// The rules [`super::SpecDocument::validate`] applies to an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,18 +88,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Compact JSON of `value`, cut to [`FOUND_MAX_CHARS`].
-pub(crate) fn found_json(value: &Value) -> String {
-    truncate(&value.to_string())
-}
-
-/// `text` cut to [`FOUND_MAX_CHARS`] characters (on a char boundary), marked with `…` when cut.
-pub(crate) fn truncate(text: &str) -> String {
-    match text.char_indices().nth(FOUND_MAX_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
+pub(crate) use crate::exchange::{quote_json as found_json, quote_text as truncate};
 
 /// Words for what a failed JSON-Schema keyword wanted.
 pub(crate) fn describe_expected(

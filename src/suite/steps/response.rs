@@ -3,21 +3,9 @@
 use cucumber::then;
 use serde_json::Value;
 
+use crate::exchange::quote_json as shown;
 use crate::suite::jsonpath;
 use crate::suite::world::{NvWorld, StepResult, fail};
-
-fn shown(v: &Value) -> String {
-    let mut s = v.to_string();
-    if s.len() > 200 {
-        let mut cut = 197;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str("...");
-    }
-    s
-}
 
 /// `the response status code is 200` (also `is "401"`, as CAMARA writes it both ways)
 #[then(regex = r#"^the response status code is "?(\d{3})"?$"#)]
@@ -27,8 +15,7 @@ fn status(world: &mut NvWorld, expected: u16) -> StepResult {
     if found == expected {
         return Ok(());
     }
-    let body = String::from_utf8_lossy(&e.response.body);
-    let body: String = body.chars().take(200).collect();
+    let body = crate::exchange::quote_text(&String::from_utf8_lossy(&e.response.body));
     Err(fail(format!(
         "response status: expected {expected}, found {found} (body: {body})"
     )))
