@@ -68,7 +68,7 @@ async fn no_secret_in_any_report() {
 
 #[test]
 fn the_redactor_hides_what_writers_are_given() {
-    use nvcert::results::{RunResults, ScenarioResult, Status, Target};
+    use nvcert::results::{Level, RunResults, ScenarioResult, Status, Target};
     let redactor = nvcert::secret::Redactor::default();
     redactor.register_str("tok-very-secret-123");
     let results = RunResults::new(
@@ -83,10 +83,16 @@ fn the_redactor_hides_what_writers_are_given() {
             name: "n".into(),
             tags: vec![],
             status: Status::Failed,
+            level: Level::Must,
+            citation: Some("RFC 6750 §2.1".into()),
             failures: vec!["sent Bearer tok-very-secret-123".into()],
             skip_reason: None,
+            review: None,
+            unexpectedly_passed: false,
+            undefined_steps: vec![],
             duration_ms: 1,
         }],
+        vec![],
         vec![],
         1,
     );

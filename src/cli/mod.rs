@@ -50,6 +50,21 @@ pub struct RunArgs {
     /// Feature file or folder to run instead of nvcert's built-in features (repeatable).
     #[arg(long, value_name = "PATH")]
     pub features: Vec<PathBuf>,
+    /// Judge against this NV spec version (e.g. 2.1.0, 1.0.0, wip) instead of the profile's; the
+    /// embedded reference provider is started at that version too.
+    #[arg(long, value_name = "VERSION")]
+    pub spec_version: Option<String>,
+    /// Enable a rule set beyond the released spec (repeatable). `wip`: CAMARA main's unreleased
+    /// rules — single-use access tokens, no refresh tokens, expires_in ≤ 300.
+    #[arg(long = "rule-set", value_name = "NAME", value_parser = ["wip"])]
+    pub rule_sets: Vec<String>,
+    /// SHOULD-level failures (warnings) fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Known deviations: one `@tag` or `Feature › Scenario` per line. Listed failures do not fail
+    /// the run; listed checks that pass are reported.
+    #[arg(long, value_name = "FILE")]
+    pub expect_failures: Option<PathBuf>,
     /// Scenarios run at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

@@ -9,10 +9,10 @@ use super::{RunArgs, exit};
 use crate::flow::Flow;
 use crate::profile::Profile;
 use crate::provider::{self, ProviderConfig};
-use crate::results::RunResults;
+use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
 use crate::spec::{self, SpecDocument};
-use crate::suite::{self, FeatureSource, RunContext, RunPlan};
+use crate::suite::{self, Applicability, FeatureSource, RunContext, RunPlan};
 
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
@@ -37,14 +37,24 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
             profile
         }
     };
+    let mut profile = profile;
+    if let Some(v) = &args.spec_version {
+        profile.spec_version = Some(v.clone());
+    }
     let spec = select_spec(&profile)?;
+    let expected = match &args.expect_failures {
+        Some(path) => ExpectedFailures::load(path)?,
+        None => ExpectedFailures::default(),
+    };
+    let mut rule_sets = args.rule_sets.clone();
+    if spec.version() == "wip" && !rule_sets.iter().any(|r| r == "wip") {
+        // CAMARA main states the unreleased rules in the spec itself.
+        rule_sets.push("wip".to_owned());
+    }
     let redactor = Redactor::default();
     let flow =
         Flow::new(Arc::new(profile), redactor.clone()).context("cannot prepare the flows")?;
-    let ctx = Arc::new(RunContext {
-        flow: Arc::new(flow),
-        spec: Arc::new(spec),
-    });
+    let ctx = Arc::new(RunContext::new(Arc::new(flow), Arc::new(spec)));
 
     let plan = RunPlan {
         features: if args.features.is_empty() {
@@ -53,6 +63,11 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
             FeatureSource::Paths(args.features.clone())
         },
         tags,
+        applicability: Applicability {
+            version: Some(ctx.spec.version().to_owned()),
+            rule_sets: rule_sets.clone(),
+        },
+        expected,
         concurrency: usize::from(args.concurrency),
     };
     let (scenarios, errors) = suite::run(ctx.clone(), &plan).await;
@@ -60,7 +75,15 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         handle.shutdown().await;
     }
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let results = RunResults::new(suite::target(&ctx), scenarios, errors, duration_ms);
+    let mut results = RunResults::new(
+        suite::target(&ctx),
+        scenarios,
+        ctx.coverage(),
+        errors,
+        duration_ms,
+    );
+    results.rule_sets = rule_sets;
+    results.strict = args.strict;
 
     // Reports first: whatever happens next, the results are on disk.
     let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;

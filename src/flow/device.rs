@@ -22,25 +22,58 @@ pub enum Login {
     NonNetwork,
 }
 
-/// PKCE pair (RFC 7636, S256).
+/// PKCE pair (RFC 7636).
 #[derive(Debug, Clone)]
 pub struct Pkce {
     /// The verifier, sent at the token endpoint.
     pub verifier: Secret,
-    /// `BASE64URL(SHA256(verifier))`.
+    /// The challenge sent at the authorization endpoint.
     pub challenge: String,
+    /// `S256` (`BASE64URL(SHA256(verifier))`) or `plain` (the verifier itself).
+    pub method: &'static str,
 }
 
 impl Pkce {
-    /// A fresh random pair.
+    /// A fresh random S256 pair.
     pub fn generate() -> Self {
         let verifier = random_token(32);
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         Self {
             verifier: Secret::new(verifier),
             challenge,
+            method: "S256",
         }
     }
+
+    /// A fresh `plain` pair (RFC 7636 §4.2), which CAMARA-grade servers should refuse.
+    pub fn plain() -> Self {
+        let verifier = random_token(32);
+        Self {
+            challenge: verifier.clone(),
+            verifier: Secret::new(verifier),
+            method: "plain",
+        }
+    }
+}
+
+/// Which registered client a request is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientRole {
+    /// The profile's `[client]`.
+    Main,
+    /// The profile's `[other_client]`.
+    Other,
+    /// The profile's `[short_lived_client]`.
+    ShortLived,
+}
+
+/// A signed request object (RFC 9101) carrying the authorization parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RequestObject {
+    /// `aud` other than the authorization endpoint.
+    pub audience: Option<String>,
+    /// Send one that expired a minute ago.
+    pub expired: bool,
 }
 
 /// One authorization request, as the device sends it.
@@ -58,6 +91,12 @@ pub struct AuthorizeRequest {
     pub extra: Vec<(String, String)>,
     /// How the user is authenticated.
     pub login: Login,
+    /// The client the request is made for.
+    pub client: ClientRole,
+    /// The redirect_uri sent (the client's registered one unless a check changes it).
+    pub redirect_uri: url::Url,
+    /// Send the parameters also as a signed request object.
+    pub request_object: Option<RequestObject>,
 }
 
 /// What the device leg ended with.
@@ -94,7 +133,7 @@ impl Flow {
     ) -> Result<AuthorizeOutcome, FlowError> {
         let discovery = self.discovery().await?;
         let profile = &self.profile;
-        let (client, headers) = match request.login {
+        let (http_client, headers) = match request.login {
             Login::Network => match (&self.device, &profile.device_leg) {
                 (Some(client), Some(leg)) => (client, Some(&leg.headers)),
                 _ => {
@@ -106,19 +145,51 @@ impl Flow {
             // Without the network identity: no bound address, no enrichment headers.
             Login::NonNetwork => (&self.backend, None),
         };
+        let client = self.client(request.client)?;
+        let mut params: Vec<(&str, String)> = vec![
+            ("response_type", "code".into()),
+            ("client_id", client.client.client_id.clone()),
+            ("redirect_uri", request.redirect_uri.to_string()),
+            ("scope", request.scope.join(" ")),
+            ("state", request.state.clone()),
+            ("nonce", request.nonce.clone()),
+            ("prompt", "none".into()),
+        ];
+        if let Some(pkce) = &request.pkce {
+            params.push(("code_challenge", pkce.challenge.clone()));
+            params.push(("code_challenge_method", pkce.method.into()));
+        }
+        if let Some(ro) = &request.request_object {
+            let key = client.key.as_ref().ok_or_else(|| {
+                FlowError::Unavailable(
+                    "a signed request object needs the client's private key".into(),
+                )
+            })?;
+            let now = super::now_secs();
+            let (iat, exp) = if ro.expired {
+                (now - 120, now - 60)
+            } else {
+                (now, now + 60)
+            };
+            let mut claims = serde_json::json!({
+                "iss": client.client.client_id,
+                // CAMARA ICM: aud RECOMMENDED to be the authorization endpoint.
+                "aud": ro.audience.clone().unwrap_or_else(|| discovery.authorization_endpoint.to_string()),
+                "iat": iat,
+                "exp": exp,
+                "jti": random_token(16),
+            });
+            for (k, v) in &params {
+                claims[*k] = serde_json::Value::String(v.clone());
+            }
+            let jwt = key.sign(&claims, Some("oauth-authz-req+jwt"))?;
+            params.push(("request", jwt.expose().to_owned()));
+        }
         let mut url = discovery.authorization_endpoint.clone();
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code");
-            q.append_pair("client_id", &profile.client.client_id);
-            q.append_pair("redirect_uri", profile.client.redirect_uri.as_str());
-            q.append_pair("scope", &request.scope.join(" "));
-            q.append_pair("state", &request.state);
-            q.append_pair("nonce", &request.nonce);
-            q.append_pair("prompt", "none");
-            if let Some(pkce) = &request.pkce {
-                q.append_pair("code_challenge", &pkce.challenge);
-                q.append_pair("code_challenge_method", "S256");
+            for (k, v) in &params {
+                q.append_pair(k, v);
             }
             for (k, v) in &request.extra {
                 q.append_pair(k, v);
@@ -126,14 +197,14 @@ impl Flow {
         }
         let mut exchanges = Vec::new();
         for _ in 0..=MAX_REDIRECTS {
-            let mut builder = client.get(url.clone());
+            let mut builder = http_client.get(url.clone());
             for (name, value) in headers.into_iter().flatten() {
                 builder = builder.header(name.as_str(), value.as_str());
             }
             let req = builder
                 .build()
                 .map_err(|e| FlowError::Config(format!("authorize request: {e}")))?;
-            let exchange = http::send(client, req, STEP).await?;
+            let exchange = http::send(http_client, req, STEP).await?;
             let status = exchange.response.status;
             let location = exchange.response.header("location").map(str::to_owned);
             exchanges.push(exchange);
@@ -155,7 +226,7 @@ impl Flow {
                     format!("{location:?} ({e})"),
                 )
             })?;
-            if is_redirect_uri(&next, &profile.client.redirect_uri) {
+            if is_redirect_uri(&next, &request.redirect_uri) {
                 return Ok(self.read_redirect(&next, exchanges));
             }
             url = next;

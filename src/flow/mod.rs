@@ -3,24 +3,29 @@
 //! `spec` and the suite's steps). The load tester reuses it, so it holds no per-scenario state.
 
 mod assertion;
+mod ciba;
 mod device;
 mod discovery;
 mod error;
 pub mod http;
+mod id_token;
 mod token;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use assertion::{ASSERTION_LIFETIME_SECS, ClientKey, now_secs};
-pub use device::{AuthorizeOutcome, AuthorizeRequest, Login, MAX_REDIRECTS, Pkce, random_token};
+pub use assertion::{ASSERTION_LIFETIME_SECS, AssertionTweak, ClientKey, now_secs};
+pub use ciba::{CIBA_GRANT, CibaStart, JWT_BEARER_GRANT};
+pub use device::{
+    AuthorizeOutcome, AuthorizeRequest, ClientRole, Login, MAX_REDIRECTS, Pkce, RequestObject,
+    random_token,
+};
 pub use discovery::Discovery;
 pub use error::FlowError;
-pub use token::{JWT_BEARER_ASSERTION, TokenResponse};
+pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 use crate::exchange::Exchange;
-use crate::profile::Profile;
-use crate::profile::{ClientAuthMethod, PurposeStyle, TokenSource};
+use crate::profile::{Client, OperatorTokenSource, Profile, PurposeStyle, TokenSource};
 use crate::secret::{Redactor, Secret};
 
 /// A token obtained for the suite, with how it was obtained.
@@ -32,13 +37,48 @@ pub struct ObtainedToken {
     pub response: Option<TokenResponse>,
 }
 
+/// A registered client and its parsed signing key.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    /// The client's profile entry.
+    pub client: Client,
+    /// Its signing key, when it has one.
+    pub key: Option<ClientKey>,
+}
+
+impl ClientEntry {
+    fn new(client: &Client) -> Result<Self, FlowError> {
+        let key = client
+            .private_key_pem
+            .as_ref()
+            .map(|pem| ClientKey::from_pem(pem, client.key_id.clone()))
+            .transpose()?;
+        Ok(Self {
+            client: client.clone(),
+            key,
+        })
+    }
+
+    /// The signing key, or `Unavailable` naming what needs it.
+    pub fn key(&self, what: &str) -> Result<&ClientKey, FlowError> {
+        self.key.as_ref().ok_or_else(|| {
+            FlowError::Unavailable(format!(
+                "{what} needs a private key for client {}",
+                self.client.client_id
+            ))
+        })
+    }
+}
+
 /// The flows of one provider profile. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Flow {
     profile: Arc<Profile>,
     backend: reqwest::Client,
     device: Option<reqwest::Client>,
-    client_key: Option<ClientKey>,
+    main: ClientEntry,
+    other: Option<ClientEntry>,
+    short_lived: Option<ClientEntry>,
     redactor: Redactor,
     discovery: tokio::sync::OnceCell<Discovery>,
 }
@@ -53,12 +93,17 @@ impl Flow {
             .as_ref()
             .map(|leg| http::device_client(timeout, leg))
             .transpose()?;
-        let client_key = match (&profile.client.auth_method, &profile.client.private_key_pem) {
-            (ClientAuthMethod::PrivateKeyJwt, Some(pem)) => {
-                Some(ClientKey::from_pem(pem, profile.client.key_id.clone())?)
-            }
-            _ => None,
-        };
+        let main = ClientEntry::new(&profile.client)?;
+        let other = profile
+            .other_client
+            .as_ref()
+            .map(ClientEntry::new)
+            .transpose()?;
+        let short_lived = profile
+            .short_lived_client
+            .as_ref()
+            .map(|s| ClientEntry::new(&s.client))
+            .transpose()?;
         for secret in profile.secrets() {
             redactor.register(&secret);
         }
@@ -66,10 +111,25 @@ impl Flow {
             profile,
             backend,
             device,
-            client_key,
+            main,
+            other,
+            short_lived,
             redactor,
             discovery: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The client playing `role`, or `Unavailable` when the profile names none.
+    pub fn client(&self, role: ClientRole) -> Result<&ClientEntry, FlowError> {
+        match role {
+            ClientRole::Main => Ok(&self.main),
+            ClientRole::Other => self.other.as_ref().ok_or_else(|| {
+                FlowError::Unavailable("the profile declares no [other_client]".into())
+            }),
+            ClientRole::ShortLived => self.short_lived.as_ref().ok_or_else(|| {
+                FlowError::Unavailable("the profile declares no [short_lived_client]".into())
+            }),
+        }
     }
 
     /// The profile driven.
@@ -110,17 +170,23 @@ impl Flow {
             .await
     }
 
-    /// A fresh authorization request for `nv_scopes` (openid and the purpose are added).
-    pub fn authorize_request(&self, nv_scopes: &[String], login: Login) -> AuthorizeRequest {
+    /// `openid`, the purpose (when it travels in `scope`) and `nv_scopes`.
+    pub fn scope_values(&self, nv_scopes: &[String]) -> Vec<String> {
         let mut scope = vec!["openid".to_owned()];
-        let mut extra = Vec::new();
-        match self.profile.purpose_style {
-            PurposeStyle::Scope => scope.push(self.profile.purpose.clone()),
-            PurposeStyle::Parameter => {
-                extra.push(("purpose".to_owned(), self.profile.purpose.clone()))
-            }
+        if self.profile.purpose_style == PurposeStyle::Scope {
+            scope.push(self.profile.purpose.clone());
         }
         scope.extend(nv_scopes.iter().cloned());
+        scope
+    }
+
+    /// A fresh authorization request for `nv_scopes` (openid and the purpose are added).
+    pub fn authorize_request(&self, nv_scopes: &[String], login: Login) -> AuthorizeRequest {
+        let scope = self.scope_values(nv_scopes);
+        let mut extra = Vec::new();
+        if self.profile.purpose_style == PurposeStyle::Parameter {
+            extra.push(("purpose".to_owned(), self.profile.purpose.clone()));
+        }
         if let (Login::NonNetwork, Some(nn)) = (login, &self.profile.non_network_login) {
             extra.extend(
                 nn.authorize_params
@@ -135,7 +201,21 @@ impl Flow {
             pkce: self.profile.pkce.then(Pkce::generate),
             extra,
             login,
+            client: ClientRole::Main,
+            redirect_uri: self.main.client.redirect_uri.clone(),
+            request_object: None,
         }
+    }
+
+    /// The same request made for the client playing `role` (its redirect_uri included).
+    pub fn for_client(
+        &self,
+        mut request: AuthorizeRequest,
+        role: ClientRole,
+    ) -> Result<AuthorizeRequest, FlowError> {
+        request.redirect_uri = self.client(role)?.client.redirect_uri.clone();
+        request.client = role;
+        Ok(request)
     }
 
     /// Runs the whole auth-code flow (device leg, state check, code exchange) for `nv_scopes`, or
@@ -144,6 +224,17 @@ impl Flow {
         &self,
         nv_scopes: &[String],
         login: Login,
+    ) -> Result<ObtainedToken, FlowError> {
+        self.obtain_token_for(nv_scopes, login, ClientRole::Main)
+            .await
+    }
+
+    /// [`Flow::obtain_token`] for the client playing `role`.
+    pub async fn obtain_token_for(
+        &self,
+        nv_scopes: &[String],
+        login: Login,
+        role: ClientRole,
     ) -> Result<ObtainedToken, FlowError> {
         let runnable = match login {
             Login::Network => self.profile.device_leg.is_some(),
@@ -161,7 +252,12 @@ impl Flow {
                 )),
             };
         }
-        let request = self.authorize_request(nv_scopes, login);
+        if !self.profile.flows.authorization_code {
+            return Err(FlowError::Unavailable(
+                "the profile says the provider offers no authorization code flow".into(),
+            ));
+        }
+        let request = self.for_client(self.authorize_request(nv_scopes, login), role)?;
         let outcome = self.authorize(&request).await?;
         let code = code_of(&outcome, &request)?;
         let (response, _) = self.exchange_code(&code, &request).await?;
@@ -173,40 +269,56 @@ impl Flow {
 
     async fn token_from_source(&self, source: &TokenSource) -> Result<ObtainedToken, FlowError> {
         let token = match source {
-            TokenSource::Env(name) => std::env::var(name).map_err(|_| {
-                FlowError::Unavailable(format!(
-                    "token source: environment variable {name} is not set"
-                ))
-            })?,
-            TokenSource::Command(cmd) => {
-                let out = tokio::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(cmd)
-                    .output()
-                    .await
-                    .map_err(|e| {
-                        FlowError::Unavailable(format!("token source command could not start: {e}"))
-                    })?;
-                if !out.status.success() {
-                    return Err(FlowError::Unavailable(format!(
-                        "token source command exited with {}",
-                        out.status
-                    )));
-                }
-                String::from_utf8_lossy(&out.stdout).trim().to_owned()
-            }
+            TokenSource::Env(name) => from_env("token source", name)?,
+            TokenSource::Command(cmd) => from_command("token source", cmd).await?,
         };
-        if token.is_empty() {
-            return Err(FlowError::Unavailable(
-                "token source gave an empty token".into(),
-            ));
-        }
-        let token = Secret::new(token);
         self.redactor.register(&token);
         Ok(ObtainedToken {
             access_token: token,
             response: None,
         })
+    }
+
+    /// A TS.43 operator token for the device, from the profile's `[operator_token]`.
+    pub async fn operator_token(&self) -> Result<Secret, FlowError> {
+        const STEP: &str = "operator token";
+        let source = self.profile.operator_token.as_ref().ok_or_else(|| {
+            FlowError::Unavailable("the profile declares no [operator_token] source".into())
+        })?;
+        let token = match source {
+            OperatorTokenSource::Env(name) => from_env(STEP, name)?,
+            OperatorTokenSource::Command(cmd) => from_command(STEP, cmd).await?,
+            OperatorTokenSource::Device(url) => {
+                let (Some(client), Some(leg)) = (&self.device, &self.profile.device_leg) else {
+                    return Err(FlowError::Unavailable(
+                        "operator_token.device_url needs a [device_leg]".into(),
+                    ));
+                };
+                let mut builder = client.get(url.clone());
+                for (name, value) in &leg.headers {
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
+                let req = builder
+                    .build()
+                    .map_err(|e| FlowError::Config(format!("operator token request: {e}")))?;
+                let exchange = http::send(client, req, STEP).await?;
+                let token = exchange
+                    .response
+                    .json()
+                    .and_then(|v| v.get("operator_token")?.as_str().map(str::to_owned))
+                    .filter(|_| exchange.response.status.is_success())
+                    .ok_or_else(|| {
+                        FlowError::provider(
+                            STEP,
+                            "HTTP 200 with a JSON `operator_token`",
+                            format!("HTTP {}", exchange.response.status),
+                        )
+                    })?;
+                Secret::new(token)
+            }
+        };
+        self.redactor.register(&token);
+        Ok(token)
     }
 
     /// Sends an API request built on the backend client and records it.
@@ -217,6 +329,37 @@ impl Flow {
     ) -> Result<Exchange, FlowError> {
         http::send(&self.backend, request, step).await
     }
+}
+
+fn from_env(what: &str, name: &str) -> Result<Secret, FlowError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_owned())),
+        _ => Err(FlowError::Unavailable(format!(
+            "{what}: environment variable {name} is not set"
+        ))),
+    }
+}
+
+async fn from_command(what: &str, cmd: &str) -> Result<Secret, FlowError> {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .await
+        .map_err(|e| FlowError::Unavailable(format!("{what} command could not start: {e}")))?;
+    if !out.status.success() {
+        return Err(FlowError::Unavailable(format!(
+            "{what} command exited with {}",
+            out.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if text.is_empty() {
+        return Err(FlowError::Unavailable(format!(
+            "{what} command printed nothing"
+        )));
+    }
+    Ok(Secret::new(text))
 }
 
 /// The code of a device-leg outcome, after checking the provider redirected with a code and the

@@ -4,7 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::device::AuthorizeRequest;
+use super::assertion::AssertionTweak;
+use super::device::{AuthorizeRequest, ClientRole};
 use super::{Flow, FlowError, http};
 use crate::exchange::{Exchange, quote_json as short};
 use crate::profile::ClientAuthMethod;
@@ -32,42 +33,76 @@ pub struct TokenResponse {
 
 const STEP: &str = "token endpoint";
 
+/// Which `code_verifier` a token request sends.
+#[derive(Debug, Clone, Default)]
+pub enum VerifierChoice {
+    /// The one matching the authorization request's challenge.
+    #[default]
+    AsIssued,
+    /// A fresh random one that matches nothing.
+    Wrong,
+}
+
+/// How a code-exchange request deviates from the correct one (for negative checks).
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// Authenticate as this client instead of the one the code was issued to.
+    pub client: Option<ClientRole>,
+    /// Use this authentication method instead of the client's own.
+    pub auth_method: Option<ClientAuthMethod>,
+    /// Send this redirect_uri instead of the authorization request's.
+    pub redirect_uri: Option<String>,
+    /// Which code_verifier to send.
+    pub verifier: VerifierChoice,
+    /// How the client assertion deviates.
+    pub assertion: AssertionTweak,
+    /// Add a DPoP proof header (RFC 9449).
+    pub dpop: bool,
+}
+
+/// A token request as sent, with the client assertion it carried (to replay it).
+#[derive(Debug, Clone)]
+pub struct TokenAttempt {
+    /// The exchange.
+    pub exchange: Exchange,
+    /// The client assertion sent, if any.
+    pub assertion: Option<Secret>,
+}
+
 impl Flow {
-    /// Sends the code-exchange request and returns the raw exchange (for checks of error answers).
-    pub async fn request_token(
+    /// Adds client authentication for `role` (with `method` and `tweak`) to a token-endpoint
+    /// request; returns the builder and the assertion sent.
+    pub(crate) fn authenticate(
         &self,
-        code: &Secret,
-        request: &AuthorizeRequest,
-    ) -> Result<Exchange, FlowError> {
-        let discovery = self.discovery().await?;
-        let client = &self.profile.client;
-        let mut form: Vec<(&str, String)> = vec![
-            ("grant_type", "authorization_code".into()),
-            ("code", code.expose().to_owned()),
-            ("redirect_uri", client.redirect_uri.to_string()),
-        ];
-        if let Some(pkce) = &request.pkce {
-            form.push(("code_verifier", pkce.verifier.expose().to_owned()));
-        }
-        let mut builder = self.backend.post(discovery.token_endpoint.clone());
-        match client.auth_method {
+        mut builder: reqwest::RequestBuilder,
+        form: &mut Vec<(&'static str, String)>,
+        role: ClientRole,
+        method: Option<ClientAuthMethod>,
+        audience: &str,
+        tweak: &AssertionTweak,
+    ) -> Result<(reqwest::RequestBuilder, Option<Secret>), FlowError> {
+        let entry = self.client(role)?;
+        let client = &entry.client;
+        let mut sent = None;
+        match method.unwrap_or(client.auth_method) {
             ClientAuthMethod::PrivateKeyJwt => {
-                let key = self
-                    .client_key
-                    .as_ref()
-                    .ok_or_else(|| FlowError::Config("no client key".into()))?;
                 let assertion =
-                    key.assertion(&client.client_id, discovery.token_endpoint.as_str())?;
+                    entry
+                        .key("private_key_jwt")?
+                        .assertion(&client.client_id, audience, tweak)?;
                 self.redactor.register(&assertion);
                 form.push(("client_id", client.client_id.clone()));
                 form.push(("client_assertion_type", JWT_BEARER_ASSERTION.into()));
                 form.push(("client_assertion", assertion.expose().to_owned()));
+                sent = Some(assertion);
             }
             ClientAuthMethod::ClientSecretBasic => {
-                let secret = client
-                    .client_secret
-                    .as_ref()
-                    .ok_or_else(|| FlowError::Config("no client secret".into()))?;
+                let secret = client.client_secret.as_ref().ok_or_else(|| {
+                    FlowError::Unavailable(format!(
+                        "the profile gives no client_secret for {}",
+                        client.client_id
+                    ))
+                })?;
                 // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
                 let pair = format!(
                     "{}:{}",
@@ -79,19 +114,85 @@ impl Flow {
                 builder = builder.header("authorization", format!("Basic {}", basic.expose()));
             }
             ClientAuthMethod::ClientSecretPost => {
-                let secret = client
-                    .client_secret
-                    .as_ref()
-                    .ok_or_else(|| FlowError::Config("no client secret".into()))?;
+                let secret = client.client_secret.as_ref().ok_or_else(|| {
+                    FlowError::Unavailable(format!(
+                        "the profile gives no client_secret for {}",
+                        client.client_id
+                    ))
+                })?;
                 form.push(("client_id", client.client_id.clone()));
                 form.push(("client_secret", secret.expose().to_owned()));
             }
+        }
+        Ok((builder, sent))
+    }
+
+    /// Sends the code-exchange request and returns the raw exchange (for checks of error answers).
+    pub async fn request_token(
+        &self,
+        code: &Secret,
+        request: &AuthorizeRequest,
+    ) -> Result<Exchange, FlowError> {
+        Ok(self
+            .request_token_with(code, request, &TokenOptions::default())
+            .await?
+            .exchange)
+    }
+
+    /// Sends a code-exchange request deviating as `options` say.
+    pub async fn request_token_with(
+        &self,
+        code: &Secret,
+        request: &AuthorizeRequest,
+        options: &TokenOptions,
+    ) -> Result<TokenAttempt, FlowError> {
+        let discovery = self.discovery().await?;
+        let mut form: Vec<(&'static str, String)> = vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.expose().to_owned()),
+            (
+                "redirect_uri",
+                options
+                    .redirect_uri
+                    .clone()
+                    .unwrap_or_else(|| request.redirect_uri.to_string()),
+            ),
+        ];
+        if let Some(pkce) = &request.pkce {
+            let verifier = match options.verifier {
+                VerifierChoice::AsIssued => pkce.verifier.expose().to_owned(),
+                VerifierChoice::Wrong => super::random_token(32),
+            };
+            form.push(("code_verifier", verifier));
+        }
+        let token_endpoint = discovery.token_endpoint.as_str();
+        let mut builder = self.backend.post(discovery.token_endpoint.clone());
+        let role = options.client.unwrap_or(request.client);
+        let (b, assertion) = self.authenticate(
+            builder,
+            &mut form,
+            role,
+            options.auth_method,
+            token_endpoint,
+            &options.assertion,
+        )?;
+        builder = b;
+        if options.dpop {
+            let proof = self
+                .client(role)?
+                .key("a DPoP proof")?
+                .dpop_proof("POST", token_endpoint)?;
+            builder = builder.header("dpop", proof.expose());
         }
         let req = builder
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("token request: {e}")))?;
-        http::send(&self.backend, req, STEP).await
+        let exchange = http::send(&self.backend, req, STEP).await?;
+        Ok(TokenAttempt {
+            exchange,
+            assertion,
+        })
     }
 
     /// Exchanges `code` for tokens; a provider error unless the answer is a usable Bearer token.

@@ -135,6 +135,48 @@ pub struct Profile {
     pub lines: Lines,
     /// Per-request timeout in seconds.
     pub timeout_secs: u64,
+    /// A second registered client (private_key_jwt only), for code-binding and secret-refusal checks.
+    pub other_client: Option<Client>,
+    /// A client whose codes and tokens expire within seconds, for expiry checks.
+    pub short_lived_client: Option<ShortLivedClient>,
+    /// Which grant flows the provider offers.
+    pub flows: Flows,
+    /// Where TS.43 operator tokens come from (CIBA / JWT bearer flows).
+    pub operator_token: Option<OperatorTokenSource>,
+}
+
+/// A client registered with short code and token lifetimes.
+#[derive(Debug, Clone)]
+pub struct ShortLivedClient {
+    /// The client.
+    pub client: Client,
+    /// Authorization-code lifetime the provider gives it, in seconds.
+    pub code_lifetime_secs: u64,
+    /// Access-token lifetime the provider gives it, in seconds.
+    pub token_lifetime_secs: u64,
+}
+
+/// Grant flows the provider offers (scenarios of a flow it lacks are skipped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flows {
+    /// OIDC authorization code flow with network-based authentication.
+    pub authorization_code: bool,
+    /// CIBA with `login_hint=operatortoken:…` (NV 2.0.0+).
+    pub ciba: bool,
+    /// JWT bearer grant with `sub=operatortoken:…` (NV 2.1.0+).
+    pub jwt_bearer: bool,
+}
+
+/// Where a TS.43 operator token comes from.
+#[derive(Debug, Clone)]
+pub enum OperatorTokenSource {
+    /// GET this URL over the device leg (the reference provider's TEST-ONLY entitlement simulation),
+    /// reading `operator_token` from the JSON answer.
+    Device(url::Url),
+    /// This environment variable.
+    Env(String),
+    /// This command's stdout (through `sh -c`).
+    Command(String),
 }
 
 impl Profile {
@@ -170,8 +212,13 @@ impl Profile {
     /// All secret values of this profile (for the run's redactor).
     pub fn secrets(&self) -> Vec<Secret> {
         let mut out = Vec::new();
-        out.extend(self.client.private_key_pem.clone());
-        out.extend(self.client.client_secret.clone());
+        for client in std::iter::once(&self.client)
+            .chain(&self.other_client)
+            .chain(self.short_lived_client.as_ref().map(|s| &s.client))
+        {
+            out.extend(client.private_key_pem.clone());
+            out.extend(client.client_secret.clone());
+        }
         if let Some(login) = &self.non_network_login {
             out.extend(login.authorize_params.values().cloned());
         }

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::{
-    Client, ClientAuthMethod, DeviceLeg, Files, Lines, NonNetworkLogin, Profile, ProfileError,
-    PurposeStyle, TokenSource, resolve_secret,
+    Client, ClientAuthMethod, DeviceLeg, Files, Flows, Lines, NonNetworkLogin, OperatorTokenSource,
+    Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource, resolve_secret,
 };
 use crate::secret::Secret;
 
@@ -25,17 +25,47 @@ pub(super) struct RawProfile {
     token_source: Option<RawTokenSource>,
     non_network_login: Option<RawNonNetworkLogin>,
     lines: RawLines,
+    other_client: Option<RawClient>,
+    short_lived_client: Option<RawShortLivedClient>,
+    #[serde(default)]
+    flows: RawFlows,
+    operator_token: Option<RawOperatorToken>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShortLivedClient {
+    #[serde(flatten)]
+    client: RawClient,
+    code_lifetime_secs: u64,
+    token_lifetime_secs: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFlows {
+    authorization_code: Option<bool>,
+    ciba: Option<bool>,
+    jwt_bearer: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperatorToken {
+    device_url: Option<String>,
+    env: Option<String>,
+    command: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawClient {
     client_id: String,
-    auth_method: String,
+    auth_method: Option<String>,
     private_key: Option<String>,
     key_id: Option<String>,
     client_secret: Option<String>,
-    redirect_uri: String,
+    redirect_uri: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -129,74 +159,68 @@ impl RawProfile {
         };
         let api_root = url(origin, "api_root", &self.api_root)?;
 
-        let auth_method = match self.client.auth_method.as_str() {
-            "private_key_jwt" => ClientAuthMethod::PrivateKeyJwt,
-            "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
-            "client_secret_post" => ClientAuthMethod::ClientSecretPost,
-            other => {
+        let client = self.client.validate(origin, "client", None, files)?;
+        let other_client = self
+            .other_client
+            .map(|c| c.validate(origin, "other_client", Some(&client), files))
+            .transpose()?;
+        let short_lived_client = self
+            .short_lived_client
+            .map(|c| {
+                let lifetime = |field: &str, secs: u64| {
+                    if (1..=30).contains(&secs) {
+                        Ok(secs)
+                    } else {
+                        Err(ProfileError::field(
+                            origin,
+                            &format!("short_lived_client.{field}"),
+                            "1..=30 seconds (the suite waits this long)",
+                            secs.to_string(),
+                        ))
+                    }
+                };
+                Ok::<_, ProfileError>(ShortLivedClient {
+                    code_lifetime_secs: lifetime("code_lifetime_secs", c.code_lifetime_secs)?,
+                    token_lifetime_secs: lifetime("token_lifetime_secs", c.token_lifetime_secs)?,
+                    client: c.client.validate(
+                        origin,
+                        "short_lived_client",
+                        Some(&client),
+                        files,
+                    )?,
+                })
+            })
+            .transpose()?;
+        let operator_token = match self.operator_token {
+            None => None,
+            Some(RawOperatorToken {
+                device_url: Some(u),
+                env: None,
+                command: None,
+            }) => Some(OperatorTokenSource::Device(url(
+                origin,
+                "operator_token.device_url",
+                &u,
+            )?)),
+            Some(RawOperatorToken {
+                device_url: None,
+                env: Some(e),
+                command: None,
+            }) => Some(OperatorTokenSource::Env(e)),
+            Some(RawOperatorToken {
+                device_url: None,
+                env: None,
+                command: Some(c),
+            }) => Some(OperatorTokenSource::Command(c)),
+            Some(_) => {
                 return Err(ProfileError::field(
                     origin,
-                    "client.auth_method",
-                    "one of private_key_jwt, client_secret_basic, client_secret_post",
-                    format!("{other:?}"),
+                    "operator_token",
+                    "exactly one of `device_url`, `env` or `command`",
+                    "none or several",
                 ));
             }
         };
-        let private_key_pem = self
-            .client
-            .private_key
-            .as_deref()
-            .map(|r| resolve_secret(r, origin, "client.private_key", files))
-            .transpose()?;
-        let client_secret = self
-            .client
-            .client_secret
-            .as_deref()
-            .map(|r| resolve_secret(r, origin, "client.client_secret", files))
-            .transpose()?;
-        match auth_method {
-            ClientAuthMethod::PrivateKeyJwt if private_key_pem.is_none() => {
-                return Err(ProfileError::field(
-                    origin,
-                    "client.private_key",
-                    "a key reference (env:NAME or file:PATH) for private_key_jwt",
-                    "nothing",
-                ));
-            }
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
-                if client_secret.is_none() =>
-            {
-                return Err(ProfileError::field(
-                    origin,
-                    "client.client_secret",
-                    format!(
-                        "a secret reference (env:NAME or file:PATH) for {}",
-                        auth_method.as_str()
-                    ),
-                    "nothing",
-                ));
-            }
-            _ => {}
-        }
-        if let Some(pem) = &private_key_pem {
-            jsonwebtoken::EncodingKey::from_ec_pem(pem.expose().as_bytes()).map_err(|e| {
-                ProfileError::field(
-                    origin,
-                    "client.private_key",
-                    "a PEM PKCS#8 P-256 (ES256) private key",
-                    e.to_string(),
-                )
-            })?;
-        }
-        let client = Client {
-            client_id: self.client.client_id,
-            auth_method,
-            private_key_pem,
-            key_id: self.client.key_id,
-            client_secret,
-            redirect_uri: url(origin, "client.redirect_uri", &self.client.redirect_uri)?,
-        };
-
         let purpose = self
             .authorization
             .purpose
@@ -306,6 +330,115 @@ impl RawProfile {
             non_network_login,
             lines,
             timeout_secs,
+            other_client,
+            short_lived_client,
+            flows: Flows {
+                authorization_code: self.flows.authorization_code.unwrap_or(true),
+                ciba: self.flows.ciba.unwrap_or(false),
+                jwt_bearer: self.flows.jwt_bearer.unwrap_or(false),
+            },
+            operator_token,
+        })
+    }
+}
+
+impl RawClient {
+    /// A client of `section`; secondary clients (`fallback` = the main client) default to
+    /// private_key_jwt with the main client's key and redirect URI.
+    fn validate(
+        self,
+        origin: &str,
+        section: &str,
+        fallback: Option<&Client>,
+        files: &Files<'_>,
+    ) -> Result<Client, ProfileError> {
+        if fallback.is_none() && self.auth_method.is_none() {
+            return Err(ProfileError::field(
+                origin,
+                &format!("{section}.auth_method"),
+                "one of private_key_jwt, client_secret_basic, client_secret_post",
+                "nothing",
+            ));
+        }
+        let auth_method = match self.auth_method.as_deref().unwrap_or("private_key_jwt") {
+            "private_key_jwt" => ClientAuthMethod::PrivateKeyJwt,
+            "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
+            "client_secret_post" => ClientAuthMethod::ClientSecretPost,
+            other => {
+                return Err(ProfileError::field(
+                    origin,
+                    &format!("{section}.auth_method"),
+                    "one of private_key_jwt, client_secret_basic, client_secret_post",
+                    format!("{other:?}"),
+                ));
+            }
+        };
+        let private_key_pem = self
+            .private_key
+            .as_deref()
+            .map(|r| resolve_secret(r, origin, &format!("{section}.private_key"), files))
+            .transpose()?
+            .or_else(|| fallback.and_then(|f| f.private_key_pem.clone()));
+        let client_secret = self
+            .client_secret
+            .as_deref()
+            .map(|r| resolve_secret(r, origin, &format!("{section}.client_secret"), files))
+            .transpose()?;
+        match auth_method {
+            ClientAuthMethod::PrivateKeyJwt if private_key_pem.is_none() => {
+                return Err(ProfileError::field(
+                    origin,
+                    &format!("{section}.private_key"),
+                    "a key reference (env:NAME or file:PATH) for private_key_jwt",
+                    "nothing",
+                ));
+            }
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+                if client_secret.is_none() =>
+            {
+                return Err(ProfileError::field(
+                    origin,
+                    &format!("{section}.client_secret"),
+                    format!(
+                        "a secret reference (env:NAME or file:PATH) for {}",
+                        auth_method.as_str()
+                    ),
+                    "nothing",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(pem) = &private_key_pem {
+            jsonwebtoken::EncodingKey::from_ec_pem(pem.expose().as_bytes()).map_err(|e| {
+                ProfileError::field(
+                    origin,
+                    &format!("{section}.private_key"),
+                    "a PEM PKCS#8 P-256 (ES256) private key",
+                    e.to_string(),
+                )
+            })?;
+        }
+        let redirect_uri = match (&self.redirect_uri, fallback) {
+            (Some(u), _) => url(origin, &format!("{section}.redirect_uri"), u)?,
+            (None, Some(f)) => f.redirect_uri.clone(),
+            (None, None) => {
+                return Err(ProfileError::field(
+                    origin,
+                    &format!("{section}.redirect_uri"),
+                    "a redirect URI",
+                    "nothing",
+                ));
+            }
+        };
+        Ok(Client {
+            client_id: self.client_id,
+            auth_method,
+            private_key_pem,
+            key_id: self
+                .key_id
+                .or_else(|| fallback.and_then(|f| f.key_id.clone())),
+            client_secret,
+            redirect_uri,
         })
     }
 }
@@ -417,6 +550,37 @@ other = "+34600000009"
 
         let e = load("issuer = 3").unwrap_err().to_string();
         assert!(e.contains("test.toml"), "{e}");
+    }
+
+    #[test]
+    fn secondary_clients_default_to_the_main_key_and_redirect() {
+        let text = format!(
+            "{GOOD}\n[other_client]\nclient_id = \"nvcert-other\"\nredirect_uri = \"https://other.nvcert.invalid/cb\"\n\n[short_lived_client]\nclient_id = \"nvcert-short-lived\"\ncode_lifetime_secs = 1\ntoken_lifetime_secs = 1\n\n[flows]\nciba = true\n\n[operator_token]\nenv = \"OPTOKEN\"\n"
+        );
+        let p = load(&text).expect("loads");
+        let other = p.other_client.expect("other");
+        assert_eq!(other.auth_method, ClientAuthMethod::PrivateKeyJwt);
+        assert!(other.private_key_pem.is_some());
+        assert_eq!(
+            other.redirect_uri.as_str(),
+            "https://other.nvcert.invalid/cb"
+        );
+        let short = p.short_lived_client.expect("short");
+        assert_eq!(short.client.redirect_uri, p.client.redirect_uri);
+        assert_eq!(
+            (short.code_lifetime_secs, short.token_lifetime_secs),
+            (1, 1)
+        );
+        assert!(p.flows.ciba && p.flows.authorization_code && !p.flows.jwt_bearer);
+
+        let bad = text.replace("code_lifetime_secs = 1", "code_lifetime_secs = 60");
+        let e = load(&bad).unwrap_err().to_string();
+        assert!(e.contains("short_lived_client.code_lifetime_secs"), "{e}");
+        let bad = text.replace(
+            "token_lifetime_secs = 1",
+            "token_lifetime_secs = 1\ntypo = 2",
+        );
+        assert!(load(&bad).unwrap_err().to_string().contains("typo"));
     }
 
     #[test]

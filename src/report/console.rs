@@ -21,28 +21,58 @@ pub fn write_console(
         text.push_str(&format!("  ERROR    {e}\n"));
     }
     for sc in &results.scenarios {
-        match sc.status {
-            Status::Passed => text.push_str(&format!("  ok       {} › {}\n", sc.feature, sc.name)),
-            Status::Failed => {
-                text.push_str(&format!("  FAILED   {} › {}\n", sc.feature, sc.name));
-                for f in &sc.failures {
-                    for line in f.lines() {
-                        text.push_str(&format!("             {line}\n"));
-                    }
+        let label = match sc.status {
+            Status::Passed => "ok",
+            Status::Failed => "FAILED",
+            Status::Warning => "WARNING",
+            Status::Review => "REVIEW",
+            Status::ExpectedFailure => "expected",
+            Status::Skipped => "skipped",
+        };
+        text.push_str(&format!(
+            "  {label:<9}{:<7}{} › {}",
+            sc.level.as_str(),
+            sc.feature,
+            sc.name
+        ));
+        if let Some(reason) = &sc.skip_reason {
+            text.push_str(&format!(" ({reason})"));
+        }
+        if sc.unexpectedly_passed {
+            text.push_str(" (listed in --expect-failures but passed)");
+        }
+        text.push('\n');
+        let detailed = matches!(
+            sc.status,
+            Status::Failed | Status::Warning | Status::ExpectedFailure
+        );
+        if detailed {
+            for f in &sc.failures {
+                for line in f.lines() {
+                    text.push_str(&format!("                 {line}\n"));
                 }
             }
-            Status::Skipped => text.push_str(&format!(
-                "  skipped  {} › {} ({})\n",
-                sc.feature,
-                sc.name,
-                sc.skip_reason.as_deref().unwrap_or("no reason given")
-            )),
+        }
+        if let Some(cite) = sc.citation.as_ref().filter(|_| detailed) {
+            text.push_str(&format!("                 source: {cite}\n"));
+        }
+        if let Some(review) = &sc.review {
+            text.push_str(&format!("                 to confirm: {review}\n"));
         }
     }
     let s = &results.summary;
     text.push_str(&format!(
-        "\n{} scenarios: {} passed, {} failed, {} skipped ({} ms)\n",
-        s.total, s.passed, s.failed, s.skipped, results.duration_ms
+        "\n{} scenarios: {} passed, {} failed, {} warnings, {} to review, {} expected failures, {} skipped ({} ms)\n",
+        s.total, s.passed, s.failed, s.warnings, s.review, s.expected_failures, s.skipped, results.duration_ms
     ));
+    if s.unexpected_passes > 0 {
+        text.push_str(&format!(
+            "{} known deviations passed: update the --expect-failures list\n",
+            s.unexpected_passes
+        ));
+    }
+    if results.strict && s.warnings > 0 {
+        text.push_str("--strict: SHOULD failures fail the run\n");
+    }
     out.write_all(redactor.redact(&text).as_bytes())
 }

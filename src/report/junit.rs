@@ -13,18 +13,17 @@
 
 use std::fmt::Write;
 
-use crate::results::{RunResults, ScenarioResult, Status, Summary};
+use crate::results::{RunResults, ScenarioResult, Status};
 
 pub(super) fn render(results: &RunResults) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let s = &results.summary;
+    let all: Vec<&ScenarioResult> = results.scenarios.iter().collect();
+    let (failures, skipped) = counts(&all, results.strict);
     let _ = writeln!(
         out,
-        "<testsuites name=\"nvcert\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-        s.total,
-        s.failed,
+        "<testsuites name=\"nvcert\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\" time=\"{}\">",
+        all.len(),
         results.errors.len(),
-        s.skipped,
         seconds(results.duration_ms)
     );
     if !results.errors.is_empty() {
@@ -46,19 +45,17 @@ pub(super) fn render(results: &RunResults) -> String {
         out.push_str("  </testsuite>\n");
     }
     for (feature, scenarios) in group_by_feature(&results.scenarios) {
-        let fs = Summary::of(&scenarios.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+        let (failures, skipped) = counts(&scenarios, results.strict);
         let time: u64 = scenarios.iter().map(|s| s.duration_ms).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{}\">",
             escape(feature),
-            fs.total,
-            fs.failed,
-            fs.skipped,
+            scenarios.len(),
             seconds(time)
         );
         for sc in scenarios {
-            write_case(&mut out, feature, sc);
+            write_case(&mut out, feature, sc, results.strict);
         }
         out.push_str("  </testsuite>\n");
     }
@@ -66,7 +63,7 @@ pub(super) fn render(results: &RunResults) -> String {
     out
 }
 
-fn write_case(out: &mut String, feature: &str, sc: &ScenarioResult) {
+fn write_case(out: &mut String, feature: &str, sc: &ScenarioResult, strict: bool) {
     let _ = write!(
         out,
         "    <testcase classname=\"{}\" name=\"{}\" time=\"{}\">",
@@ -79,19 +76,69 @@ fn write_case(out: &mut String, feature: &str, sc: &ScenarioResult) {
         for tag in &sc.tags {
             let _ = write!(out, "<property name=\"tag\" value=\"{}\"/>", escape(tag));
         }
+        let _ = write!(
+            out,
+            "<property name=\"level\" value=\"{}\"/>",
+            sc.level.as_str()
+        );
+        if let Some(cite) = &sc.citation {
+            let _ = write!(
+                out,
+                "<property name=\"citation\" value=\"{}\"/>",
+                escape(cite)
+            );
+        }
         out.push_str("</properties>");
     }
+    let failures = || {
+        let mut all = sc.failures.join("\n");
+        if let Some(cite) = &sc.citation {
+            all.push_str(&format!("\nsource: {cite}"));
+        }
+        all
+    };
+    let first = || first_line(sc.failures.first().map_or("failed", String::as_str)).to_owned();
     match sc.status {
         Status::Passed => {}
         Status::Failed => {
-            let all = sc.failures.join("\n");
             let _ = write!(
                 out,
-                "<failure message=\"{}\">{}</failure>",
-                escape(first_line(
-                    sc.failures.first().map_or("failed", String::as_str)
-                )),
-                escape(&all)
+                "<failure message=\"{}\" type=\"{}\">{}</failure>",
+                escape(&first()),
+                sc.level.as_str(),
+                escape(&failures())
+            );
+        }
+        // A SHOULD failure fails the CI job only with --strict; otherwise it is reported, not failed.
+        Status::Warning if strict => {
+            let _ = write!(
+                out,
+                "<failure message=\"{}\" type=\"SHOULD\">{}</failure>",
+                escape(&first()),
+                escape(&failures())
+            );
+        }
+        Status::Warning => {
+            let _ = write!(
+                out,
+                "<skipped message=\"WARNING (SHOULD): {}\"/><system-out>{}</system-out>",
+                escape(&first()),
+                escape(&failures())
+            );
+        }
+        Status::Review => {
+            let _ = write!(
+                out,
+                "<skipped message=\"REVIEW: {}\"/>",
+                escape(sc.review.as_deref().unwrap_or("needs a person to confirm"))
+            );
+        }
+        Status::ExpectedFailure => {
+            let _ = write!(
+                out,
+                "<skipped message=\"expected failure: {}\"/><system-out>{}</system-out>",
+                escape(&first()),
+                escape(&failures())
             );
         }
         Status::Skipped => {
@@ -103,6 +150,20 @@ fn write_case(out: &mut String, feature: &str, sc: &ScenarioResult) {
         }
     }
     out.push_str("</testcase>\n");
+}
+
+/// (failures, skipped) as JUnit counts them: every status but passed and failed is a skip, except
+/// warnings under --strict, which are failures.
+fn counts(scenarios: &[&ScenarioResult], strict: bool) -> (usize, usize) {
+    let failures = scenarios
+        .iter()
+        .filter(|s| s.status == Status::Failed || (strict && s.status == Status::Warning))
+        .count();
+    let passed = scenarios
+        .iter()
+        .filter(|s| s.status == Status::Passed)
+        .count();
+    (failures, scenarios.len() - failures - passed)
 }
 
 fn group_by_feature(scenarios: &[ScenarioResult]) -> Vec<(&str, Vec<&ScenarioResult>)> {

@@ -1,17 +1,92 @@
-//! The neutral result model every report writer reads. Plain data: no I/O, no formatting.
+//! The neutral result model every report writer reads. Plain data and the rules that turn a
+//! scenario's raw outcome into its verdict (level, expected failures); no I/O, no formatting.
+
+mod expectations;
 
 use serde::Serialize;
 
-/// Outcome of one scenario.
+pub use expectations::{ExpectationsError, ExpectedFailures};
+
+/// How much a check weighs (CAMARA / RFC requirement keywords).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum Level {
+    /// A failure fails the run.
+    #[default]
+    #[serde(rename = "MUST")]
+    Must,
+    /// A failure is a warning; it fails the run only with `--strict`.
+    #[serde(rename = "SHOULD")]
+    Should,
+    /// Needs human evidence: the automated part runs, a person confirms the rest.
+    #[serde(rename = "REVIEW")]
+    Review,
+}
+
+impl Level {
+    /// The level named by a scenario's tags (`@MUST`, `@SHOULD`, `@REVIEW`; MUST when none).
+    pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Self {
+        let mut level = Self::Must;
+        for t in tags {
+            match t.as_str() {
+                "SHOULD" => level = Self::Should,
+                "REVIEW" => level = Self::Review,
+                _ => {}
+            }
+        }
+        level
+    }
+
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "MUST",
+            Self::Should => "SHOULD",
+            Self::Review => "REVIEW",
+        }
+    }
+}
+
+/// What running a scenario's steps gave, before levels and expectations are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every step passed.
+    Passed,
+    /// A step failed.
+    Failed,
+    /// The scenario could not run here.
+    Skipped,
+}
+
+/// Verdict of one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every step passed.
     Passed,
-    /// A check failed, or the provider could not be driven through a step.
+    /// A MUST check failed (or a REVIEW scenario's automated part failed).
     Failed,
+    /// A SHOULD check failed.
+    Warning,
+    /// The automated part of a REVIEW check passed; a person must confirm the rest.
+    Review,
+    /// Failed, but listed in `--expect-failures` as a known deviation.
+    ExpectedFailure,
     /// The scenario could not run here (missing capability, undefined step); never counted as passed.
     Skipped,
+}
+
+impl Status {
+    /// The verdict for `outcome` of a check of `level`, `listed` as a known deviation or not.
+    pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
+        match (outcome, level) {
+            (Outcome::Skipped, _) => Self::Skipped,
+            (Outcome::Failed, _) if listed => Self::ExpectedFailure,
+            (Outcome::Failed, Level::Must | Level::Review) => Self::Failed,
+            (Outcome::Failed, Level::Should) => Self::Warning,
+            (Outcome::Passed, Level::Review) => Self::Review,
+            (Outcome::Passed, _) => Self::Passed,
+        }
+    }
 }
 
 /// One scenario's result.
@@ -21,15 +96,29 @@ pub struct ScenarioResult {
     pub feature: String,
     /// Scenario name.
     pub name: String,
-    /// Tags without the leading `@`.
+    /// Effective tags (feature's, then scenario's), without the leading `@`.
     pub tags: Vec<String>,
-    /// Outcome.
+    /// Verdict.
     pub status: Status,
+    /// Weight of the check.
+    pub level: Level,
+    /// Where the rule comes from (spec / profile / RFC section), from the scenario's `Source:` lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
     /// Failure messages, one per failed step (empty when passed).
     pub failures: Vec<String>,
     /// Why the scenario was skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// What a person must confirm (REVIEW checks), from the scenario's `Review:` lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+    /// Listed in `--expect-failures` but passed: the list is out of date.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unexpectedly_passed: bool,
+    /// Undefined steps met (step text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undefined_steps: Vec<String>,
     /// Wall time of the scenario in milliseconds.
     pub duration_ms: u64,
 }
@@ -37,14 +126,39 @@ pub struct ScenarioResult {
 /// Counts per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Scenarios run.
+    /// Scenarios selected.
     pub total: usize,
-    /// Scenarios passed.
+    /// Scenarios that ran (not skipped).
+    pub executed: usize,
+    /// Passed.
     pub passed: usize,
-    /// Scenarios failed.
+    /// MUST failures.
     pub failed: usize,
-    /// Scenarios skipped.
+    /// SHOULD failures.
+    pub warnings: usize,
+    /// REVIEW checks awaiting a person.
+    pub review: usize,
+    /// Known deviations that failed as expected.
+    pub expected_failures: usize,
+    /// Known deviations that passed.
+    pub unexpected_passes: usize,
+    /// Skipped.
     pub skipped: usize,
+    /// Undefined steps met, over all scenarios.
+    pub undefined_steps: usize,
+}
+
+/// One operation × response status of the spec, and whether the run exercised it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// operationId.
+    pub operation: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Documented for the operation by the spec.
+    pub documented: bool,
+    /// Seen in at least one exchange of the run.
+    pub exercised: bool,
 }
 
 /// What was certified.
@@ -67,11 +181,17 @@ pub struct RunResults {
     pub tool_version: String,
     /// What was certified.
     pub target: Target,
+    /// Rule sets enabled beyond the released spec (e.g. "wip").
+    pub rule_sets: Vec<String>,
+    /// Whether SHOULD failures fail the run.
+    pub strict: bool,
     /// Counts.
     pub summary: Summary,
     /// Per-scenario results, in feature order.
     pub scenarios: Vec<ScenarioResult>,
-    /// Problems that prevented features from being parsed or run (named by file).
+    /// Operation × status coverage.
+    pub coverage: Vec<Coverage>,
+    /// Problems that prevented features from being parsed or run (named by file), and lint findings.
     pub errors: Vec<String>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
@@ -82,6 +202,7 @@ impl RunResults {
     pub fn new(
         target: Target,
         scenarios: Vec<ScenarioResult>,
+        coverage: Vec<Coverage>,
         errors: Vec<String>,
         duration_ms: u64,
     ) -> Self {
@@ -89,16 +210,21 @@ impl RunResults {
         Self {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target,
+            rule_sets: Vec::new(),
+            strict: false,
             summary,
             scenarios,
+            coverage,
             errors,
             duration_ms,
         }
     }
 
-    /// True when nothing failed and no feature failed to load.
+    /// True when nothing failed (with `strict`, no warning either) and every feature loaded.
     pub fn succeeded(&self) -> bool {
-        self.summary.failed == 0 && self.errors.is_empty()
+        self.summary.failed == 0
+            && self.errors.is_empty()
+            && !(self.strict && self.summary.warnings > 0)
     }
 }
 
@@ -108,9 +234,46 @@ impl Summary {
         let count = |s: Status| scenarios.iter().filter(|r| r.status == s).count();
         Self {
             total: scenarios.len(),
+            executed: scenarios
+                .iter()
+                .filter(|r| r.status != Status::Skipped)
+                .count(),
             passed: count(Status::Passed),
             failed: count(Status::Failed),
+            warnings: count(Status::Warning),
+            review: count(Status::Review),
+            expected_failures: count(Status::ExpectedFailure),
+            unexpected_passes: scenarios.iter().filter(|r| r.unexpectedly_passed).count(),
             skipped: count(Status::Skipped),
+            undefined_steps: scenarios.iter().map(|r| r.undefined_steps.len()).sum(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_follow_level_and_expectations() {
+        use Level::*;
+        use Outcome as O;
+        assert_eq!(Status::judge(O::Failed, Must, false), Status::Failed);
+        assert_eq!(Status::judge(O::Failed, Should, false), Status::Warning);
+        assert_eq!(Status::judge(O::Failed, Review, false), Status::Failed);
+        assert_eq!(Status::judge(O::Passed, Review, false), Status::Review);
+        assert_eq!(
+            Status::judge(O::Failed, Must, true),
+            Status::ExpectedFailure
+        );
+        assert_eq!(Status::judge(O::Skipped, Must, true), Status::Skipped);
+        assert_eq!(Status::judge(O::Passed, Should, false), Status::Passed);
+    }
+
+    #[test]
+    fn level_from_tags() {
+        let tags = ["oidc".to_owned(), "SHOULD".to_owned()];
+        assert_eq!(Level::from_tags(&tags), Level::Should);
+        assert_eq!(Level::from_tags(&[]), Level::Must);
     }
 }

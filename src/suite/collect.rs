@@ -9,7 +9,7 @@ use cucumber::gherkin;
 use cucumber::{Event, parser};
 
 use super::world::{NvWorld, SKIP_MARKER};
-use crate::results::{ScenarioResult, Status};
+use crate::results::{ExpectedFailures, Level, Outcome, ScenarioResult, Status};
 
 type Key = (Option<PathBuf>, String, usize);
 
@@ -18,6 +18,7 @@ struct Open {
     started: Option<Instant>,
     failures: Vec<String>,
     skip_reason: Option<String>,
+    undefined: Vec<String>,
     steps: usize,
 }
 
@@ -27,9 +28,18 @@ pub struct Collector {
     open: HashMap<Key, Open>,
     done: Vec<(Key, ScenarioResult)>,
     errors: Vec<String>,
+    expected: ExpectedFailures,
 }
 
 impl Collector {
+    /// A collector judging failures against the known deviations `expected`.
+    pub fn new(expected: ExpectedFailures) -> Self {
+        Self {
+            expected,
+            ..Self::default()
+        }
+    }
+
     /// Results sorted by feature file and line, and run-level errors.
     pub fn finish(mut self) -> (Vec<ScenarioResult>, Vec<String>) {
         self.done
@@ -81,6 +91,7 @@ impl Collector {
                         // cucumber skips a step no definition matches (and every step after a failure,
                         // which the guard above leaves alone).
                         open.skip_reason = Some(format!("undefined step: {}", step_text(&step)));
+                        open.undefined.push(step_text(&step));
                     }
                     _ => {}
                 }
@@ -99,25 +110,37 @@ impl Collector {
                     open.skip_reason
                         .get_or_insert_with(|| "the scenario has no steps".to_owned());
                 }
-                let status = if !open.failures.is_empty() {
-                    Status::Failed
+                let outcome = if !open.failures.is_empty() {
+                    Outcome::Failed
                 } else if open.skip_reason.is_some() {
-                    Status::Skipped
+                    Outcome::Skipped
                 } else {
-                    Status::Passed
+                    Outcome::Passed
                 };
+                // Effective tags: the feature's, then the scenario's own.
+                let tags: Vec<String> =
+                    feature.tags.iter().chain(&scenario.tags).cloned().collect();
+                let level = Level::from_tags(&tags);
+                let listed = self.expected.lists(&feature.name, &scenario.name, &tags);
+                let status = Status::judge(outcome, level, listed);
                 let result = ScenarioResult {
                     feature: feature.name.clone(),
                     name: scenario.name.clone(),
-                    // Effective tags: the feature's, then the scenario's own.
-                    tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
+                    tags,
                     status,
+                    level,
+                    citation: described(scenario, "Source:"),
                     failures: open.failures,
                     skip_reason: if status == Status::Skipped {
                         open.skip_reason
                     } else {
                         None
                     },
+                    review: (level == Level::Review)
+                        .then(|| described(scenario, "Review:"))
+                        .flatten(),
+                    unexpectedly_passed: listed && outcome == Outcome::Passed,
+                    undefined_steps: open.undefined,
                     duration_ms: open.started.map_or(0, |s| {
                         u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                     }),
@@ -127,6 +150,19 @@ impl Collector {
             _ => {}
         }
     }
+}
+
+/// The scenario description's lines starting with `prefix`, joined (e.g. its `Source:` lines).
+fn described(scenario: &gherkin::Scenario, prefix: &str) -> Option<String> {
+    let lines: Vec<&str> = scenario
+        .description
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(prefix))
+        .map(str::trim)
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 fn step_text(step: &gherkin::Step) -> String {

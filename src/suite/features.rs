@@ -47,8 +47,67 @@ pub enum FeatureSource {
     Paths(Vec<PathBuf>),
 }
 
+/// Which gated scenarios apply to a run. Scenarios tagged `@since:X` / `@until:X` apply from /
+/// up to spec version X; `@rules_NAME` ones only when rule set NAME is enabled. Scenarios that do
+/// not apply are left out of the run (not skipped: they are not part of that version's contract).
+#[derive(Debug, Clone, Default)]
+pub struct Applicability {
+    /// Spec version of the run (`None`: every version-gated scenario applies).
+    pub version: Option<String>,
+    /// Enabled rule sets (e.g. "wip").
+    pub rule_sets: Vec<String>,
+}
+
+impl Applicability {
+    fn allows(&self, tags: &[&String]) -> bool {
+        tags.iter().all(|t| {
+            if let Some(v) = t.strip_prefix("since:") {
+                self.version
+                    .as_deref()
+                    .is_none_or(|run| version_cmp(run, v).is_ge())
+            } else if let Some(v) = t.strip_prefix("until:") {
+                self.version
+                    .as_deref()
+                    .is_none_or(|run| version_cmp(run, v).is_le())
+            } else if let Some(set) = t.strip_prefix("rules_") {
+                self.rule_sets.iter().any(|r| r == set)
+            } else {
+                true
+            }
+        })
+    }
+}
+
+/// Orders NV versions: `1.0.0-rc.1` < `1.0.0` < `1.1.0-rc.1` < … < `2.1.0` < `wip`.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn key(v: &str) -> (u64, u64, u64, u64, u64) {
+        if v == "wip" {
+            return (u64::MAX, 0, 0, 0, 0);
+        }
+        let (core, pre) = v.split_once('-').unwrap_or((v, ""));
+        let mut nums = core.split('.').map(|n| n.parse().unwrap_or(0));
+        let (ma, mi, pa) = (
+            nums.next().unwrap_or(0),
+            nums.next().unwrap_or(0),
+            nums.next().unwrap_or(0),
+        );
+        // A release sorts after its pre-releases.
+        let (is_release, pre_n) = match pre.rsplit_once('.') {
+            _ if pre.is_empty() => (1, 0),
+            Some((_, n)) => (0, n.parse().unwrap_or(0)),
+            None => (0, 0),
+        };
+        (ma, mi, pa, is_release, pre_n)
+    }
+    key(a).cmp(&key(b))
+}
+
 /// Parsed, example-expanded, tag-filtered features, and the problems met on the way.
-pub fn load(source: &FeatureSource, tags: Option<&TagOperation>) -> (Vec<Feature>, Vec<String>) {
+pub fn load(
+    source: &FeatureSource,
+    tags: Option<&TagOperation>,
+    applicability: &Applicability,
+) -> (Vec<Feature>, Vec<String>) {
     let mut features = Vec::new();
     let mut errors = Vec::new();
     let mut results: Vec<Result<Feature, String>> = Vec::new();
@@ -82,22 +141,20 @@ pub fn load(source: &FeatureSource, tags: Option<&TagOperation>) -> (Vec<Feature
             Err(e) => errors.push(e),
         }
     }
-    if let Some(expr) = tags {
-        for f in &mut features {
-            let feature_tags = f.tags.clone();
-            f.scenarios
-                .retain(|s| expr.eval(feature_tags.iter().chain(s.tags.iter())));
-            for rule in &mut f.rules {
-                let rule_tags = rule.tags.clone();
-                rule.scenarios.retain(|s| {
-                    expr.eval(
-                        feature_tags
-                            .iter()
-                            .chain(rule_tags.iter())
-                            .chain(s.tags.iter()),
-                    )
-                });
-            }
+    for f in &mut features {
+        let feature_tags = f.tags.clone();
+        let keep = |scenario_tags: &[String], rule_tags: &[String]| {
+            let all: Vec<&String> = feature_tags
+                .iter()
+                .chain(rule_tags)
+                .chain(scenario_tags)
+                .collect();
+            applicability.allows(&all) && tags.is_none_or(|expr| expr.eval(all.iter().copied()))
+        };
+        f.scenarios.retain(|s| keep(&s.tags, &[]));
+        for rule in &mut f.rules {
+            let rule_tags = rule.tags.clone();
+            rule.scenarios.retain(|s| keep(&s.tags, &rule_tags));
         }
     }
     (features, errors)
@@ -152,5 +209,39 @@ impl cucumber::Parser<Vec<Feature>> for Preloaded {
 
     fn parse(self, input: Vec<Feature>, _: Self::Cli) -> Self::Output {
         futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_order_pre_releases_before_releases_and_wip_last() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("1.0.0-rc.1", "1.0.0"), Less);
+        assert_eq!(version_cmp("1.1.0-rc.2", "1.1.0-rc.1"), Greater);
+        assert_eq!(version_cmp("2.1.0", "2.0.0"), Greater);
+        assert_eq!(version_cmp("wip", "2.1.0"), Greater);
+        assert_eq!(version_cmp("0.3.1", "1.0.0-rc.1"), Less);
+        assert_eq!(version_cmp("2.1.0", "2.1.0"), Equal);
+    }
+
+    #[test]
+    fn gating_tags_select_by_version_and_rule_set() {
+        let t = |s: &str| s.to_owned();
+        let a = Applicability {
+            version: Some("2.0.0".into()),
+            rule_sets: vec![],
+        };
+        assert!(a.allows(&[&t("since:1.1.0-rc.1")]));
+        assert!(!a.allows(&[&t("since:2.1.0-rc.1")]));
+        assert!(!a.allows(&[&t("until:1.0.0")]));
+        assert!(!a.allows(&[&t("rules_wip")]));
+        let wip = Applicability {
+            version: Some("wip".into()),
+            rule_sets: vec!["wip".into()],
+        };
+        assert!(wip.allows(&[&t("rules_wip"), &t("since:2.1.0")]));
     }
 }

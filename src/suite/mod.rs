@@ -18,11 +18,11 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use futures::FutureExt as _;
 
 pub use context::RunContext;
-pub use features::FeatureSource;
+pub use features::{Applicability, FeatureSource};
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, SKIP_MARKER};
 
-use crate::results::{ScenarioResult, Target};
+use crate::results::{ExpectedFailures, ScenarioResult, Target};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +31,10 @@ pub struct RunPlan {
     pub features: FeatureSource,
     /// Tag expression selecting scenarios.
     pub tags: Option<TagOperation>,
+    /// Which version-gated and rule-set scenarios apply.
+    pub applicability: Applicability,
+    /// Known deviations.
+    pub expected: ExpectedFailures,
     /// Scenarios run at once.
     pub concurrency: usize,
 }
@@ -43,11 +47,12 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
-    let (features, mut errors) = features::load(&plan.features, plan.tags.as_ref());
+    let (features, mut errors) =
+        features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     let hook_ctx = ctx.clone();
     let collector = NvWorld::cucumber::<&str>()
         .with_parser(features::Preloaded)
-        .with_writer(collect::Collector::default())
+        .with_writer(collect::Collector::new(plan.expected.clone()))
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
         .before(move |_, _, _, world| {
             world.ctx = Some(hook_ctx.clone());

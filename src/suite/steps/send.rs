@@ -99,6 +99,7 @@ async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
         .map_err(|e| fail(format!("cannot build the {operation_id} request: {e}")))?;
     let exchange = flow.send(request, "NV API").await?;
     world.sent_token = token;
+    ctx.observe(&operation_id, exchange.response.status.as_u16());
     let violations = ctx.spec.validate(&operation_id, &exchange);
     world.last = Some((operation_id.clone(), exchange));
     if violations.is_empty() {
