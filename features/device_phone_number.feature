@@ -8,6 +8,7 @@ Feature: Share the device phone number
 
   @share_success
   Scenario: The device's number is returned in the documented shape
+    Source: NV OAS paths./device-phone-number.get.responses.200
     When the request "phoneNumberShare" is sent
     Then the response status code is 200
     And the response header "Content-Type" is "application/json"

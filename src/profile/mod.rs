@@ -237,6 +237,10 @@ const EMBEDDED_FILES: &[(&str, &str)] = &[
         include_str!("../../fixtures/keys/demo-client-es256.TEST-ONLY.pem"),
     ),
     (
+        "../keys/other-client-es256.TEST-ONLY.pem",
+        include_str!("../../fixtures/keys/other-client-es256.TEST-ONLY.pem"),
+    ),
+    (
         "../keys/demo-client-secret.TEST-ONLY.txt",
         include_str!("../../fixtures/keys/demo-client-secret.TEST-ONLY.txt"),
     ),

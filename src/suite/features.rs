@@ -35,6 +35,26 @@ const BUILTIN: &[(&str, &str)] = &[
         "features/correlator.feature",
         include_str!("../../features/correlator.feature"),
     ),
+    (
+        "features/security_profile.feature",
+        include_str!("../../features/security_profile.feature"),
+    ),
+    (
+        "features/token_lifetime.feature",
+        include_str!("../../features/token_lifetime.feature"),
+    ),
+    (
+        "features/operator_token.feature",
+        include_str!("../../features/operator_token.feature"),
+    ),
+    (
+        "features/negative_inputs.feature",
+        include_str!("../../features/negative_inputs.feature"),
+    ),
+    (
+        "features/wip_rules.feature",
+        include_str!("../../features/wip_rules.feature"),
+    ),
 ];
 
 /// Where the features of a run come from.

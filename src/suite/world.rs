@@ -7,7 +7,10 @@ use serde_json::Value;
 
 use super::context::RunContext;
 use crate::exchange::Exchange;
-use crate::flow::{AuthorizeOutcome, AuthorizeRequest, Discovery, FlowError, TokenResponse};
+use crate::flow::{
+    AuthorizeOutcome, AuthorizeRequest, CibaStart, ClientRole, Discovery, FlowError, RequestObject,
+    TokenOptions, TokenResponse,
+};
 use crate::secret::Secret;
 
 /// Marks a step error that means "cannot run here" rather than "failed"; the collector turns a
@@ -64,6 +67,8 @@ pub enum AuthPlan {
     WithoutRequiredScope,
     /// A real token from the provider's non-network login.
     NonNetwork,
+    /// A real token whose lifetime has passed (from the profile's short-lived client).
+    Expired,
     /// A literal header value.
     Literal(Secret),
 }
@@ -112,6 +117,31 @@ pub struct NvWorld {
     pub authorization: Option<(AuthorizeRequest, AuthorizeOutcome)>,
     /// The last token exchange.
     pub token: Option<(Result<TokenResponse, String>, Exchange)>,
+    /// How the next authorization request deviates from the default.
+    pub authz_mods: AuthzMods,
+    /// How the next token request deviates from the default.
+    pub token_mods: TokenOptions,
+    /// The client assertion of the last token request (to replay it).
+    pub last_assertion: Option<Secret>,
+    /// The last CIBA authentication request and, when accepted, its start.
+    pub ciba: Option<(Exchange, Option<CibaStart>)>,
+    /// `aud` of the next JWT bearer assertion, when a check changes it.
+    pub jwt_bearer_audience: Option<String>,
+}
+
+/// Deviations of the next authorization request.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzMods {
+    /// Extra query parameters.
+    pub extra: Vec<(String, String)>,
+    /// Another redirect_uri.
+    pub redirect_uri: Option<String>,
+    /// Also send a signed request object.
+    pub request_object: Option<RequestObject>,
+    /// Use PKCE `plain`.
+    pub pkce_plain: bool,
+    /// Make it for this client.
+    pub client: Option<ClientRole>,
 }
 
 impl fmt::Debug for NvWorld {

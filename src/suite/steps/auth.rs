@@ -37,3 +37,10 @@ fn non_network(world: &mut NvWorld) {
 fn removed(world: &mut NvWorld) {
     world.request.auth = AuthPlan::Removed;
 }
+
+/// `the header "Authorization" is set to an expired access token` (a real token of the
+/// profile's short-lived client, once its lifetime has passed)
+#[given(regex = r#"^the header "Authorization" is set to an expired access token$"#)]
+fn expired(world: &mut NvWorld) {
+    world.request.auth = AuthPlan::Expired;
+}

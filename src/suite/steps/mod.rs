@@ -4,6 +4,7 @@
 
 mod auth;
 mod oidc;
+mod operator;
 pub(crate) mod request;
 mod response;
 mod send;

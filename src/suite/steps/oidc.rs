@@ -1,9 +1,17 @@
-//! The auth-code flow itself, step by step: discovery, the device leg, the token exchange.
+//! The auth-code flow itself, step by step: discovery, the device leg, the token exchange, and
+//! the deviations the security-profile checks send. "Given" steps record a deviation; the
+//! "When" step applies it, so a scenario reads as the request it makes.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
+use serde_json::Value;
 
-use crate::flow::{Login, code_of};
-use crate::suite::world::{NvWorld, StepResult, fail};
+use crate::flow::{
+    AssertionTweak, ClientRole, Login, Pkce, RequestObject, TokenOptions, VerifierChoice, code_of,
+};
+use crate::profile::ClientAuthMethod;
+use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
+
+// ----- discovery -------------------------------------------------------------------------------
 
 /// `the discovery document is fetched`
 #[when(regex = r"^the discovery document is fetched$")]
@@ -14,13 +22,9 @@ async fn fetch_discovery(world: &mut NvWorld) -> StepResult {
     Ok(())
 }
 
-/// `the discovery document names an issuer, an authorization endpoint and a token endpoint`
-#[then(
-    regex = r"^the discovery document names an issuer, an authorization endpoint and a token endpoint$"
-)]
-fn discovery_complete(world: &mut NvWorld) -> StepResult {
+fn discovery(world: &NvWorld) -> Result<&crate::flow::Discovery, StepFailure> {
     match &world.discovery {
-        Some((Ok(_), _)) => Ok(()),
+        Some((Ok(d), _)) => Ok(d),
         Some((Err(e), _)) => Err(fail(e.clone())),
         None => Err(fail(
             "the discovery document was not fetched in this scenario",
@@ -28,8 +32,15 @@ fn discovery_complete(world: &mut NvWorld) -> StepResult {
     }
 }
 
-/// `the discovery issuer is identical to the profile's issuer` (OpenID Connect Discovery §4.3:
-/// the issuer returned MUST be identical to the one the configuration was retrieved for).
+/// `the discovery document names an issuer, an authorization endpoint and a token endpoint`
+#[then(
+    regex = r"^the discovery document names an issuer, an authorization endpoint and a token endpoint$"
+)]
+fn discovery_complete(world: &mut NvWorld) -> StepResult {
+    discovery(world).map(|_| ())
+}
+
+/// `the discovery issuer is identical to the profile's issuer` (OpenID Connect Discovery §4.3)
 #[then(regex = r"^the discovery issuer is identical to the profile's issuer$")]
 fn discovery_issuer(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
@@ -40,16 +51,105 @@ fn discovery_issuer(world: &mut NvWorld) -> StepResult {
         .as_str()
         .trim_end_matches('/')
         .to_owned();
-    match &world.discovery {
-        Some((Ok(d), _)) if d.issuer.trim_end_matches('/') == expected => Ok(()),
-        Some((Ok(d), _)) => Err(fail(format!(
+    let d = discovery(world)?;
+    if d.issuer.trim_end_matches('/') == expected {
+        Ok(())
+    } else {
+        Err(fail(format!(
             "discovery issuer: expected {expected:?}, found {:?}",
             d.issuer
-        ))),
-        Some((Err(e), _)) => Err(fail(e.clone())),
-        None => Err(fail(
-            "the discovery document was not fetched in this scenario",
-        )),
+        )))
+    }
+}
+
+/// `the discovery document lists "private_key_jwt" in "token_endpoint_auth_methods_supported"`
+#[then(regex = r#"^the discovery document lists "([^"]+)" in "([^"]+)"$"#)]
+fn discovery_lists(world: &mut NvWorld, value: String, member: String) -> StepResult {
+    let found = discovery(world)?.strings(&member);
+    if found.contains(&value) {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "discovery {member}: expected it to contain {value:?}, found {found:?}"
+        )))
+    }
+}
+
+/// `the provider's JWKS holds a signing key`
+#[then(regex = r"^the provider's JWKS holds a signing key$")]
+async fn jwks_has_key(world: &mut NvWorld) -> StepResult {
+    let jwks = world.ctx()?.flow.jwks().await?;
+    if jwks.keys.is_empty() {
+        Err(fail(
+            "jwks_uri: expected at least one key, found an empty key set",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+// ----- authorization request -------------------------------------------------------------------
+
+/// `the authorization request adds the parameter "extra" with the value "foobar"`
+#[given(
+    regex = r#"^the authorization request adds the parameter "([^"]+)" with the value "([^"]*)"$"#
+)]
+fn authz_param(world: &mut NvWorld, name: String, value: String) {
+    world.authz_mods.extra.push((name, value));
+}
+
+/// `the authorization request uses the redirect_uri "https://…"`
+#[given(regex = r#"^the authorization request uses the redirect_uri "([^"]+)"$"#)]
+fn authz_redirect(world: &mut NvWorld, uri: String) {
+    world.authz_mods.redirect_uri = Some(uri);
+}
+
+/// `the authorization request is also sent as a signed request object`
+#[given(regex = r"^the authorization request is also sent as a signed request object$")]
+fn authz_request_object(world: &mut NvWorld) {
+    world
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default);
+}
+
+/// `the signed request object is addressed to "https://…"`
+#[given(regex = r#"^the signed request object is addressed to "([^"]+)"$"#)]
+fn authz_request_object_aud(world: &mut NvWorld, aud: String) {
+    world
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default)
+        .audience = Some(aud);
+}
+
+/// `the signed request object expired a minute ago`
+#[given(regex = r"^the signed request object expired a minute ago$")]
+fn authz_request_object_expired(world: &mut NvWorld) {
+    world
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default)
+        .expired = true;
+}
+
+/// `the authorization request uses the PKCE method "plain"`
+#[given(regex = r#"^the authorization request uses the PKCE method "plain"$"#)]
+fn authz_pkce_plain(world: &mut NvWorld) {
+    world.authz_mods.pkce_plain = true;
+}
+
+/// `the authorization request is made for the short-lived client` (or `the other client`)
+#[given(regex = r"^the authorization request is made for the (other|short-lived) client$")]
+fn authz_client(world: &mut NvWorld, which: String) {
+    world.authz_mods.client = Some(role(&which));
+}
+
+fn role(which: &str) -> ClientRole {
+    if which == "other" {
+        ClientRole::Other
+    } else {
+        ClientRole::ShortLived
     }
 }
 
@@ -78,17 +178,36 @@ async fn authorize_with(
     state_len: Option<usize>,
 ) -> StepResult {
     let ctx = world.ctx()?;
+    let flow = &ctx.flow;
+    if !flow.profile().flows.authorization_code {
+        return Err(StepFailure::Skip(
+            "the profile says the provider offers no authorization code flow".into(),
+        ));
+    }
     let op = ctx.spec.operation(&operation_id).ok_or_else(|| {
         fail(format!(
             "operation {operation_id:?} is not in {}",
             ctx.spec.origin()
         ))
     })?;
-    let mut request = ctx.flow.authorize_request(&op.scopes, Login::Network);
+    let mods = std::mem::take(&mut world.authz_mods);
+    let mut request = flow.authorize_request(&op.scopes, Login::Network);
+    if let Some(role) = mods.client {
+        request = flow.for_client(request, role)?;
+    }
     if let Some(n) = state_len {
         request.state = random_state(n);
     }
-    let outcome = ctx.flow.authorize(&request).await?;
+    if let Some(uri) = &mods.redirect_uri {
+        request.redirect_uri =
+            url::Url::parse(uri).map_err(|e| fail(format!("redirect_uri {uri:?}: {e}")))?;
+    }
+    if mods.pkce_plain {
+        request.pkce = Some(Pkce::plain());
+    }
+    request.extra.extend(mods.extra);
+    request.request_object = mods.request_object;
+    let outcome = flow.authorize(&request).await?;
     world.authorization = Some((request, outcome));
     Ok(())
 }
@@ -101,55 +220,241 @@ fn random_state(n: usize) -> String {
         .collect()
 }
 
+fn authorization(
+    world: &NvWorld,
+) -> Result<&(crate::flow::AuthorizeRequest, crate::flow::AuthorizeOutcome), StepFailure> {
+    world
+        .authorization
+        .as_ref()
+        .ok_or_else(|| fail("no authorization request was made in this scenario"))
+}
+
 /// `the provider redirects to the redirect_uri with a code and the state intact`
 #[then(regex = r"^the provider redirects to the redirect_uri with a code and the state intact$")]
 fn redirected_with_code(world: &mut NvWorld) -> StepResult {
-    let (request, outcome) = world
-        .authorization
-        .as_ref()
-        .ok_or_else(|| fail("no authorization request was made in this scenario"))?;
+    let (request, outcome) = authorization(world)?;
     code_of(outcome, request)
         .map(|_| ())
         .map_err(|e| fail(e.to_string()))
 }
 
+/// `the provider does not redirect to the redirect_uri` (RFC 6749 §4.1.2.1 / CAMARA ICM: an
+/// invalid or unregistered redirection URI MUST NOT be redirected to)
+#[then(regex = r"^the provider does not redirect to that redirect_uri$")]
+fn not_redirected(world: &mut NvWorld) -> StepResult {
+    let (request, outcome) = authorization(world)?;
+    if outcome.redirected {
+        Err(fail(format!(
+            "authorization endpoint: expected an error page and no redirect, found a redirect to {} ({})",
+            request.redirect_uri,
+            if outcome.code.is_some() {
+                "with a code"
+            } else {
+                "with an error"
+            }
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// `the provider refuses the authorization request` (an error redirect or an error page; no code)
+#[then(regex = r"^the provider refuses the authorization request$")]
+fn refused(world: &mut NvWorld) -> StepResult {
+    let (_, outcome) = authorization(world)?;
+    if outcome.code.is_some() {
+        Err(fail(
+            "authorization endpoint: expected the request to be refused, found a redirect with a code",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+// ----- token request ---------------------------------------------------------------------------
+
+/// `the token request sends a code_verifier that does not match the challenge`
+#[given(regex = r"^the token request sends a code_verifier that does not match the challenge$")]
+fn token_wrong_verifier(world: &mut NvWorld) {
+    world.token_mods.verifier = VerifierChoice::Wrong;
+}
+
+/// `the token request uses the redirect_uri "https://…"`
+#[given(regex = r#"^the token request uses the redirect_uri "([^"]+)"$"#)]
+fn token_redirect(world: &mut NvWorld, uri: String) {
+    world.token_mods.redirect_uri = Some(uri);
+}
+
+/// `the token request authenticates as the other client`
+#[given(regex = r"^the token request authenticates as the other client$")]
+fn token_other_client(world: &mut NvWorld) {
+    world.token_mods.client = Some(ClientRole::Other);
+}
+
+/// `the token request authenticates with client_secret_basic as the other client`
+#[given(regex = r"^the token request authenticates with client_secret_basic as the other client$")]
+fn token_other_client_secret(world: &mut NvWorld) {
+    world.token_mods.client = Some(ClientRole::Other);
+    world.token_mods.auth_method = Some(ClientAuthMethod::ClientSecretBasic);
+}
+
+/// `the client assertion expired 60 seconds ago`
+#[given(regex = r"^the client assertion expired (\d+) seconds ago$")]
+fn assertion_expired(world: &mut NvWorld, secs: u64) {
+    world.token_mods.assertion = AssertionTweak::ExpiredSecondsAgo(secs);
+}
+
+/// `the client assertion is valid for 600 seconds`
+#[given(regex = r"^the client assertion is valid for (\d+) seconds$")]
+fn assertion_lifetime(world: &mut NvWorld, secs: u64) {
+    world.token_mods.assertion = AssertionTweak::LifetimeSecs(secs);
+}
+
+/// `the client assertion is addressed to "https://…"`
+#[given(regex = r#"^the client assertion is addressed to "([^"]+)"$"#)]
+fn assertion_audience(world: &mut NvWorld, aud: String) {
+    world.token_mods.assertion = AssertionTweak::Audience(aud);
+}
+
+/// `the token request carries a DPoP proof`
+#[given(regex = r"^the token request carries a DPoP proof$")]
+fn token_dpop(world: &mut NvWorld) {
+    world.token_mods.dpop = true;
+}
+
 /// `the backend exchanges the code at the token endpoint`
 #[when(regex = r"^the backend exchanges the code at the token endpoint$")]
 async fn exchange_code(world: &mut NvWorld) -> StepResult {
+    let options = std::mem::take(&mut world.token_mods);
+    exchange(world, &options).await
+}
+
+/// `the backend exchanges the same code again`
+#[when(regex = r"^the backend exchanges the same code again$")]
+async fn exchange_again(world: &mut NvWorld) -> StepResult {
+    exchange(world, &TokenOptions::default()).await
+}
+
+/// `the backend exchanges a new code with the same client assertion`
+#[when(regex = r"^the backend exchanges a new code with the same client assertion$")]
+async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
+    let assertion = world.last_assertion.clone().ok_or_else(|| {
+        StepFailure::Skip(
+            "the client authenticates without an assertion (not private_key_jwt)".into(),
+        )
+    })?;
+    let (request, _) = authorization(world)?.clone();
     let ctx = world.ctx()?;
-    let (request, outcome) = world
-        .authorization
-        .as_ref()
-        .ok_or_else(|| fail("no authorization request was made in this scenario"))?;
-    let code = code_of(outcome, request).map_err(|e| fail(e.to_string()))?;
-    let exchange = ctx.flow.request_token(&code, request).await?;
-    let parsed = ctx
+    let mut fresh = ctx.flow.authorize_request(&[], Login::Network);
+    fresh.scope = request.scope.clone();
+    let outcome = ctx.flow.authorize(&fresh).await?;
+    world.authorization = Some((fresh, outcome));
+    let options = TokenOptions {
+        assertion: AssertionTweak::Reuse(assertion),
+        ..TokenOptions::default()
+    };
+    exchange(world, &options).await
+}
+
+/// `the code's lifetime has passed` (the short-lived client's code lifetime, plus a second)
+#[when(regex = r"^the code's lifetime has passed$")]
+async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
+    let ctx = world.ctx()?;
+    let short = ctx
         .flow
-        .parse_token_response(&exchange)
-        .map_err(|e| e.to_string());
-    world.token = Some((parsed, exchange));
+        .profile()
+        .short_lived_client
+        .clone()
+        .ok_or_else(|| {
+            StepFailure::Skip(
+                "the profile declares no [short_lived_client] whose codes expire quickly".into(),
+            )
+        })?;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        short.code_lifetime_secs * 1000 + 1100,
+    ))
+    .await;
     Ok(())
 }
 
-/// `the token response carries a Bearer access token` (RFC 6749 §5.1: access_token and
-/// token_type are REQUIRED; nvcert speaks Bearer, RFC 6750)
+async fn exchange(world: &mut NvWorld, options: &TokenOptions) -> StepResult {
+    let ctx = world.ctx()?;
+    let (request, outcome) = authorization(world)?;
+    let code = code_of(outcome, request).map_err(|e| fail(e.to_string()))?;
+    let attempt = ctx.flow.request_token_with(&code, request, options).await?;
+    let parsed = ctx
+        .flow
+        .parse_token_response(&attempt.exchange)
+        .map_err(|e| e.to_string());
+    world.last_assertion = attempt.assertion;
+    world.token = Some((parsed, attempt.exchange));
+    Ok(())
+}
+
+fn token_exchange(world: &NvWorld) -> Result<&crate::exchange::Exchange, StepFailure> {
+    world
+        .token
+        .as_ref()
+        .map(|(_, e)| e)
+        .ok_or_else(|| fail("no token request was made in this scenario"))
+}
+
+fn token_response(world: &NvWorld) -> Result<&crate::flow::TokenResponse, StepFailure> {
+    match &world.token {
+        Some((Ok(t), _)) => Ok(t),
+        Some((Err(e), _)) => Err(fail(e.clone())),
+        None => Err(fail("no token request was made in this scenario")),
+    }
+}
+
+/// `the token endpoint refuses the request with the error "invalid_grant"` (RFC 6749 §5.2)
+#[then(regex = r#"^the token endpoint refuses the request with the error "([^"]+)"$"#)]
+fn token_refused(world: &mut NvWorld, expected: String) -> StepResult {
+    let e = token_exchange(world)?;
+    let status = e.response.status.as_u16();
+    let error = e
+        .response
+        .json()
+        .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned));
+    match (status, error.as_deref()) {
+        (400 | 401, Some(found)) if found == expected => Ok(()),
+        _ => Err(fail(format!(
+            "token endpoint: expected HTTP 400/401 with error {expected:?}, found HTTP {status}{}",
+            error.map_or_else(String::new, |e| format!(" with error {e:?}"))
+        ))),
+    }
+}
+
+/// `the token endpoint issues tokens` (DPoP-bound tokens count: an AS supporting DPoP may bind them)
+#[then(regex = r"^the token endpoint issues tokens$")]
+fn token_issued(world: &mut NvWorld) -> StepResult {
+    let e = token_exchange(world)?;
+    let body = e.response.json().unwrap_or(Value::Null);
+    let has_token = body
+        .get("access_token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    if e.response.status.is_success() && has_token {
+        Ok(())
+    } else {
+        let error = body.get("error").and_then(Value::as_str).unwrap_or("");
+        Err(fail(format!(
+            "token endpoint: expected HTTP 200 with an access_token, found HTTP {} {error}",
+            e.response.status
+        )))
+    }
+}
+
+/// `the token response carries a Bearer access token` (RFC 6749 §5.1; RFC 6750)
 #[then(regex = r"^the token response carries a Bearer access token$")]
 fn bearer_token(world: &mut NvWorld) -> StepResult {
-    match &world.token {
-        Some((Ok(_), _)) => Ok(()),
-        Some((Err(e), _)) => Err(fail(e.clone())),
-        None => Err(fail("no token exchange was made in this scenario")),
-    }
+    token_response(world).map(|_| ())
 }
 
 /// `the token response forbids caching` (RFC 6749 §5.1: `Cache-Control: no-store`)
 #[then(regex = r"^the token response forbids caching$")]
 fn no_store(world: &mut NvWorld) -> StepResult {
-    let (_, exchange) = world
-        .token
-        .as_ref()
-        .ok_or_else(|| fail("no token exchange was made in this scenario"))?;
-    let found = exchange.response.header("cache-control");
+    let found = token_exchange(world)?.response.header("cache-control");
     if found.is_some_and(|v| {
         v.split(',')
             .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
@@ -161,4 +466,56 @@ fn no_store(world: &mut NvWorld) -> StepResult {
             found.map_or("no such header".into(), |v| format!("{v:?}"))
         )))
     }
+}
+
+/// `the token response carries no refresh token`
+#[then(regex = r"^the token response carries no refresh token$")]
+fn no_refresh(world: &mut NvWorld) -> StepResult {
+    if token_response(world)?.has_refresh_token {
+        Err(fail("token response: expected no refresh_token, found one"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `the token response expires_in is at most 300 seconds`
+#[then(regex = r"^the token response expires_in is at most (\d+) seconds$")]
+fn expires_at_most(world: &mut NvWorld, max: i64) -> StepResult {
+    match token_response(world)?.expires_in {
+        Some(e) if (1..=max).contains(&e) => Ok(()),
+        found => Err(fail(format!(
+            "token response expires_in: expected 1..={max}, found {}",
+            found.map_or("no expires_in".into(), |e| e.to_string())
+        ))),
+    }
+}
+
+/// `the id_token is signed by a key of the JWKS, names the issuer and the client, and carries the nonce`
+#[then(
+    regex = r"^the id_token is signed by a key of the JWKS, names the issuer and the client, and carries the nonce$"
+)]
+async fn id_token_valid(world: &mut NvWorld) -> StepResult {
+    let ctx = world.ctx()?;
+    let token = token_response(world)?.clone();
+    let (request, _) = authorization(world)?;
+    let id_token = token.id_token.ok_or_else(|| {
+        fail("token response: expected an id_token (scope has openid), found none")
+    })?;
+    let client_id = ctx.flow.client(request.client)?.client.client_id.clone();
+    ctx.flow
+        .verify_id_token(&id_token, &client_id, &request.nonce)
+        .await
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// `the header "Authorization" is set to the access token from the token response`
+#[given(
+    regex = r#"^the header "Authorization" is set to the access token from the token response$"#
+)]
+fn auth_from_token_response(world: &mut NvWorld) -> StepResult {
+    let token = token_response(world)?.access_token.clone();
+    world.request.auth = crate::suite::world::AuthPlan::Literal(crate::secret::Secret::new(
+        format!("Bearer {}", token.expose()),
+    ));
+    Ok(())
 }

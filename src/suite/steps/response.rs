@@ -21,6 +21,24 @@ fn status(world: &mut NvWorld, expected: u16) -> StepResult {
     )))
 }
 
+/// `the response status code is one of 400, 415`
+#[then(regex = r"^the response status code is one of ([\d, ]+)$")]
+fn status_one_of(world: &mut NvWorld, list: String) -> StepResult {
+    let e = world.last_exchange()?;
+    let found = e.response.status.as_u16();
+    let allowed: Vec<u16> = list
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    if allowed.contains(&found) {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "response status: expected one of {allowed:?}, found {found}"
+        )))
+    }
+}
+
 /// `the response header "Content-Type" is "application/json"` (media types compare without
 /// parameters, case-insensitively; other headers compare exactly)
 #[then(regex = r#"^the response header "([^"]+)" is "([^"]*)"$"#)]

@@ -13,6 +13,38 @@ use crate::suite::world::{AuthPlan, BodyPlan, NvWorld, StepFailure, StepResult, 
 /// `the request "phoneNumberVerify" is sent` (operationId from the spec).
 #[when(regex = r#"^the request "([^"]+)" is sent$"#)]
 async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
+    send_as(world, operation_id, None).await
+}
+
+/// `the request "phoneNumberVerify" is sent with the method "GET"`: the operation's path with
+/// another method. Not an operation of the spec, so only the ErrorInfo shape is judged.
+#[when(regex = r#"^the request "([^"]+)" is sent with the method "([A-Z]+)"$"#)]
+async fn send_with_method(world: &mut NvWorld, operation_id: String, method: String) -> StepResult {
+    let method = http::Method::from_bytes(method.as_bytes())
+        .map_err(|e| fail(format!("method {method:?}: {e}")))?;
+    send_as(world, operation_id, Some(method)).await
+}
+
+/// `the same request is sent again` (same token, same body)
+#[when(regex = r"^the same request is sent again$")]
+async fn send_again(world: &mut NvWorld) -> StepResult {
+    let (operation_id, _) = world
+        .last
+        .clone()
+        .ok_or_else(|| fail("no request has been sent in this scenario"))?;
+    let token = world
+        .sent_token
+        .clone()
+        .ok_or_else(|| fail("the previous request carried no token"))?;
+    world.request.auth = AuthPlan::Literal(Secret::new(format!("Bearer {}", token.expose())));
+    send_as(world, operation_id, None).await
+}
+
+async fn send_as(
+    world: &mut NvWorld,
+    operation_id: String,
+    method: Option<http::Method>,
+) -> StepResult {
     let ctx = world.ctx()?;
     let op = ctx
         .spec
@@ -59,6 +91,7 @@ async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
                     .access_token,
             )
         }
+        AuthPlan::Expired => Some(expired_token(&ctx).await?),
         AuthPlan::NonNetwork => Some(
             flow.obtain_token(&op.scopes, Login::NonNetwork)
                 .await?
@@ -66,7 +99,9 @@ async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
         ),
     };
 
-    let mut builder = flow.backend().request(op.method.clone(), url);
+    let mut builder = flow
+        .backend()
+        .request(method.clone().unwrap_or_else(|| op.method.clone()), url);
     let mut has_content_type = false;
     for (name, value) in &world.request.headers {
         has_content_type |= name.eq_ignore_ascii_case("content-type");
@@ -81,7 +116,7 @@ async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
         builder = builder.header("authorization", value);
     }
     let body = match &world.request.body {
-        BodyPlan::Default if op.request_body_required => {
+        BodyPlan::Default if op.request_body_required && method.is_none() => {
             Some(json!({ "phoneNumber": flow.profile().lines.device }).to_string())
         }
         BodyPlan::Default | BodyPlan::Absent => None,
@@ -98,9 +133,22 @@ async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
         .build()
         .map_err(|e| fail(format!("cannot build the {operation_id} request: {e}")))?;
     let exchange = flow.send(request, "NV API").await?;
-    world.sent_token = token;
-    ctx.observe(&operation_id, exchange.response.status.as_u16());
-    let violations = ctx.spec.validate(&operation_id, &exchange);
+    // The bare token (without "Bearer ") is what a replay sends again.
+    world.sent_token = token.map(|t| {
+        Secret::new(
+            t.expose()
+                .strip_prefix("Bearer ")
+                .unwrap_or(t.expose())
+                .to_owned(),
+        )
+    });
+    let mut violations = ctx.spec.validate(&operation_id, &exchange);
+    if method.is_some() {
+        // Another method is not the operation: its status cannot be documented for it.
+        violations.retain(|v| v.rule != crate::spec::Rule::StatusDocumented);
+    } else {
+        ctx.observe(&operation_id, exchange.response.status.as_u16());
+    }
     world.last = Some((operation_id.clone(), exchange));
     if violations.is_empty() {
         Ok(())
@@ -121,4 +169,27 @@ fn forged_token() -> Secret {
         random_token(8)
     ));
     Secret::new(format!("{header}.{claims}.{}", random_token(32)))
+}
+
+/// A real token of the short-lived client, once its lifetime has passed.
+async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFailure> {
+    let flow = &ctx.flow;
+    let short = flow.profile().short_lived_client.clone().ok_or_else(|| {
+        StepFailure::Skip(
+            "the profile declares no [short_lived_client] to obtain a token that expires".into(),
+        )
+    })?;
+    let token = flow
+        .obtain_token_for(
+            &ctx.all_nv_scopes(),
+            Login::Network,
+            crate::flow::ClientRole::ShortLived,
+        )
+        .await?;
+    // One second of margin: providers compare expiry at second resolution.
+    tokio::time::sleep(std::time::Duration::from_millis(
+        short.token_lifetime_secs * 1000 + 1100,
+    ))
+    .await;
+    Ok(token.access_token)
 }
