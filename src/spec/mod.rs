@@ -33,13 +33,33 @@ pub use error::SpecError;
 use resolve::{Resolver, join, location_of, tokens};
 pub use violation::{Rule, Violation};
 
-/// nvcert's own NV definitions, embedded in the binary. Adding a version is one line here (plus
-/// its file under `specs/number-verification/`).
-const BUILTIN: &[Builtin] = &[Builtin {
-    version: "2.1.0",
-    origin: "specs/number-verification/v2.1.0.yaml",
-    text: include_str!("../../specs/number-verification/v2.1.0.yaml"),
-}];
+/// One [`BUILTIN`] entry: `info.version` and the file (relative to the crate root) it lives in.
+macro_rules! builtin {
+    ($version:literal, $file:literal) => {
+        Builtin {
+            version: $version,
+            origin: concat!("specs/number-verification/", $file),
+            text: include_str!(concat!("../../specs/number-verification/", $file)),
+        }
+    };
+}
+
+/// nvcert's own NV definitions, embedded in the binary, oldest first (release candidates before
+/// their release, the unreleased `wip` of CAMARA's main branch last). Adding a version is one
+/// line here (plus its file under `specs/number-verification/`); [`builtin_versions`] keeps
+/// this order.
+const BUILTIN: &[Builtin] = &[
+    builtin!("0.3.1", "v0.3.1.yaml"),
+    builtin!("1.0.0-rc.1", "v1.0.0-rc.1.yaml"),
+    builtin!("1.0.0", "v1.0.0.yaml"),
+    builtin!("1.1.0-rc.1", "v1.1.0-rc.1.yaml"),
+    builtin!("1.1.0-rc.2", "v1.1.0-rc.2.yaml"),
+    builtin!("1.1.0", "v1.1.0.yaml"),
+    builtin!("2.0.0", "v2.0.0.yaml"),
+    builtin!("2.1.0-rc.1", "v2.1.0-rc.1.yaml"),
+    builtin!("2.1.0", "v2.1.0.yaml"),
+    builtin!("wip", "wip.yaml"),
+];
 
 /// One embedded document.
 struct Builtin {
@@ -69,7 +89,7 @@ pub fn builtin(version: &str) -> Option<SpecDocument> {
         .and_then(|b| SpecDocument::from_yaml(b.text, b.origin).ok())
 }
 
-/// The `info.version`s of the embedded documents, oldest first.
+/// The `info.version`s of the embedded documents, oldest first: `0.3.1` … `2.1.0`, then `wip`.
 pub fn builtin_versions() -> &'static [&'static str] {
     &BUILTIN_VERSIONS
 }
@@ -114,6 +134,9 @@ pub struct SpecDocument {
     rules: Vec<rules::OperationRules>,
     /// `components.headers.x-correlator`, used for responses whose status is undocumented.
     fallback_correlator: Option<rules::HeaderRule>,
+    /// `pattern` of the first `x-correlator` header parameter's schema (see
+    /// [`SpecDocument::correlator_pattern`]).
+    correlator_pattern: Option<String>,
     /// Every schema compiled at load time, keyed by the JSON pointer where its text lives.
     schemas: HashMap<String, Arc<CompiledSchema>>,
     /// The document as JSON, for schemas asked for by pointer that were not precompiled.
@@ -135,6 +158,7 @@ impl fmt::Debug for SpecDocument {
             .field("version", &self.version)
             .field("base_path", &self.base_path)
             .field("operations", &self.operations)
+            .field("correlator_pattern", &self.correlator_pattern)
             .field("compiled_schemas", &self.schemas.len())
             .finish_non_exhaustive()
     }
@@ -152,9 +176,9 @@ impl SpecDocument {
 
     /// Loads a document from YAML (or JSON) text; `origin` is the file name used in messages.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, SpecError> {
-        let (raw, path_order) = parse(text, origin)?;
+        let (raw, path_order, key_order) = parse(text, origin)?;
         let raw = Arc::new(raw);
-        Loader::new(&raw, origin).load(Arc::clone(&raw), &path_order)
+        Loader::new(&raw, origin, &key_order).load(Arc::clone(&raw), &path_order)
     }
 
     /// The file name this document was loaded from, as used in messages.
@@ -201,6 +225,33 @@ impl SpecDocument {
                 .filter(|rest| !self.base_path.is_empty() && rest.starts_with('/'))
                 .and_then(matching)
         })
+    }
+
+    /// The error `code` values the document allows for the response of `operation_id` that
+    /// documents `status` (its exact code, else its range such as `4XX`, else `default`), in
+    /// document order without duplicates.
+    ///
+    /// They come from the response's JSON body schema when it restricts `code` with an `enum`
+    /// (CAMARA's `allOf: [ErrorInfo, {properties: {code: {enum: [...]}}}]`, NV v1.1.0-rc.1 on);
+    /// otherwise from the `code` of the response's `example` and `examples` (NV v0.3.1 to
+    /// v1.0.0 only give examples). Empty when the operation or response is unknown or documents
+    /// no code.
+    pub fn documented_error_codes(&self, operation_id: &str, status: u16) -> Vec<String> {
+        self.operations
+            .iter()
+            .zip(&self.rules)
+            .find(|(o, _)| o.operation_id == operation_id)
+            .and_then(|(_, r)| r.response_for(status))
+            .map(|r| r.error_codes.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `pattern` of the `x-correlator` request header's schema (the first header parameter
+    /// of that name, compared case-insensitively, in operation order), `$ref`s followed; `None`
+    /// when no operation takes such a parameter or its schema has no pattern (NV v0.3.1 to
+    /// v1.0.0).
+    pub fn correlator_pattern(&self) -> Option<String> {
+        self.correlator_pattern.clone()
     }
 
     /// Judges one exchange of `operation_id`; empty = conformant.
@@ -381,12 +432,18 @@ enum Wrapper {
     Schema,
 }
 
+/// The keys of every mapping of a document in document order, by the JSON pointer of the
+/// mapping (JSON maps here are sorted).
+type KeyOrder = HashMap<String, Vec<String>>;
+
 /// Parses YAML text into JSON, then checks it is an OpenAPI 3.0 document with `openapiv3`.
-/// Returns the document as JSON and its path templates in document order (JSON maps here are
-/// sorted, `openapiv3` keeps the order).
-fn parse(text: &str, origin: &str) -> Result<(Value, Vec<String>), SpecError> {
+/// Returns the document as JSON, its path templates in document order (`openapiv3` keeps the
+/// order) and the [`KeyOrder`] of its mappings.
+fn parse(text: &str, origin: &str) -> Result<(Value, Vec<String>, KeyOrder), SpecError> {
     let yaml: serde_norway::Value =
         serde_norway::from_str(text).map_err(|e| yaml_error(&e, origin, YamlStage::Syntax))?;
+    let mut key_order = KeyOrder::new();
+    record_key_order(&yaml, "", &mut key_order);
     let json = serde_json::to_value(&yaml).map_err(|e| SpecError::Structure {
         origin: origin.to_owned(),
         pointer: None,
@@ -436,7 +493,37 @@ fn parse(text: &str, origin: &str) -> Result<(Value, Vec<String>), SpecError> {
     let typed: openapiv3::OpenAPI =
         serde_norway::from_str(text).map_err(|e| yaml_error(&e, origin, YamlStage::Structure))?;
     let path_order = typed.paths.paths.keys().cloned().collect();
-    Ok((json, path_order))
+    Ok((json, path_order, key_order))
+}
+
+/// Records the key order of every mapping in `yaml` (found at pointer `at`). Keys are named as
+/// the JSON conversion names them (strings as is, numbers and booleans written out); other keys
+/// cannot be addressed by a pointer and are left out.
+fn record_key_order(yaml: &serde_norway::Value, at: &str, out: &mut KeyOrder) {
+    use serde_norway::Value as Yaml;
+    match yaml {
+        Yaml::Mapping(map) => {
+            let mut keys = Vec::with_capacity(map.len());
+            for (key, value) in map {
+                let key = match key {
+                    Yaml::String(s) => s.clone(),
+                    Yaml::Number(n) => n.to_string(),
+                    Yaml::Bool(b) => b.to_string(),
+                    _ => continue,
+                };
+                record_key_order(value, &join(at, &key), out);
+                keys.push(key);
+            }
+            out.insert(at.to_owned(), keys);
+        }
+        Yaml::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                record_key_order(item, &join(at, &i.to_string()), out);
+            }
+        }
+        Yaml::Tagged(tagged) => record_key_order(&tagged.value, at, out),
+        Yaml::Null | Yaml::Bool(_) | Yaml::Number(_) | Yaml::String(_) => {}
+    }
 }
 
 /// Which parse failed: the YAML itself or its OpenAPI shape.
@@ -493,16 +580,44 @@ struct Loader<'a> {
     origin: &'a str,
     resolver: Resolver<'a>,
     schemas: HashMap<String, Arc<CompiledSchema>>,
+    /// Document order of the mappings of `raw`.
+    key_order: &'a KeyOrder,
+    /// The pattern of the first `x-correlator` header parameter met, once one was met.
+    correlator_pattern: Option<Option<String>>,
 }
 
 impl<'a> Loader<'a> {
-    fn new(raw: &'a Value, origin: &'a str) -> Self {
+    fn new(raw: &'a Value, origin: &'a str, key_order: &'a KeyOrder) -> Self {
         Self {
             raw,
             origin,
             resolver: Resolver::new(raw, origin),
             schemas: HashMap::new(),
+            key_order,
+            correlator_pattern: None,
         }
+    }
+
+    /// The entries of the mapping `map` found at `pointer`, in document order when known.
+    fn ordered<'m>(
+        &self,
+        map: &'m serde_json::Map<String, Value>,
+        pointer: &str,
+    ) -> Vec<(&'m String, &'m Value)> {
+        let mut entries: Vec<(&String, &Value)> = self
+            .key_order
+            .get(pointer)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| map.get_key_value(k))
+            .collect();
+        // Anything the recorded order does not name (none expected) keeps the map's order.
+        for entry in map {
+            if !entries.iter().any(|(k, _)| *k == entry.0) {
+                entries.push(entry);
+            }
+        }
+        entries
     }
 
     fn structure(&self, pointer: &str, message: impl Into<String>) -> SpecError {
@@ -598,6 +713,7 @@ impl<'a> Loader<'a> {
             operations,
             rules: op_rules,
             fallback_correlator,
+            correlator_pattern: self.correlator_pattern.flatten(),
             schemas: self.schemas,
             raw,
         })
@@ -645,7 +761,15 @@ impl<'a> Loader<'a> {
         for (i, param) in params.iter().enumerate() {
             let (param, param_at) = self.resolver.follow(param, &join(at, &i.to_string()))?;
             if param.get("schema").is_some() {
-                self.schema_at(&join(&param_at, "schema"))?;
+                let schema = self.schema_at(&join(&param_at, "schema"))?;
+                let is_correlator = param.get("in").and_then(Value::as_str) == Some("header")
+                    && param
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(rules::CORRELATOR));
+                if is_correlator && self.correlator_pattern.is_none() {
+                    self.correlator_pattern = Some(pattern_of(&schema.json));
+                }
             }
         }
         Ok(())
@@ -796,12 +920,76 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        let error_codes = self.error_codes(response, &response_at)?;
         Ok(rules::ResponseRules {
             status,
             location,
             content,
             correlator,
+            error_codes,
         })
+    }
+
+    /// See [`SpecDocument::documented_error_codes`]: the codes of the `response` object found at
+    /// `response_at`, read from its `application/json` content (else its first JSON content).
+    fn error_codes(
+        &mut self,
+        response: &'a Value,
+        response_at: &str,
+    ) -> Result<Vec<String>, SpecError> {
+        let content_at = join(response_at, "content");
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            return Ok(Vec::new());
+        };
+        let entries = self.ordered(content, &content_at);
+        let chosen = entries
+            .iter()
+            .find(|(m, _)| media_essence(m) == "application/json")
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|(m, _)| is_json_media(&media_essence(m)))
+            });
+        let Some(&(media, media_obj)) = chosen else {
+            return Ok(Vec::new());
+        };
+        let media_at = join(&content_at, media);
+
+        let restricted = match media_obj.get("schema") {
+            Some(_) => code_enum(&self.schema_at(&join(&media_at, "schema"))?.json),
+            None => None,
+        };
+        // An enum, even one that allows nothing, is the documented set; examples are only read
+        // when the schema leaves `code` open.
+        let restricted_to_enum = restricted.is_some();
+        let mut codes = restricted.unwrap_or_default();
+        if !restricted_to_enum {
+            let code_of = |example: &Value| {
+                example
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            codes.extend(media_obj.get("example").and_then(code_of));
+            if let Some(examples) = media_obj.get("examples").and_then(Value::as_object) {
+                let examples_at = join(&media_at, "examples");
+                for (name, example) in self.ordered(examples, &examples_at) {
+                    // An example that is a reference the document cannot resolve documents
+                    // nothing; examples are samples, so that is not a load error.
+                    let followed = self.resolver.follow(example, &join(&examples_at, name));
+                    if let Ok((example, _)) = followed {
+                        codes.extend(example.get("value").and_then(code_of));
+                    }
+                }
+            }
+        }
+        let mut unique: Vec<String> = Vec::with_capacity(codes.len());
+        for code in codes {
+            if !unique.contains(&code) {
+                unique.push(code);
+            }
+        }
+        Ok(unique)
     }
 
     /// The rule for the header object at `header_at` (following refs); `None` without a schema.
@@ -852,6 +1040,68 @@ fn compile_schema(
         message,
     })?;
     Ok(Arc::new(CompiledSchema { json, validator }))
+}
+
+/// The values a translated schema allows for an object's `code` property, in document order:
+/// the schema's own `properties.code.enum`, narrowed by every `allOf` branch that restricts
+/// `code`, widened over `anyOf`/`oneOf` branches when every branch restricts it. `None` when
+/// `code` is not restricted to an enum. Only string values count.
+fn code_enum(schema: &Value) -> Option<Vec<String>> {
+    let own = schema
+        .pointer("/properties/code/enum")
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
+    let narrow = |current: Option<Vec<String>>, more: Vec<String>| match current {
+        None => Some(more),
+        Some(current) => Some(current.into_iter().filter(|c| more.contains(c)).collect()),
+    };
+    let mut allowed = own;
+    for branch in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(more) = code_enum(branch) {
+            allowed = narrow(allowed, more);
+        }
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(branches) = schema.get(keyword).and_then(Value::as_array) else {
+            continue;
+        };
+        let each: Option<Vec<Vec<String>>> = branches.iter().map(code_enum).collect();
+        if let Some(each) = each.filter(|e| !e.is_empty()) {
+            let mut union: Vec<String> = Vec::new();
+            for code in each.into_iter().flatten() {
+                if !union.contains(&code) {
+                    union.push(code);
+                }
+            }
+            allowed = narrow(allowed, union);
+        }
+    }
+    allowed
+}
+
+/// The `pattern` of a translated string schema, or of the first of its `allOf` branches that
+/// has one.
+fn pattern_of(schema: &Value) -> Option<String> {
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+        return Some(pattern.to_owned());
+    }
+    schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find_map(pattern_of)
 }
 
 /// The media type without parameters, lower-cased: `Application/JSON; charset=utf-8` →

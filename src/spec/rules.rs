@@ -66,6 +66,8 @@ pub(crate) struct ResponseRules {
     pub(crate) content: Vec<MediaRules>,
     /// The documented `x-correlator` header, when it has a schema.
     pub(crate) correlator: Option<HeaderRule>,
+    /// Error `code` values the response documents (see `SpecDocument::documented_error_codes`).
+    pub(crate) error_codes: Vec<String>,
 }
 
 /// One documented media type of a response.
@@ -90,7 +92,7 @@ pub(crate) struct HeaderRule {
 
 impl OperationRules {
     /// The documented response for `status`: exact code first, then its range, then `default`.
-    fn response_for(&self, status: u16) -> Option<&ResponseRules> {
+    pub(crate) fn response_for(&self, status: u16) -> Option<&ResponseRules> {
         let find = |wanted: StatusKey| self.responses.iter().find(|r| r.status == wanted);
         find(StatusKey::Code(status))
             .or_else(|| find(StatusKey::Range(status / 100)))

@@ -1051,3 +1051,258 @@ fn oas_formats_compile_and_unknown_ones_are_ignored() {
     );
     assert_eq!(count(json!({"t": "2025-09-12T10:00:00Z"})), Some(0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Embedded versions, documented error codes, correlator pattern
+
+#[test]
+fn builtin_versions_are_ordered_oldest_first_with_wip_last() {
+    assert_eq!(
+        builtin_versions(),
+        [
+            "0.3.1",
+            "1.0.0-rc.1",
+            "1.0.0",
+            "1.1.0-rc.1",
+            "1.1.0-rc.2",
+            "1.1.0",
+            "2.0.0",
+            "2.1.0-rc.1",
+            "2.1.0",
+            "wip",
+        ]
+    );
+    let wip = builtin("wip").expect("wip is embedded");
+    assert_eq!(wip.origin(), "specs/number-verification/wip.yaml");
+    assert_eq!(wip.base_path(), "/number-verification/vwip");
+    let old = builtin("0.3.1").expect("0.3.1 is embedded");
+    assert_eq!(old.origin(), "specs/number-verification/v0.3.1.yaml");
+    assert_eq!(old.base_path(), "/number-verification/v0");
+}
+
+/// `builtin(version)`, which the test suite guarantees to load.
+fn embedded(version: &str) -> SpecDocument {
+    builtin(version).unwrap_or_else(|| panic!("builtin {version} loads"))
+}
+
+#[test]
+fn error_codes_come_from_the_code_enum_of_an_all_of() {
+    let doc = doc();
+    let verify = |status| doc.documented_error_codes("phoneNumberVerify", status);
+    assert_eq!(verify(400), ["INVALID_ARGUMENT"]);
+    assert_eq!(verify(401), ["UNAUTHENTICATED"]);
+    assert_eq!(
+        verify(403),
+        [
+            "PERMISSION_DENIED",
+            "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK"
+        ]
+    );
+    assert_eq!(
+        doc.documented_error_codes("phoneNumberShare", 403),
+        verify(403)
+    );
+    // A success response, an undocumented status and an unknown operation document no code.
+    assert!(verify(200).is_empty());
+    assert!(verify(500).is_empty());
+    assert!(
+        doc.documented_error_codes("noSuchOperation", 400)
+            .is_empty()
+    );
+
+    let older = embedded("1.1.0-rc.1");
+    assert_eq!(
+        older.documented_error_codes("phoneNumberVerify", 401),
+        ["UNAUTHENTICATED", "AUTHENTICATION_REQUIRED"]
+    );
+}
+
+#[test]
+fn error_codes_come_from_examples_in_document_order_when_there_is_no_enum() {
+    // v0.3.1's 403 examples are not in alphabetical order, so the order is the document's.
+    let old = embedded("0.3.1");
+    assert_eq!(
+        old.documented_error_codes("phoneNumberShare", 403),
+        [
+            "PERMISSION_DENIED",
+            "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK",
+            "NUMBER_VERIFICATION.INVALID_TOKEN_CONTEXT"
+        ]
+    );
+    assert_eq!(
+        old.documented_error_codes("phoneNumberVerify", 503),
+        ["UNAVAILABLE"]
+    );
+    let v1 = embedded("1.0.0");
+    assert_eq!(
+        v1.documented_error_codes("phoneNumberVerify", 401),
+        ["UNAUTHENTICATED", "AUTHENTICATION_REQUIRED"]
+    );
+    assert_eq!(
+        v1.documented_error_codes("phoneNumberVerify", 403)[2],
+        "INVALID_TOKEN_CONTEXT"
+    );
+}
+
+/// A document whose only operation `x` has the given `responses` (indented for the mapping)
+/// and `components`.
+fn with_responses(responses: &str, components: &str) -> String {
+    format!(
+        "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /x:\n    get:\n      operationId: x\n      responses:\n{responses}\ncomponents:\n{components}\n"
+    )
+}
+
+fn load(yaml: &str) -> SpecDocument {
+    SpecDocument::from_yaml(yaml, "crafted.yaml").unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+#[test]
+fn example_codes_are_deduplicated_and_example_refs_followed() {
+    let doc = load(&with_responses(
+        "        '409':
+          description: conflict
+          content:
+            application/json:
+              schema: {type: object}
+              example: {code: ZULU}
+              examples:
+                b: {value: {code: YANKEE}}
+                a: {$ref: '#/components/examples/Shared'}
+                c: {value: {code: ZULU}}
+                d: {value: {message: no code here}}
+                e: {$ref: '#/components/examples/Missing'}",
+        "  examples:\n    Shared:\n      value: {code: XRAY}",
+    ));
+    assert_eq!(
+        doc.documented_error_codes("x", 409),
+        ["ZULU", "YANKEE", "XRAY"]
+    );
+}
+
+#[test]
+fn an_enum_wins_over_examples_and_ranges_and_default_apply() {
+    let doc = load(&with_responses(
+        "        '400':
+          description: bad
+          content:
+            text/plain: {example: {code: NOT_JSON}}
+            application/problem+json:
+              schema:
+                allOf:
+                  - {$ref: '#/components/schemas/E'}
+                  - {properties: {code: {enum: [B, A, C]}}}
+                  - {properties: {code: {enum: [C, B]}}}
+              example: {code: IGNORED}
+        4XX:
+          description: any client error
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - {properties: {code: {enum: [ONE]}}}
+                  - {properties: {code: {enum: [TWO, ONE]}}}
+        default:
+          description: anything else
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/E'}
+              examples:
+                only: {value: {code: FALLBACK}}",
+        "  schemas:\n    E:\n      type: object\n      properties:\n        code: {type: string}",
+    ));
+    // allOf narrows (document order of the first enum), the JSON media type is the one read.
+    assert_eq!(doc.documented_error_codes("x", 400), ["B", "C"]);
+    // oneOf widens; 404 is documented by the 4XX range.
+    assert_eq!(doc.documented_error_codes("x", 404), ["ONE", "TWO"]);
+    // 500 falls to `default`, which has no enum but an example.
+    assert_eq!(doc.documented_error_codes("x", 500), ["FALLBACK"]);
+}
+
+#[test]
+fn an_enum_that_allows_nothing_is_not_replaced_by_examples() {
+    let doc = load(&with_responses(
+        "        '400':
+          description: bad
+          content:
+            application/json:
+              schema:
+                allOf:
+                  - {properties: {code: {enum: [A]}}}
+                  - {properties: {code: {enum: [B]}}}
+              example: {code: A}",
+        "  schemas: {}",
+    ));
+    assert!(doc.documented_error_codes("x", 400).is_empty());
+}
+
+#[test]
+fn a_one_of_branch_without_enum_leaves_the_code_open() {
+    let doc = load(&with_responses(
+        "        '400':
+          description: bad
+          content:
+            application/json:
+              schema:
+                anyOf:
+                  - {properties: {code: {enum: [ONE]}}}
+                  - {properties: {code: {type: string}}}
+              example: {code: FROM_EXAMPLE}",
+        "  schemas: {}",
+    ));
+    assert_eq!(doc.documented_error_codes("x", 400), ["FROM_EXAMPLE"]);
+}
+
+#[test]
+fn correlator_pattern_comes_from_the_parameter_schema() {
+    assert_eq!(
+        doc().correlator_pattern().as_deref(),
+        Some(r"^[a-zA-Z0-9-_:;.\/<>{}]{0,256}$")
+    );
+    assert_eq!(
+        embedded("2.0.0").correlator_pattern().as_deref(),
+        Some("^[a-zA-Z0-9-]{0,55}$")
+    );
+    // No pattern before v1.1.0-rc.1 (v1.0.0-rc.1 names its parameter `X-Correlator`).
+    for version in ["0.3.1", "1.0.0-rc.1", "1.0.0"] {
+        assert_eq!(embedded(version).correlator_pattern(), None, "{version}");
+    }
+}
+
+#[test]
+fn correlator_pattern_matches_names_case_insensitively_and_reads_path_parameters() {
+    let yaml = "openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /x:
+    parameters:
+      - {in: query, name: x-correlator, schema: {type: string, pattern: '^query$'}}
+      - {$ref: '#/components/parameters/Corr'}
+    get:
+      operationId: x
+      parameters:
+        - {in: header, name: x-correlator, schema: {type: string, pattern: '^later$'}}
+      responses:
+        '200': {description: ok}
+components:
+  parameters:
+    Corr: {in: header, name: X-CORRELATOR, schema: {allOf: [{type: string}, {pattern: '^[0-9]+$'}]}}
+";
+    assert_eq!(load(yaml).correlator_pattern().as_deref(), Some("^[0-9]+$"));
+    let without = load(&with_responses(
+        "        '200': {description: ok}",
+        "  schemas: {}",
+    ));
+    assert_eq!(without.correlator_pattern(), None);
+}
+
+#[test]
+fn key_order_names_keys_like_the_json_conversion() {
+    let yaml: serde_norway::Value =
+        serde_norway::from_str("b: 1\na:\n  200: x\n  true: y\n  '1': [{z: 1, y: 2}]\n")
+            .expect("test yaml");
+    let mut order = KeyOrder::new();
+    record_key_order(&yaml, "", &mut order);
+    assert_eq!(order[""], ["b", "a"]);
+    assert_eq!(order["/a"], ["200", "true", "1"]);
+    assert_eq!(order["/a/1/0"], ["z", "y"]);
+}
