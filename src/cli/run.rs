@@ -41,7 +41,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     if let Some(v) = &args.spec_version {
         profile.spec_version = Some(v.clone());
     }
-    let spec = select_spec(&profile)?;
+    let spec = select_spec(&mut profile)?;
     let expected = match &args.expect_failures {
         Some(path) => ExpectedFailures::load(path)?,
         None => ExpectedFailures::default(),
@@ -104,34 +104,49 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// The spec the provider is judged by: the profile's version, else the version path of its
-/// API root (`…/number-verification/v2`), else the newest built in.
-fn select_spec(profile: &Profile) -> anyhow::Result<SpecDocument> {
+/// The spec the provider is judged by: the profile's version; else the built-in spec whose base
+/// path ends the API root (`…/number-verification/v1rc2` → 1.1.0-rc.2; a path several versions
+/// share, like `/v1`, → the newest release among them); else the newest release. When the API
+/// root ends with the spec's base path, that part is removed from it (the suite appends it).
+fn select_spec(profile: &mut Profile) -> anyhow::Result<SpecDocument> {
     let versions = spec::builtin_versions();
     let wanted = match &profile.spec_version {
         Some(v) => v.clone(),
         None => detect_version(profile.api_root.path(), versions)
-            .or_else(|| versions.last().map(|v| (*v).to_owned()))
+            .or_else(|| newest_release(versions.iter().copied()))
             .context("no built-in spec")?,
     };
-    spec::builtin(&wanted).with_context(|| {
+    let spec = spec::builtin(&wanted).with_context(|| {
         format!(
             "profile {}: field `spec_version`: expected one of {}, found {wanted:?}",
             profile.origin,
             versions.join(", ")
         )
-    })
+    })?;
+    let path = profile.api_root.path().trim_end_matches('/').to_owned();
+    if let Some(prefix) = path.strip_suffix(spec.base_path()) {
+        profile.api_root.set_path(prefix);
+    }
+    Ok(spec)
 }
 
-/// The newest built-in version whose major matches `…/number-verification/v<major>` in `path`.
-fn detect_version(path: &str, versions: &[&str]) -> Option<String> {
-    let tail = path.split("/number-verification/v").nth(1)?;
-    let major: String = tail.chars().take_while(char::is_ascii_digit).collect();
+/// The newest of `versions` that is a release (not a release candidate, not `wip`).
+fn newest_release<'a>(versions: impl Iterator<Item = &'a str>) -> Option<String> {
     versions
+        .filter(|v| !v.contains('-') && *v != "wip")
+        .max_by(|a, b| suite::version_cmp(a, b))
+        .map(str::to_owned)
+}
+
+/// The built-in version whose base path ends `path` (the newest release among several).
+fn detect_version(path: &str, versions: &[&str]) -> Option<String> {
+    let path = path.trim_end_matches('/');
+    let matching: Vec<&str> = versions
         .iter()
-        .rev()
-        .find(|v| v.split('.').next() == Some(major.as_str()))
-        .map(|v| (*v).to_owned())
+        .copied()
+        .filter(|v| spec::builtin(v).is_some_and(|s| path.ends_with(s.base_path())))
+        .collect();
+    newest_release(matching.iter().copied()).or_else(|| matching.last().map(|v| (*v).to_owned()))
 }
 
 #[cfg(test)]
@@ -140,15 +155,23 @@ mod tests {
 
     #[test]
     fn version_detected_from_base_path() {
-        let versions = ["1.0.0", "2.0.0", "2.1.0"];
+        let versions = spec::builtin_versions();
+        let detect = |p: &str| detect_version(p, versions);
+        assert_eq!(detect("/number-verification/v2").as_deref(), Some("2.1.0"));
         assert_eq!(
-            detect_version("/number-verification/v2", &versions).as_deref(),
+            detect("/x/number-verification/v1/").as_deref(),
+            Some("1.1.0")
+        );
+        assert_eq!(
+            detect("/number-verification/v1rc2").as_deref(),
+            Some("1.1.0-rc.2")
+        );
+        assert_eq!(detect("/number-verification/v0").as_deref(), Some("0.3.1"));
+        assert_eq!(detect("/number-verification/vwip").as_deref(), Some("wip"));
+        assert_eq!(detect("/"), None);
+        assert_eq!(
+            newest_release(versions.iter().copied()).as_deref(),
             Some("2.1.0")
         );
-        assert_eq!(
-            detect_version("/x/number-verification/v1/", &versions).as_deref(),
-            Some("1.0.0")
-        );
-        assert_eq!(detect_version("/", &versions), None);
     }
 }

@@ -18,7 +18,7 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use futures::FutureExt as _;
 
 pub use context::RunContext;
-pub use features::{Applicability, FeatureSource};
+pub use features::{Applicability, FeatureSource, version_cmp};
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, SKIP_MARKER};
 
