@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use super::{RunArgs, exit};
 use crate::flow::Flow;
 use crate::profile::Profile;
-use crate::provider::{self, ProviderConfig};
+use crate::provider::{self, ProviderConfig, SpecVersion};
 use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
 use crate::spec::{self, SpecDocument};
@@ -28,10 +28,20 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let profile = match &args.provider {
         Some(path) => Profile::load(path)?,
         None => {
-            let handle =
-                provider::spawn(ProviderConfig::embedded(), ([127, 0, 0, 1], 0).into(), None)
-                    .await
-                    .context("cannot start the embedded reference provider")?;
+            let mut config = ProviderConfig::embedded();
+            if let Some(v) = &args.spec_version {
+                let version = v
+                    .parse::<SpecVersion>()
+                    .map_err(|e| anyhow::anyhow!("--spec-version: {e}"))?;
+                config.set_spec_version(version);
+            }
+            if args.rule_sets.iter().any(|r| r == "wip") {
+                // The reference provider follows the rule set it is judged by.
+                config.single_use_tokens = true;
+            }
+            let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+                .await
+                .context("cannot start the embedded reference provider")?;
             let profile = Profile::embedded_reference(&handle.url)?;
             embedded = Some(handle);
             profile
