@@ -83,7 +83,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
 
 /// The spec the provider is judged by: the profile's version, else the version path of its
 /// API root (`…/number-verification/v2`), else the newest built in.
-fn select_spec(profile: &Profile) -> anyhow::Result<SpecDocument> {
+pub(super) fn select_spec(profile: &Profile) -> anyhow::Result<SpecDocument> {
     let versions = spec::builtin_versions();
     let wanted = match &profile.spec_version {
         Some(v) => v.clone(),
