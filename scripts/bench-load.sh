@@ -41,8 +41,12 @@ cargo build --release --quiet
 NVCERT=$PWD/target/release/nvcert
 WORK=$(mktemp -d)
 SERVER_PID=
+MAIN_SERVER_PID=
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  for pid in $SERVER_PID $MAIN_SERVER_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -50,19 +54,36 @@ trap cleanup EXIT
 load_avg=$(cut -d' ' -f1 /proc/loadavg)
 echo "machine: $(nproc --all) cores, load average $load_avg before the run (other work skews every figure)"
 
-# The reference profile, moved to PORT, with its key files made absolute.
-BASE=http://127.0.0.1:$PORT
-sed -e "s#http://127.0.0.1:9091#$BASE#g" \
-    -e "s#file:\.\./keys/#file:$PWD/fixtures/keys/#g" \
-    fixtures/providers/reference.toml > "$WORK/profile.toml"
+# A reference profile for a server on port $1, with its key files made absolute.
+profile_for() {
+  sed -e "s#http://127.0.0.1:9091#http://127.0.0.1:$1#g" \
+      -e "s#file:\.\./keys/#file:$PWD/fixtures/keys/#g" \
+      fixtures/providers/reference.toml > "$WORK/profile-$1.toml"
+  echo "$WORK/profile-$1.toml"
+}
 
-taskset -c "$SERVER_CORE" "$NVCERT" serve --addr "127.0.0.1:$PORT" --bench-endpoints >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-  grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log" >&2; exit 1; }
+# Starts `nvcert serve --bench-endpoints` on port $1, pinned to the server core; sets SERVER_PID.
+start_server() {
+  taskset -c "$SERVER_CORE" "$NVCERT" serve --addr "127.0.0.1:$1" --bench-endpoints >"$WORK/serve-$1.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$WORK/serve-$1.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$WORK/serve-$1.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+
+BASE=http://127.0.0.1:$PORT
+PROFILE=$(profile_for "$PORT")
+start_server "$PORT"
+MAIN_SERVER_PID=$SERVER_PID
 
 VERIFY_URL=$BASE/number-verification/v2/verify
 NOOP_URL=$BASE/bench/noop
@@ -74,7 +95,7 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("NVCERT_BENCH_TOKEN")
 LUA
 
 # A fresh token for each measurement (the reference provider's tokens live 300 s).
-token() { "$NVCERT" load --provider "$WORK/profile.toml" --print-token; }
+token() { "$NVCERT" load --provider "$PROFILE" --print-token; }
 
 # wrk: prints "RPS CPU_US_PER_REQUEST NON_2XX".
 run_wrk() { # URL [lua script]
@@ -96,11 +117,15 @@ PY
 # nvcert load: prints "RPS CPU_US_PER_REQUEST FAILURES" for the scenario's last transaction
 # (journey: share, so RPS is journeys/s). CPU covers the whole process: start, ramp-up, token,
 # reports; the users all start at once so the ramp-up is negligible.
-run_nvcert() { # SCENARIO
-  /usr/bin/time -f "%U %S" -o "$WORK/time" \
-    taskset -c "$GENERATOR_CORE" "$NVCERT" load --provider "$WORK/profile.toml" --scenario "$1" \
-      --users "$CONNECTIONS" --increase-rate 100000 --run-time "${DURATION}s" \
-      --report-dir "$WORK/reports" --quiet
+run_nvcert() { # SCENARIO PROFILE
+  rm -rf "$WORK/reports"
+  if ! /usr/bin/time -f "%U %S" -o "$WORK/time" \
+      taskset -c "$GENERATOR_CORE" "$NVCERT" load --provider "$2" --scenario "$1" \
+        --users "$CONNECTIONS" --increase-rate 100000 --run-time "${DURATION}s" \
+        --report-dir "$WORK/reports" --quiet; then
+    echo "nvcert load --scenario $1 failed; no figures" >&2
+    exit 1
+  fi
   python3 - "$WORK/reports/load-summary.json" "$WORK/time" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -114,6 +139,16 @@ print(f"{t[-1]['rps']:.0f} {(user + sys_) * 1e6 / reqs:.2f} {fails}")
 PY
 }
 
+# The journey gets a fresh server each time: the reference provider keeps every authorization
+# code and client-assertion jti until it expires (60 s), at most 100,000 of each, and thousands of
+# journeys a second would fill them across back-to-back runs.
+run_journey() {
+  local port=$((PORT + 1))
+  start_server "$port"
+  run_nvcert journey "$(profile_for "$port")"
+  stop_server
+}
+
 best() { # "RPS CPU FAIL" lines on stdin -> the line with the highest RPS
   sort -k1,1nr | head -1
 }
@@ -123,9 +158,9 @@ echo "measuring: ${DURATION}s per run, $CONNECTIONS connections, best of $REPEAT
 # Interleaved so that drift in machine load hits every figure alike.
 for _ in $(seq "$REPEAT"); do
   run_wrk "$VERIFY_URL" "$WORK/verify.lua" >> "$WORK/wrk_verify.all"
-  run_nvcert verify >> "$WORK/nvcert_verify.all"
+  run_nvcert verify "$PROFILE" >> "$WORK/nvcert_verify.all"
   run_wrk "$NOOP_URL" >> "$WORK/wrk_noop.all"
-  run_nvcert journey >> "$WORK/nvcert_journey.all"
+  run_journey >> "$WORK/nvcert_journey.all"
 done
 for f in wrk_verify nvcert_verify wrk_noop nvcert_journey; do best < "$WORK/$f.all" > "$WORK/$f"; done
 

@@ -7,6 +7,7 @@
 //! are built once, a request is assembled from them per call (no URL parsing, no JSON encoding),
 //! sent on the flow's one shared client, and not recorded as an [`crate::exchange::Exchange`].
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goose::goose::{GooseUser, TransactionError, TransactionResult};
@@ -16,7 +17,6 @@ use http::{HeaderValue, Method, StatusCode};
 use super::scenarios::{ScenarioKind, Step};
 use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, code_of};
 use crate::secret::Secret;
-use std::sync::Arc;
 
 /// Where the API steps get their tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
