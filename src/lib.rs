@@ -4,11 +4,13 @@
 //! [`spec`] and the [`suite`]'s steps → [`results`] → [`report`]. The embedded reference
 //! provider ([`provider`]) is an independent peer: it shares no validation code with the
 //! checking side, so one bug cannot hide on both sides. [`cli`] is the only module that touches
-//! the process (arguments, stdout, exit codes).
+//! the process (arguments, stdout, exit codes). The load tester ([`load`]) drives the same
+//! [`flow`] with goose and reports counts and timings, never exchanges.
 
 pub mod cli;
 pub mod exchange;
 pub mod flow;
+pub mod load;
 pub mod profile;
 pub mod provider;
 pub mod report;

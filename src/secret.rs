@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Text that must never appear in reports, logs or snapshots.
@@ -46,6 +47,8 @@ pub const REDACTED: &str = "[redacted]";
 #[derive(Clone, Default)]
 pub struct Redactor {
     seen: Arc<Mutex<BTreeSet<String>>>,
+    /// Set by [`Redactor::seal`]: new secrets are no longer remembered.
+    sealed: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Redactor {
@@ -64,11 +67,22 @@ impl Redactor {
         self.register_str(secret.expose());
     }
 
-    /// Remembers a raw secret value.
+    /// Remembers a raw secret value (unless the redactor is sealed).
     pub fn register_str(&self, value: &str) {
+        if self.sealed.load(Ordering::Relaxed) {
+            return;
+        }
         if value.len() >= MIN_SECRET_LEN {
             self.lock().insert(value.to_owned());
         }
+    }
+
+    /// Stops remembering new secrets; those already known stay redacted. For runs whose outputs
+    /// quote no exchange (a load test reports counts and timings only): remembering each of
+    /// millions of codes and tokens would grow without bound and put every user behind one lock.
+    /// Shared with every clone.
+    pub fn seal(&self) {
+        self.sealed.store(true, Ordering::Relaxed);
     }
 
     /// Number of distinct secrets known.
@@ -149,5 +163,18 @@ mod tests {
             "x [redacted] y [redacted] z abc"
         );
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn a_sealed_redactor_keeps_what_it_knows_and_learns_nothing_new() {
+        let r = Redactor::default();
+        r.register_str("known-secret");
+        r.clone().seal();
+        r.register_str("later-secret");
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            r.redact("known-secret later-secret"),
+            "[redacted] later-secret"
+        );
     }
 }

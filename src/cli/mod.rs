@@ -2,6 +2,7 @@
 //! codes live. Everything else is library code returning typed values.
 
 pub mod exit;
+mod load;
 mod run;
 mod serve;
 
@@ -32,6 +33,13 @@ pub enum Command {
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),
+    /// Load-test a provider (the embedded reference provider by default) with goose.
+    ///
+    /// Writes load-report.html (goose's report) and load-summary.json to --report-dir and prints
+    /// a summary. Exit code 0 when every --threshold held, 1 when one did not, 2 for usage or
+    /// configuration errors (including an unparsable threshold or one naming a transaction the
+    /// scenario does not have).
+    Load(LoadArgs),
 }
 
 /// Options of `nvcert run`.
@@ -101,6 +109,73 @@ pub struct ServeArgs {
     /// Print every fault as `name<TAB>description` and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Also serve `GET /bench/noop` (200 `{}`), the baseline `scripts/bench-load.sh` compares the
+    /// NV endpoints with. Benchmarks only.
+    #[arg(long, hide = true)]
+    pub bench_endpoints: bool,
+}
+
+/// Options of `nvcert load`.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// What each user does, over and over: token-exchange (device leg + token exchange), verify
+    /// (POST /verify), share (GET /device-phone-number) or journey (authorize → token → verify →
+    /// share).
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "print_token",
+        value_parser = load::scenario_parser()
+    )]
+    pub scenario: Option<crate::load::ScenarioKind>,
+    /// Provider profile (TOML). Without it, the embedded reference provider is started in
+    /// process on an ephemeral 127.0.0.1 port.
+    #[arg(long, value_name = "FILE")]
+    pub provider: Option<PathBuf>,
+    /// Concurrent users (1 to 1024).
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "print_token",
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    pub users: Option<u16>,
+    /// How long all users run once started: whole seconds, e.g. 10s, 2m, 1h30m (at most 24h).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        required_unless_present = "print_token",
+        value_parser = load::parse_run_time
+    )]
+    pub run_time: Option<u64>,
+    /// Users started per second [default: all users within about a second].
+    #[arg(long, value_name = "R", value_parser = load::parse_rate)]
+    pub increase_rate: Option<f64>,
+    /// Directory receiving load-report.html and load-summary.json (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// A rule the run must meet (repeatable): [TRANSACTION.]METRIC OP VALUE, e.g.
+    /// verify.p95<50ms, token.rps>500, errors<0.1%. Metrics: p50, p95, p99 (per transaction),
+    /// rps, errors (%), failures, requests.
+    #[arg(long, value_name = "EXPR", value_parser = load::parse_threshold)]
+    pub threshold: Vec<crate::load::Threshold>,
+    /// The provider accepts each access token once: obtain a fresh one (authorize → token) for
+    /// every API call. For the verify and share scenarios.
+    #[arg(long)]
+    pub single_use_tokens: bool,
+    /// Print nothing but errors (the reports are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print a fresh access token for both NV scopes on stdout and exit, for tools that replay
+    /// one token (scripts/bench-load.sh gives it to wrk). This prints a SECRET: the one place
+    /// nvcert does so on purpose.
+    /// Needs --provider (the embedded provider, and its tokens, end with the process).
+    #[arg(
+        long,
+        requires = "provider",
+        conflicts_with_all = ["scenario", "users", "run_time", "increase_rate", "threshold", "single_use_tokens"]
+    )]
+    pub print_token: bool,
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -108,6 +183,7 @@ pub async fn run(cli: Cli) -> u8 {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args).await,
         Command::Serve(args) => serve::serve(args).await,
+        Command::Load(args) => load::load(args).await,
     };
     match outcome {
         Ok(code) => code,

@@ -118,7 +118,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
 /// path ends the API root (`…/number-verification/v1rc2` → 1.1.0-rc.2; a path several versions
 /// share, like `/v1`, → the newest release among them); else the newest release. When the API
 /// root ends with the spec's base path, that part is removed from it (the suite appends it).
-fn select_spec(profile: &mut Profile) -> anyhow::Result<SpecDocument> {
+pub(super) fn select_spec(profile: &mut Profile) -> anyhow::Result<SpecDocument> {
     let versions = spec::builtin_versions();
     let wanted = match &profile.spec_version {
         Some(v) => v.clone(),

@@ -1,6 +1,9 @@
 //! `nvcert serve`.
 
 use anyhow::Context as _;
+use axum::Router;
+use axum::http::header;
+use axum::routing::get;
 
 use super::{ServeArgs, exit};
 use crate::provider::{self, Fault, ProviderConfig};
@@ -23,7 +26,12 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let config = config.with_faults(args.faults.iter().copied());
     let version = config.spec_version;
     let faults: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
-    let handle = provider::spawn(config, args.addr, args.public_url.clone()).await?;
+    let public_url = args.public_url.clone();
+    let handle = if args.bench_endpoints {
+        provider::spawn_with_routes(config, args.addr, public_url, bench_routes()).await?
+    } else {
+        provider::spawn(config, args.addr, public_url).await?
+    };
     println!(
         "nvcert reference provider (NV {version}, API {}) on {} (listening on {}); Ctrl-C stops it",
         handle.api_endpoint(""),
@@ -49,6 +57,16 @@ fn fault_list() -> String {
         .iter()
         .map(|f| format!("{}\t{}\n", f.name(), f.description()))
         .collect()
+}
+
+/// `GET /bench/noop` → 200 `{}`: the cheapest answer this server can give (same listener, same
+/// axum stack, no token check). `scripts/bench-load.sh` divides the NV endpoints' throughput by
+/// it, which isolates what the NV work itself costs.
+fn bench_routes() -> Router {
+    Router::new().route(
+        "/bench/noop",
+        get(|| async { ([(header::CONTENT_TYPE, "application/json")], "{}") }),
+    )
 }
 
 #[cfg(test)]

@@ -88,6 +88,55 @@ pub async fn send(
     })
 }
 
+/// A response read without recording the exchange.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: http::StatusCode,
+    /// Body bytes (at most [`MAX_BODY_BYTES`]).
+    pub body: bytes::Bytes,
+}
+
+/// Sends `request` and reads the status and body, recording nothing: the load tester's hot path,
+/// where copying every request, header map and body into an [`Exchange`] would cost about as much
+/// as the call itself. The body cap is the same as [`send`]'s.
+pub async fn send_unrecorded(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    step: &'static str,
+) -> Result<Answer, FlowError> {
+    let transport = |e: reqwest::Error| FlowError::Transport {
+        step,
+        url: e.url().map(without_query).unwrap_or_default(),
+        message: error_chain(&e),
+    };
+    let mut response = client.execute(request).await.map_err(transport)?;
+    let status = response.status();
+    // NV answers come in one chunk: keep it as is (no copy); join only when there are more.
+    let mut first: Option<bytes::Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        let held = first.as_ref().map_or(0, bytes::Bytes::len) + joined.len();
+        if held + chunk.len() > MAX_BODY_BYTES {
+            return Err(FlowError::BodyTooLarge {
+                step,
+                url: without_query(response.url()),
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            None => joined.extend_from_slice(&chunk),
+            Some(head) => {
+                joined.extend_from_slice(&head);
+                joined.extend_from_slice(&chunk);
+            }
+        }
+    }
+    let body = first.unwrap_or_else(|| bytes::Bytes::from(joined));
+    Ok(Answer { status, body })
+}
+
 /// `url` without its query and fragment (they may carry codes and tokens).
 pub fn without_query(url: &url::Url) -> String {
     let mut u = url.clone();

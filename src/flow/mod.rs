@@ -329,6 +329,16 @@ impl Flow {
     ) -> Result<Exchange, FlowError> {
         http::send(&self.backend, request, step).await
     }
+
+    /// Sends an API request built on the backend client without recording it (the load
+    /// tester's hot path; see [`http::send_unrecorded`]).
+    pub async fn send_unrecorded(
+        &self,
+        request: reqwest::Request,
+        step: &'static str,
+    ) -> Result<http::Answer, FlowError> {
+        http::send_unrecorded(&self.backend, request, step).await
+    }
 }
 
 fn from_env(what: &str, name: &str) -> Result<Secret, FlowError> {

@@ -137,6 +137,26 @@ pub async fn spawn(
     addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<ProviderHandle, ProviderError> {
+    spawn_inner(config, addr, public_url, None).await
+}
+
+/// [`spawn`], also serving `extra` routes at the root of the listener, beside the provider's own
+/// (which are unchanged). For bench-only endpoints: `nvcert serve --bench-endpoints`.
+pub async fn spawn_with_routes(
+    config: ProviderConfig,
+    addr: SocketAddr,
+    public_url: Option<url::Url>,
+    extra: Router,
+) -> Result<ProviderHandle, ProviderError> {
+    spawn_inner(config, addr, public_url, Some(extra)).await
+}
+
+async fn spawn_inner(
+    config: ProviderConfig,
+    addr: SocketAddr,
+    public_url: Option<url::Url>,
+    extra: Option<Router>,
+) -> Result<ProviderHandle, ProviderError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ProviderError::Serve { addr, source })?;
@@ -154,7 +174,11 @@ pub async fn spawn(
     };
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = match extra {
+        Some(extra) => router(state.clone()).merge(extra),
+        None => router(state.clone()),
+    };
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -1,0 +1,385 @@
+//! The load tester: goose drives a provider through the same [`crate::flow`] the conformance suite
+//! uses (one OAuth client, one device leg, one client-assertion signer), step by step, and the
+//! run ends in a [`LoadSummary`] judged by `--threshold` rules.
+//!
+//! Goose is embedded, never in charge of the process: it is configured from a [`LoadPlan`]
+//! through `GooseConfiguration::default()` + `set_default` (it never reads the process
+//! arguments), its console report is off (nvcert prints its own), and its telnet and WebSocket
+//! controllers are off (a load run opens no port). It writes its HTML report itself.
+//!
+//! Modules: [`scenarios`] (which steps a scenario runs), `transactions` (the steps, thin wrappers
+//! over `flow`), [`threshold`] (rules), [`summary`] (figures and their writers). This module
+//! must not judge conformance (that is the suite's job) and reports no exchange contents, so no
+//! secret can reach a load report.
+
+pub mod scenarios;
+pub mod summary;
+pub mod threshold;
+mod transactions;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use goose::client::GooseClientBuilder;
+use goose::config::GooseConfiguration;
+use goose::prelude::{GooseAttack, GooseDefault, GooseDefaultType};
+
+pub use scenarios::{ScenarioKind, Step};
+pub use summary::{LoadSummary, TransactionSummary};
+pub use threshold::{Threshold, ThresholdError, ThresholdOutcome};
+
+use crate::flow::{Flow, FlowError, Login};
+use crate::secret::Secret;
+use crate::spec::SpecDocument;
+use transactions::{ApiCall, LoadContext, Tokens};
+
+/// Most concurrent users a run may have: a bound on what one run can throw at a provider.
+pub const MAX_USERS: usize = 1024;
+/// Longest run time, in seconds (24 h): every run ends by itself.
+pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
+/// goose's HTML report, in the report directory.
+pub const HTML_REPORT: &str = "load-report.html";
+/// The summary, in the report directory.
+pub const SUMMARY_JSON: &str = "load-summary.json";
+
+/// `operationId`s of the NV operations the API steps call.
+const VERIFY_OPERATION: &str = "phoneNumberVerify";
+const SHARE_OPERATION: &str = "phoneNumberShare";
+
+/// One load run, as asked for.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// What each user does.
+    pub scenario: ScenarioKind,
+    /// Concurrent users (1..=[`MAX_USERS`]).
+    pub users: usize,
+    /// How long all users run once started, in seconds (1..=[`MAX_RUN_TIME_SECS`]).
+    pub run_time_secs: u64,
+    /// Users started per second; `None`: all users within about a second.
+    pub increase_rate: Option<f64>,
+    /// Where goose's HTML report goes.
+    pub report_dir: PathBuf,
+    /// Rules judged on the summary.
+    pub thresholds: Vec<Threshold>,
+    /// The provider accepts each token once: obtain one per API call (verify and share only).
+    pub single_use_tokens: bool,
+}
+
+/// Why a load run could not run. Every variant is a usage or configuration problem, or a
+/// provider that cannot even be set up for load (discovery fails): exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The plan is not runnable as given (bounds, flags that do not fit the scenario).
+    #[error("{0}")]
+    Plan(String),
+    /// A threshold names a transaction the scenario does not have.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// The run would send load to a host neither the profile names nor on loopback.
+    #[error(
+        "{what} is {url}: nvcert load only sends load to loopback (127.0.0.0/8, ::1, localhost) and to hosts the profile names ({allowed})"
+    )]
+    Target {
+        /// What points there (e.g. "the discovered token_endpoint").
+        what: String,
+        /// The URL, without query.
+        url: String,
+        /// The hosts the profile names.
+        allowed: String,
+    },
+    /// The provider could not be prepared for load (e.g. discovery failed).
+    #[error("preparing the load run: {0}")]
+    Flow(#[from] FlowError),
+    /// The spec lacks an operation a step calls.
+    #[error("the spec {spec} has no operation {operation_id}")]
+    Spec {
+        /// The spec's origin.
+        spec: String,
+        /// The missing operation.
+        operation_id: &'static str,
+    },
+    /// goose refused the configuration or failed.
+    #[error("goose: {0}")]
+    Goose(String),
+    /// The report directory could not be created.
+    #[error("report directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl From<goose::GooseError> for LoadError {
+    fn from(e: goose::GooseError) -> Self {
+        Self::Goose(e.to_string())
+    }
+}
+
+impl LoadPlan {
+    /// The steps of this plan's scenario, in order.
+    pub fn steps(&self) -> &'static [Step] {
+        self.scenario.steps(self.single_use_tokens)
+    }
+
+    /// Checks bounds, flags and threshold names against the scenario and `flow`'s profile.
+    pub fn validate(&self, flow: &Flow) -> Result<(), LoadError> {
+        if !(1..=MAX_USERS).contains(&self.users) {
+            return Err(LoadError::Plan(format!(
+                "users: expected 1 to {MAX_USERS}, found {}",
+                self.users
+            )));
+        }
+        if !(1..=MAX_RUN_TIME_SECS).contains(&self.run_time_secs) {
+            return Err(LoadError::Plan(format!(
+                "run time: expected 1 s to {MAX_RUN_TIME_SECS} s, found {} s",
+                self.run_time_secs
+            )));
+        }
+        if let Some(rate) = self.increase_rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(LoadError::Plan(format!(
+                "increase rate: expected a positive number of users per second, found {rate}"
+            )));
+        }
+        if self.single_use_tokens && !self.scenario.takes_single_use_tokens() {
+            return Err(LoadError::Plan(format!(
+                "--single-use-tokens applies to the verify and share scenarios; {} already obtains a fresh token per iteration",
+                self.scenario
+            )));
+        }
+        let steps = self.steps();
+        if steps.contains(&Step::Authorize) && flow.profile().device_leg.is_none() {
+            return Err(LoadError::Plan(format!(
+                "profile {}: scenario {}{} runs the device leg, which needs a [device_leg] section",
+                flow.profile().origin,
+                self.scenario,
+                if self.single_use_tokens {
+                    " with single-use tokens"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
+        Threshold::check_names(&self.thresholds, self.scenario.name(), &names)?;
+        Ok(())
+    }
+}
+
+/// Runs `plan` against `flow`'s provider, judged by `spec`'s operations; writes goose's HTML
+/// report to `plan.report_dir` and returns the summary with the thresholds' verdicts.
+///
+/// Seals `flow`'s redactor: a load run quotes no exchange, and keeping every token of a
+/// million-iteration run would grow without bound (see [`crate::secret::Redactor::seal`]).
+pub async fn run(
+    flow: Arc<Flow>,
+    spec: &SpecDocument,
+    plan: &LoadPlan,
+) -> Result<LoadSummary, LoadError> {
+    plan.validate(&flow)?;
+    flow.redactor().seal();
+    let ctx = Arc::new(prepare(Arc::clone(&flow), spec, plan).await?);
+    std::fs::create_dir_all(&plan.report_dir).map_err(|source| LoadError::Io {
+        path: plan.report_dir.clone(),
+        source,
+    })?;
+    let html = plan.report_dir.join(HTML_REPORT);
+    let html = html
+        .to_str()
+        .ok_or_else(|| LoadError::Plan(format!("report path {} is not UTF-8", html.display())))?;
+    let users = plan.users;
+    // goose's default, one user per second, would take minutes to start 1024 users.
+    let rate = plan.increase_rate.unwrap_or(users as f64);
+    let host = flow.profile().api_root.as_str().to_owned();
+
+    let metrics = GooseAttack::initialize_with_config(GooseConfiguration::default())?
+        // One client for all users, built once. The transactions send on the flow's client, so
+        // this one only keeps goose from building a client (and a TLS context) per user.
+        .set_client_builder_without_cookies(GooseClientBuilder::new().without_cookies())?
+        .register_scenario(scenarios::build(&ctx))
+        .set_default(GooseDefault::Host, host.as_str())?
+        .set_default(GooseDefault::Users, users)?
+        .set_default(GooseDefault::IncreaseRate, rate.to_string().as_str())?
+        .set_default(GooseDefault::RunTime, plan.run_time_secs as usize)?
+        .set_default(GooseDefault::ReportFile, html)?
+        // Warnings only; nvcert prints its own summary.
+        .set_default(GooseDefault::Quiet, 1)?
+        .set_default(GooseDefault::NoPrintMetrics, true)?
+        // A load run opens no port of its own (the WebSocket controller is off by default).
+        .set_default(GooseDefault::NoTelnet, true)?
+        .execute()
+        .await?;
+
+    let mut summary = LoadSummary::from_metrics(
+        plan.scenario.name(),
+        &flow.profile().name,
+        users,
+        plan.run_time_secs,
+        plan.steps(),
+        &metrics,
+    );
+    summary.thresholds = plan
+        .thresholds
+        .iter()
+        .map(|t| t.evaluate(&summary))
+        .collect();
+    Ok(summary)
+}
+
+/// A token for both NV scopes from one run of the flow, for tools that replay a single token
+/// (the benchmark script gives it to wrk). The caller decides whether to reveal it.
+pub async fn reusable_token(flow: &Flow, spec: &SpecDocument) -> Result<Secret, LoadError> {
+    let scopes = api_scopes(spec, &[VERIFY_OPERATION, SHARE_OPERATION])?;
+    Ok(flow
+        .obtain_token(&scopes, Login::Network)
+        .await?
+        .access_token)
+}
+
+/// The scopes `operations` need, in document order, without duplicates.
+fn api_scopes(spec: &SpecDocument, operations: &[&'static str]) -> Result<Vec<String>, LoadError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for &id in operations {
+        let op = spec.operation(id).ok_or_else(|| LoadError::Spec {
+            spec: spec.origin().to_owned(),
+            operation_id: id,
+        })?;
+        for s in &op.scopes {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+    }
+    Ok(scopes)
+}
+
+/// Everything the transactions share, built once: discovery done and checked, API URLs and
+/// bodies built from the spec.
+async fn prepare(
+    flow: Arc<Flow>,
+    spec: &SpecDocument,
+    plan: &LoadPlan,
+) -> Result<LoadContext, LoadError> {
+    let steps = plan.steps();
+    let profile = flow.profile();
+    let allowed: BTreeSet<String> = [&profile.issuer, &profile.discovery_url, &profile.api_root]
+        .into_iter()
+        .filter_map(|u| u.host_str().map(str::to_owned))
+        .collect();
+    let allowed_text = allowed.iter().cloned().collect::<Vec<_>>().join(", ");
+    let check = |what: &str, url: &url::Url| -> Result<(), LoadError> {
+        match url.host_str() {
+            Some(host) if is_loopback(url) || allowed.contains(host) => Ok(()),
+            _ => Err(LoadError::Target {
+                what: what.to_owned(),
+                url: crate::flow::http::without_query(url),
+                allowed: allowed_text.clone(),
+            }),
+        }
+    };
+    // Every token this run obtains goes through the device leg when the profile has one (else
+    // through its token source, which sends nothing to the provider).
+    if profile.device_leg.is_some() {
+        let discovery = flow.discovery().await?;
+        check(
+            "the discovered authorization_endpoint",
+            &discovery.authorization_endpoint,
+        )?;
+        check("the discovered token_endpoint", &discovery.token_endpoint)?;
+    }
+
+    let api_call = |id: &'static str, body: Option<String>| -> Result<ApiCall, LoadError> {
+        let op = spec.operation(id).ok_or_else(|| LoadError::Spec {
+            spec: spec.origin().to_owned(),
+            operation_id: id,
+        })?;
+        let root = profile.api_root.as_str().trim_end_matches('/');
+        let text = format!(
+            "{root}{}{}",
+            spec.base_path().trim_end_matches('/'),
+            op.path
+        );
+        let url = url::Url::parse(&text)
+            .map_err(|e| LoadError::Plan(format!("cannot build the API URL {text:?}: {e}")))?;
+        check(&format!("the {id} URL"), &url)?;
+        Ok(ApiCall {
+            method: op.method.clone(),
+            url,
+            body: body.map(bytes::Bytes::from),
+        })
+    };
+    let verify_body =
+        serde_json::json!({ "phoneNumber": profile.lines.device.as_str() }).to_string();
+    let verify = steps
+        .contains(&Step::Verify)
+        .then(|| api_call(VERIFY_OPERATION, Some(verify_body)))
+        .transpose()?;
+    let share = steps
+        .contains(&Step::Share)
+        .then(|| api_call(SHARE_OPERATION, None))
+        .transpose()?;
+
+    // A token carries the scopes of the calls it is used for (and only those: least privilege,
+    // and what a real client would ask for).
+    let mut operations = Vec::new();
+    if steps.contains(&Step::Verify) || plan.scenario == ScenarioKind::TokenExchange {
+        operations.push(VERIFY_OPERATION);
+    }
+    if steps.contains(&Step::Share) {
+        operations.push(SHARE_OPERATION);
+    }
+    let scopes = api_scopes(spec, &operations)?;
+    let tokens = match (plan.scenario, plan.single_use_tokens) {
+        (ScenarioKind::TokenExchange, _) => Tokens::Discarded,
+        (ScenarioKind::Journey, _) => Tokens::PerIteration { single_use: false },
+        (_, true) => Tokens::PerIteration { single_use: true },
+        (_, false) => Tokens::Reused,
+    };
+    Ok(LoadContext {
+        kind: plan.scenario,
+        steps,
+        flow,
+        scopes,
+        tokens,
+        verify,
+        share,
+    })
+}
+
+/// 127.0.0.0/8, ::1 or `localhost`.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_127_slash_8_ipv6_one_and_localhost() {
+        for (url, expected) in [
+            ("http://127.0.0.1:9091/", true),
+            ("http://127.8.9.10/", true),
+            ("http://[::1]:80/", true),
+            ("http://LOCALHOST/", true),
+            ("http://10.0.0.1/", false),
+            ("https://api.example.com/", false),
+        ] {
+            assert_eq!(
+                is_loopback(&url::Url::parse(url).unwrap()),
+                expected,
+                "{url}"
+            );
+        }
+    }
+}

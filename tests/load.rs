@@ -1,0 +1,444 @@
+//! `nvcert load`: every scenario runs clean against the embedded provider and writes both
+//! reports; load-summary.json meets specs/load-summary.schema.json; thresholds decide the exit
+//! code (1 when one fails, 2 when one is unusable); usage errors exit 2; no secret reaches a
+//! report; the bench-only pieces (--print-token, serve --bench-endpoints) work.
+//!
+//! Runs are 1 s with 2 users: enough to exercise every step, short on 2 cores.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn schema() -> Value {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/load-summary.schema.json"),
+    )
+    .expect("schema");
+    serde_json::from_str(&text).expect("schema is JSON")
+}
+
+/// `nvcert load --quiet --users 2 --run-time 1s --report-dir DIR ARGS…` in process: exit code
+/// and load-summary.json (`null` when none was written).
+async fn load(dir: &Path, args: &[&str]) -> (u8, Value) {
+    let report = dir.to_str().expect("utf-8 temp path");
+    let mut all = vec![
+        "load",
+        "--quiet",
+        "--users",
+        "2",
+        "--run-time",
+        "1s",
+        "--report-dir",
+        report,
+    ];
+    all.extend_from_slice(args);
+    let code = common::nvcert(&all).await;
+    let text =
+        std::fs::read_to_string(dir.join("load-summary.json")).unwrap_or_else(|_| "null".into());
+    (
+        code,
+        serde_json::from_str(&text).expect("load-summary.json is JSON"),
+    )
+}
+
+fn schema_errors(summary: &Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    validator
+        .iter_errors(summary)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+fn names(summary: &Value) -> Vec<&str> {
+    summary["transactions"]
+        .as_array()
+        .expect("transactions")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect()
+}
+
+// One test runs the scenarios one after another: goose runs share process-wide state (its
+// killswitch), and two runs at once on 2 cores would only measure each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_clean_and_writes_both_reports() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--scenario", "token-exchange"], &["authorize", "token"]),
+        (&["--scenario", "verify"], &["verify"]),
+        (&["--scenario", "share"], &["share"]),
+        (
+            &["--scenario", "journey"],
+            &["authorize", "token", "verify", "share"],
+        ),
+        (
+            &["--scenario", "verify", "--single-use-tokens"],
+            &["authorize", "token", "verify"],
+        ),
+    ];
+    for (args, expected) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (code, summary) = load(dir.path(), args).await;
+        assert_eq!(code, 0, "{args:?}: {summary:#}");
+        assert!(
+            schema_errors(&summary).is_empty(),
+            "{args:?}: {:#?}",
+            schema_errors(&summary)
+        );
+        assert_eq!(&names(&summary), expected, "{args:?}");
+        for t in summary["transactions"].as_array().unwrap() {
+            assert!(t["requests"].as_u64().unwrap() > 0, "{args:?}: {t}");
+            assert_eq!(t["failures"], 0, "{args:?}: {t}");
+            assert!(t["rps"].as_f64().unwrap() > 0.0, "{args:?}: {t}");
+            assert!(t["p95_ms"].as_f64().unwrap() >= t["p50_ms"].as_f64().unwrap());
+        }
+        let html = std::fs::read_to_string(dir.path().join("load-report.html"))
+            .expect("goose's HTML report");
+        assert!(html.contains("<html"), "{args:?}");
+        for step in *expected {
+            assert!(
+                html.contains(step),
+                "{args:?}: {step} not in the HTML report"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threshold_the_provider_cannot_meet_exits_1_and_says_which() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, summary) = load(
+        dir.path(),
+        &[
+            "--scenario",
+            "verify",
+            "--threshold",
+            "verify.p95<0ms",
+            "--threshold",
+            "verify.rps>100000000",
+            "--threshold",
+            "errors<0.1%",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{summary:#}");
+    assert!(
+        schema_errors(&summary).is_empty(),
+        "{:#?}",
+        schema_errors(&summary)
+    );
+    let t = summary["thresholds"].as_array().expect("thresholds");
+    assert_eq!(t.len(), 3);
+    assert_eq!(t[0]["expression"], "verify.p95<0ms");
+    assert_eq!(t[0]["passed"], false);
+    assert_eq!(t[0]["unit"], "ms");
+    assert!(t[0]["observed"].as_f64().unwrap() > 0.0);
+    assert_eq!(t[1]["passed"], false);
+    assert_eq!(t[1]["unit"], "req/s");
+    assert_eq!(t[2]["passed"], true);
+    assert_eq!(t[2]["observed"], 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thresholds_that_hold_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, summary) = load(
+        dir.path(),
+        &[
+            "--scenario",
+            "share",
+            "--threshold",
+            "share.p99<10s",
+            "--threshold",
+            "failures<=0",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{summary:#}");
+    assert!(
+        summary["thresholds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["passed"] == true)
+    );
+}
+
+/// Runs the binary (for what clap decides before `cli::run`): exit code and stderr.
+fn nvcert_bin(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(args)
+        .output()
+        .expect("run nvcert");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unusable_thresholds_and_bounds_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().to_str().unwrap();
+    // `extra` may repeat none of the base flags (clap refuses a flag given twice).
+    let run = |users: &str, run_time: &str, extra: &[&str]| {
+        let mut args = vec![
+            "load",
+            "--quiet",
+            "--scenario",
+            "verify",
+            "--report-dir",
+            report,
+            "--users",
+            users,
+            "--run-time",
+            run_time,
+        ];
+        args.extend_from_slice(extra);
+        nvcert_bin(&args)
+    };
+
+    let (code, err) = run("2", "1s", &["--threshold", "verify.p95<50"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("verify.p95<50") && err.contains("needs a unit"),
+        "{err}"
+    );
+
+    let (code, err) = run("2", "1s", &["--threshold", "verify.latency<5ms"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown metric \"latency\""), "{err}");
+
+    // Known only once the scenario is: checked before any load is sent.
+    let (code, err) = run("2", "1s", &["--threshold", "verfy.p95<50ms"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("scenario verify has no transaction \"verfy\" (it has: verify)"),
+        "{err}"
+    );
+    assert!(!dir.path().join("load-summary.json").exists());
+
+    let (code, err) = run("2000", "1s", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = run("2", "500ms", &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("whole seconds"), "{err}");
+    let (code, err) = nvcert_bin(&["load", "--scenario", "verify", "--users", "2"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--run-time"), "{err}");
+    let (code, err) = nvcert_bin(&[
+        "load",
+        "--scenario",
+        "soak",
+        "--users",
+        "1",
+        "--run-time",
+        "1s",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("token-exchange"), "{err}");
+}
+
+#[tokio::test]
+async fn single_use_tokens_only_where_tokens_are_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, summary) = load(
+        dir.path(),
+        &["--scenario", "journey", "--single-use-tokens"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(summary.is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_load_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _) = load(dir.path(), &["--scenario", "journey"]).await;
+    assert_eq!(code, 0);
+    let keys = common::fixtures().join("keys");
+    let secret = std::fs::read_to_string(keys.join("demo-client-secret.TEST-ONLY.txt")).unwrap();
+    let pem = std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).unwrap();
+    let key_line = pem.lines().nth(1).unwrap().to_owned();
+    for name in ["load-report.html", "load-summary.json"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        for needle in [
+            secret.trim(),
+            key_line.as_str(),
+            "BEGIN PRIVATE KEY",
+            "eyJ",
+            "Bearer",
+            "code=",
+            "client_assertion",
+        ] {
+            assert!(!text.contains(needle), "{name} contains {needle:?}");
+        }
+    }
+}
+
+/// A reference provider on an ephemeral port and a profile for it.
+async fn provider_and_profile(dir: &Path) -> (nvcert::provider::ProviderHandle, String) {
+    let handle = nvcert::provider::spawn(
+        nvcert::provider::ProviderConfig::embedded(),
+        ([127, 0, 0, 1], 0).into(),
+        None,
+    )
+    .await
+    .expect("provider");
+    let url = handle.issuer().to_owned();
+    let profile = common::write_profile(dir, &common::profile_text(&url, "private_key_jwt"));
+    (handle, profile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_token_gives_a_token_the_api_accepts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (handle, profile) = provider_and_profile(dir.path()).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["load", "--provider", &profile, "--print-token"])
+        .output()
+        .await
+        .expect("run nvcert");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert_eq!(token.split('.').count(), 3, "not a JWT");
+    let client = reqwest::Client::new();
+    for (path, body) in [
+        ("/verify", Some(r#"{"phoneNumber":"+34600000001"}"#)),
+        ("/device-phone-number", None),
+    ] {
+        let url = handle.api_endpoint(path);
+        let req = match body {
+            Some(b) => client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(b),
+            None => client.get(url),
+        };
+        let resp = req.bearer_auth(&token).send().await.expect("call");
+        assert_eq!(resp.status(), 200, "{path}");
+    }
+    // --print-token needs a provider that outlives the process.
+    let (code, err) = nvcert_bin(&["load", "--print-token"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--provider"), "{err}");
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_targets_only_loopback_and_the_profiles_hosts() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let url = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": url,
+            "authorization_endpoint": format!("{url}/authorize"),
+            "token_endpoint": "https://elsewhere.nvcert.invalid/token",
+        })))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = common::write_profile(dir.path(), &common::profile_text(&url, "private_key_jwt"));
+    let (code, summary) = load(
+        dir.path(),
+        &["--provider", &profile, "--scenario", "verify"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(summary.is_null());
+    // Only discovery was asked for: no load reached anything.
+    let received = server.received_requests().await.unwrap_or_default();
+    assert!(
+        received
+            .iter()
+            .all(|r| r.url.path() == "/.well-known/openid-configuration"),
+        "{received:?}"
+    );
+}
+
+#[tokio::test]
+async fn scenarios_with_the_device_leg_need_one_in_the_profile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::profile_text("http://127.0.0.1:9", "private_key_jwt").replace(
+        "[device_leg]\nheaders = { \"x-nvcert-msisdn\" = \"+34600000001\" }",
+        "[token_source]\nenv = \"NVCERT_TEST_NO_SUCH_TOKEN\"",
+    );
+    let profile = common::write_profile(dir.path(), &text);
+    let (code, _) = load(
+        dir.path(),
+        &["--provider", &profile, "--scenario", "token-exchange"],
+    )
+    .await;
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn serve_bench_endpoints_adds_only_the_noop_route() {
+    use std::io::{BufRead, BufReader};
+    for (flag, expected) in [(true, 200), (false, 404)] {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        if flag {
+            args.push("--bench-endpoints");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nvcert"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("banner");
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|s| s.split(')').next())
+            .expect("listening address")
+            .to_owned();
+        let status = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            rt.block_on(async {
+                let resp = reqwest::get(format!("http://{addr}/bench/noop"))
+                    .await
+                    .expect("GET");
+                (
+                    resp.status().as_u16(),
+                    resp.text().await.unwrap_or_default(),
+                )
+            })
+        })
+        .join()
+        .expect("client thread");
+        child.kill().expect("stop serve");
+        let _ = child.wait();
+        assert_eq!(status.0, expected, "--bench-endpoints {flag}");
+        if flag {
+            assert_eq!(status.1, "{}");
+        }
+    }
+}
+
+#[test]
+fn the_schema_rejects_a_summary_without_transactions() {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    assert!(!validator.is_valid(&serde_json::json!({"scenario": "verify"})));
+    assert!(!validator.is_valid(&serde_json::json!({
+        "scenario": "verify", "provider": "p", "users": 1, "run_time_s": 1, "duration_s": 1.0,
+        "transactions": [{"name": "verify", "requests": 1, "failures": 0, "rps": 1.0}],
+        "thresholds": []
+    })));
+}
