@@ -557,7 +557,22 @@ async fn discovery_document() {
     assert_eq!(m["token_endpoint"], format!("{ISSUER}/token"));
     assert_eq!(m["jwks_uri"], format!("{ISSUER}/jwks"));
     assert_eq!(m["response_types_supported"], json!(["code"]));
-    assert_eq!(m["grant_types_supported"], json!(["authorization_code"]));
+    assert_eq!(
+        m["grant_types_supported"],
+        json!([
+            "authorization_code",
+            "urn:openid:params:grant-type:ciba",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        ])
+    );
+    assert_eq!(
+        m["backchannel_authentication_endpoint"],
+        format!("{ISSUER}/bc-authorize")
+    );
+    assert_eq!(
+        m["backchannel_token_delivery_modes_supported"],
+        json!(["poll"])
+    );
     assert_eq!(m["subject_types_supported"], json!(["pairwise"]));
     assert_eq!(m["id_token_signing_alg_values_supported"], json!(["ES256"]));
     assert_eq!(
@@ -628,8 +643,8 @@ fn config_loads_from_disk_relative_to_its_directory_and_names_bad_fields() {
     std::fs::write(
         &bad,
         text.replace(
-            "access_token_ttl_seconds = 2",
-            "access_token_ttl_seconds = 900",
+            "access_token_ttl_seconds = 1\n",
+            "access_token_ttl_seconds = 900\n",
         ),
     )
     .expect("write");
@@ -1035,10 +1050,10 @@ async fn token_success_shape_and_no_id_token_without_openid() {
     assert!(!claims.to_string().contains("600000001"));
     assert_eq!(claims["amr"], json!(["nba"]));
 
-    // The short-lived client gets expires_in 2.
+    // The short-lived client gets expires_in 1.
     let code = code_for(&app, SHORT, VERIFY_SCOPE, DEVICE).await;
     let b = redeem_jwt(&app, SHORT, &code, &[]).await.json();
-    assert_eq!(b["expires_in"], 2);
+    assert_eq!(b["expires_in"], 1);
 }
 
 #[tokio::test]
@@ -1266,7 +1281,8 @@ async fn client_secret_basic_rules() {
         r.header("www-authenticate")
             .is_some_and(|h| h.starts_with("Basic"))
     );
-    // nvcert-other may only use private_key_jwt.
+    // nvcert-other may only use private_key_jwt (it has a secret file, with the demo secret, but
+    // client_secret_basic is not registered for it).
     let code = code_for(&app, OTHER, VERIFY_SCOPE, DEVICE).await;
     assert_oauth_error(
         &send(code, Some((OTHER, secret.clone()))).await,

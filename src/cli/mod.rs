@@ -87,6 +87,20 @@ pub struct ServeArgs {
     /// compiled-in reference configuration.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// NV spec version to serve, overriding the config: 0.3.1, 1.0.0-rc.1, 1.0.0, 1.1.0-rc.1,
+    /// 1.1.0-rc.2, 1.1.0, 2.0.0, 2.1.0-rc.1, 2.1.0 or wip. Sets the default API base path, scope
+    /// names, patterns and the operator-token flows offered.
+    #[arg(long, value_name = "VERSION")]
+    pub spec_version: Option<crate::provider::SpecVersion>,
+    /// Break one rule on purpose (repeatable; added to the config's faults). See --list-faults.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<crate::provider::Fault>,
+    /// Make access tokens single-use with any spec version (always on with wip).
+    #[arg(long)]
+    pub single_use_tokens: bool,
+    /// Print every fault as `name<TAB>description` and exit.
+    #[arg(long)]
+    pub list_faults: bool,
 }
 
 /// Runs a parsed command line and returns the process exit code.

@@ -3,21 +3,65 @@
 use anyhow::Context as _;
 
 use super::{ServeArgs, exit};
-use crate::provider::{self, ProviderConfig};
+use crate::provider::{self, Fault, ProviderConfig};
 
 pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
-    let config = match &args.config {
+    if args.list_faults {
+        print!("{}", fault_list());
+        return Ok(exit::OK);
+    }
+    let mut config = match &args.config {
         Some(path) => ProviderConfig::load(path)?,
         None => ProviderConfig::embedded(),
     };
+    if let Some(v) = args.spec_version {
+        config.set_spec_version(v);
+    }
+    if args.single_use_tokens {
+        config.single_use_tokens = true;
+    }
+    let config = config.with_faults(args.faults.iter().copied());
+    let version = config.spec_version;
+    let faults: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
     let handle = provider::spawn(config, args.addr, args.public_url.clone()).await?;
     println!(
-        "nvcert reference provider on {} (listening on {}); Ctrl-C stops it",
-        handle.url, handle.local_addr
+        "nvcert reference provider (NV {version}, API {}) on {} (listening on {}); Ctrl-C stops it",
+        handle.api_endpoint(""),
+        handle.url,
+        handle.local_addr
     );
+    if !faults.is_empty() {
+        println!(
+            "WARNING: deliberately non-conformant, faults: {}",
+            faults.join(", ")
+        );
+    }
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
     handle.shutdown().await;
     Ok(exit::OK)
+}
+
+/// `name<TAB>description` lines, one per fault, in documentation order.
+fn fault_list() -> String {
+    Fault::ALL
+        .iter()
+        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_list_has_one_tab_separated_line_per_fault() {
+        let text = fault_list();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), Fault::ALL.len());
+        for (line, f) in lines.iter().zip(Fault::ALL) {
+            assert_eq!(line.split_once('\t'), Some((f.name(), f.description())));
+        }
+    }
 }

@@ -1,25 +1,32 @@
-//! The Number Verification API (NV v2.1.0): `POST /verify` and `GET /device-phone-number` under
-//! the configured base path, plus CAMARA `ErrorInfo` 404/405 for anything else under it.
+//! The Number Verification API: `POST /verify` and `GET /device-phone-number` under the base path,
+//! plus CAMARA `ErrorInfo` 404/405 for anything else under it, with the rules of the configured
+//! spec version (scope names, x-correlator pattern, body patterns, messages; wip single-use tokens).
 //!
 //! Owns bearer-token checking, the per-request check order (token → x-correlator → scope → amr →
 //! body) and the NV request-body rules. This is the load-test hot path: one HS256 verification, one
-//! read-locked map lookup, static bodies for the verify results, no logging. It must not share
-//! validation code with nvcert's checker (patterns are re-implemented here on purpose).
+//! read-locked map lookup, static bodies for the verify results, no logging; per-version rules and
+//! faults are copied enums and a bitset. Only single-use mode (wip) adds a locked set. It must not
+//! share validation code with nvcert's checker (patterns are re-implemented here on purpose).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::config::is_e164;
 use super::error::ApiError;
-use super::extract::{Bearer, bearer, content_type_is, correlator};
-use super::state::{AppState, Line, SCOPE_SHARE, SCOPE_VERIFY};
+use super::extract::{
+    Bearer, Correlator, bearer, content_type_is, correlator, new_uuid, now_unix_f64,
+};
+use super::fault::Fault;
+use super::state::{AppState, Inner, JtiError, Line, NETWORK_OR_SIM_AMR};
 
 /// Largest verify body read; a valid one is under 100 bytes.
 const MAX_BODY: usize = 16 * 1024;
@@ -39,63 +46,145 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new().nest(&state.0.config.api_base_path, api)
 }
 
-/// The part of the access token the API needs; `iss` and `exp` are checked by the validation.
+/// The part of the access token the API needs; `iss` is checked by the validation, `exp` here
+/// (with sub-second precision).
 #[derive(Deserialize)]
 struct ApiClaims {
     sub: String,
     scope: String,
     amr: Vec<String>,
+    exp: u64,
 }
 
-/// Token → line. Missing, malformed, badly signed, expired or unknown-subject tokens are all 401
-/// UNAUTHENTICATED (ICM Appendix A: resource server).
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(ApiClaims, Arc<Line>), ApiError> {
-    let s = &state.0;
+fn unauthenticated(s: &Inner, token_error: Option<&'static str>) -> ApiError {
+    ApiError::unauthenticated_for(s.version, token_error)
+}
+
+/// Token → line. Missing, malformed, badly signed, expired, unknown-subject or (single-use mode)
+/// already used tokens are all 401 UNAUTHENTICATED (ICM Appendix A: resource server).
+fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc<Line>), ApiError> {
     let token = match bearer(headers) {
-        Bearer::Missing => return Err(ApiError::unauthenticated(None)),
-        Bearer::Malformed => return Err(ApiError::unauthenticated(Some("invalid_token"))),
+        Bearer::Missing => return Err(unauthenticated(s, None)),
+        Bearer::Malformed => return Err(unauthenticated(s, Some("invalid_token"))),
         Bearer::Token(t) => t,
     };
-    let claims = jsonwebtoken::decode::<ApiClaims>(token, &s.at_decoding, &s.at_validation)
-        .map_err(|_| ApiError::unauthenticated(Some("invalid_token")))?
-        .claims;
+    let claims = match jsonwebtoken::decode::<ApiClaims>(token, &s.at_decoding, &s.at_validation) {
+        Ok(d) => d.claims,
+        Err(_)
+            if s.faults.has(Fault::ApiSignatureNotChecked)
+                && jsonwebtoken::decode_header(token).is_ok() =>
+        {
+            return Ok(forged(s));
+        }
+        Err(_) => return Err(unauthenticated(s, Some("invalid_token"))),
+    };
+    if claims.exp as f64 <= now_unix_f64() && !s.faults.has(Fault::ApiExpiredTokenAccepted) {
+        return Err(unauthenticated(s, Some("invalid_token")));
+    }
     let line = s
         .lookup_subject(&claims.sub)
-        .ok_or_else(|| ApiError::unauthenticated(Some("invalid_token")))?;
+        .ok_or_else(|| unauthenticated(s, Some("invalid_token")))?;
+    // NV wip: "the access token MUST be restricted to a single API call".
+    if s.single_use {
+        match s.consume_access_token(token, claims.exp) {
+            Ok(()) => {}
+            Err(JtiError::Replayed) => return Err(unauthenticated(s, Some("invalid_token"))),
+            Err(JtiError::Full) => return Err(ApiError::unavailable()),
+        }
+    }
     Ok((claims, line))
+}
+
+/// What any JWT-shaped token stands for under `api-signature-not-checked`: the first configured
+/// line, both scopes, network authentication.
+fn forged(s: &Inner) -> (ApiClaims, Arc<Line>) {
+    let v = s.version;
+    let claims = ApiClaims {
+        sub: String::new(),
+        scope: format!("{} {}", v.scope_verify(), v.scope_share()),
+        amr: vec!["nba".to_owned()],
+        exp: u64::MAX,
+    };
+    (claims, Arc::clone(&s.fallback_line))
 }
 
 fn has_scope(scope: &str, wanted: &str) -> bool {
     scope.split(' ').any(|s| s == wanted)
 }
 
+/// The version's x-correlator rule, then the correlator faults.
+fn api_correlator(s: &Inner, headers: &HeaderMap) -> Correlator {
+    let mut c = correlator(headers, s.correlator_rule);
+    let f = s.faults;
+    if !f.is_empty() {
+        if !c.valid && f.has(Fault::ApiCorrelatorNotValidated) {
+            c.valid = true;
+            if let Some(v) = headers.get("x-correlator").filter(|v| !v.is_empty()) {
+                c.value = v.clone();
+            }
+        }
+        if f.has(Fault::ApiCorrelatorNotEchoed) {
+            c.value = new_uuid();
+        }
+    }
+    c
+}
+
 /// The common checks after authentication, in the documented order.
-fn authorize(claims: &ApiClaims, correlator_valid: bool, scope: &str) -> Result<(), ApiError> {
-    // Commonalities 0.6 design guide §5.8.5: a non-matching x-correlator is a 400.
+fn authorize(
+    s: &Inner,
+    claims: &ApiClaims,
+    correlator_valid: bool,
+    scope: &str,
+) -> Result<(), ApiError> {
+    // Commonalities 0.5/0.6: a non-matching x-correlator is a 400.
     if !correlator_valid {
-        return Err(ApiError::invalid_argument(
-            "x-correlator does not match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$",
-        ));
+        return Err(ApiError::invalid_argument(&format!(
+            "x-correlator does not match {}",
+            s.correlator_rule.pattern()
+        )));
     }
-    if !has_scope(&claims.scope, scope) {
-        return Err(ApiError::permission_denied());
+    if !has_scope(&claims.scope, scope) && !s.faults.has(Fault::ApiScopeNotChecked) {
+        return Err(ApiError::permission_denied_for(s.version));
     }
-    // NV: the token must come from network-based authentication (amr), not SMS OTP or password.
-    if !claims.amr.iter().any(|a| a == "nba") {
+    // NV: the token must come from network- or SIM-based authentication (amr), not SMS OTP,
+    // password or a bare tel: subject.
+    if !claims
+        .amr
+        .iter()
+        .any(|a| NETWORK_OR_SIM_AMR.contains(&a.as_str()))
+        && !s.faults.has(Fault::ApiNetworkAuthNotChecked)
+    {
         return Err(ApiError::not_network_authenticated());
     }
     Ok(())
 }
 
-fn ok(body: impl Into<Body>, correlator: HeaderValue) -> Response {
+fn ok(s: &Inner, body: impl Into<Body>, correlator: HeaderValue) -> Response {
     let mut resp = Response::new(body.into());
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let ct = if s.faults.has(Fault::ApiContentTypeText) {
+        "text/plain"
+    } else {
+        "application/json"
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     h.insert("x-correlator", correlator);
     resp
+}
+
+/// An `ErrorInfo` response, after the error faults.
+fn fail(s: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response {
+    let f = s.faults;
+    if !f.is_empty() {
+        if f.has(Fault::ApiWrongErrorCode) && e.status() == StatusCode::UNAUTHORIZED {
+            e.set_code("UNAUTHORIZED");
+        }
+        if f.has(Fault::ApiErrorStatusMismatch) {
+            e.set_body_status(400);
+        }
+    }
+    e.with_correlator(correlator).into_response()
 }
 
 /// NV `NumberVerificationRequestBody`: an object with exactly one of the two properties. Unknown
@@ -119,89 +208,192 @@ fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The two properties of a valid body, or 400.
+fn strict_fields(
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_argument("request body is missing"));
+    }
+    if !content_type_is(headers, "application/json") {
+        return Err(ApiError::invalid_argument(
+            "request body must be application/json",
+        ));
+    }
+    let parsed: VerifyBody = serde_json::from_slice(bytes).map_err(|_| {
+        ApiError::invalid_argument(
+            "body must be a JSON object with exactly one of phoneNumber or hashedPhoneNumber",
+        )
+    })?;
+    Ok((parsed.phone_number, parsed.hashed_phone_number))
+}
+
+/// `api-body-not-validated`: whatever string properties can be found, nothing refused.
+fn lenient_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    (get("phoneNumber"), get("hashedPhoneNumber"))
+}
+
+/// The verify decision for `line`; `Err` is the ErrorInfo to send.
+fn decide(s: &Inner, line: &Line, headers: &HeaderMap, bytes: &[u8]) -> Result<bool, ApiError> {
+    let f = s.faults;
+    let lenient = f.has(Fault::ApiBodyNotValidated);
+    let (phone, hash) = if lenient {
+        lenient_fields(bytes)
+    } else {
+        strict_fields(headers, bytes)?
+    };
+    let verified = match (phone, hash) {
+        (Some(_), Some(_)) if !f.has(Fault::ApiBothFieldsAccepted) => {
+            return Err(ApiError::invalid_argument(
+                "only one of phoneNumber or hashedPhoneNumber may be provided",
+            ));
+        }
+        (Some(p), _) => match_phone(s, line, &p, lenient)?,
+        (None, Some(h)) => {
+            if f.has(Fault::ApiUndocumentedStatus) {
+                return Err(ApiError::internal());
+            }
+            match_hash(s, line, &h, lenient)?
+        }
+        (None, None) if lenient => false,
+        (None, None) => {
+            return Err(ApiError::invalid_argument(
+                "one of phoneNumber or hashedPhoneNumber is required",
+            ));
+        }
+    };
+    Ok(verified || f.has(Fault::ApiVerifyAlwaysTrue))
+}
+
+fn match_phone(s: &Inner, line: &Line, p: &str, lenient: bool) -> Result<bool, ApiError> {
+    if !s.version.phone_number_pattern() {
+        // v0.3.1: no pattern, '+' optional; compare the digits.
+        let digits = p.strip_prefix('+').unwrap_or(p);
+        return Ok(line.msisdn[1..] == *digits);
+    }
+    if !is_e164(p) && !lenient {
+        return Err(ApiError::invalid_argument(
+            "phoneNumber must match ^\\+[1-9][0-9]{4,14}$",
+        ));
+    }
+    Ok(*line.msisdn == *p)
+}
+
+fn match_hash(s: &Inner, line: &Line, h: &str, lenient: bool) -> Result<bool, ApiError> {
+    let v = s.version;
+    if !is_sha256_hex(h) {
+        // 2.1.0-rc.1+: pattern ^[a-fA-F0-9]{64}$; before, any string (it just does not match).
+        if v.hashed_phone_number_pattern() && !lenient {
+            return Err(ApiError::invalid_argument(
+                "hashedPhoneNumber must match ^[a-fA-F0-9]{64}$",
+            ));
+        }
+        return Ok(false);
+    }
+    let case_sensitive = s.faults.has(Fault::ApiHashCaseSensitive);
+    let eq = |ours: &str| {
+        if case_sensitive {
+            ours == h
+        } else {
+            // The pattern allows either case; the hash of "+<digits>" is compared as hex.
+            ours.eq_ignore_ascii_case(h)
+        }
+    };
+    if eq(&line.sha256_hex) {
+        return Ok(true);
+    }
+    if !v.phone_number_pattern() {
+        // v0.3.1: the hash input is the number "optionally prefixed with '+'".
+        let without_plus = hex::encode(Sha256::digest(line.msisdn[1..].as_bytes()));
+        return Ok(eq(&without_plus));
+    }
+    Ok(false)
+}
+
 async fn verify(State(state): State<AppState>, req: Request) -> Response {
+    let s = &*state.0;
+    if s.faults.has(Fault::ApiDelay100ms) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (parts, body) = req.into_parts();
-    let corr = correlator(&parts.headers);
+    let corr = api_correlator(s, &parts.headers);
     let result = async {
-        let (claims, line) = authenticate(&state, &parts.headers)?;
-        authorize(&claims, corr.valid, SCOPE_VERIFY)?;
+        let (claims, line) = authenticate(s, &parts.headers)?;
+        authorize(s, &claims, corr.valid, s.version.scope_verify())?;
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
             .map_err(|_| ApiError::invalid_argument("request body unreadable or too large"))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::invalid_argument("request body is missing"));
-        }
-        if !content_type_is(&parts.headers, "application/json") {
-            return Err(ApiError::invalid_argument(
-                "request body must be application/json",
-            ));
-        }
-        let parsed: VerifyBody = serde_json::from_slice(&bytes).map_err(|_| {
-            ApiError::invalid_argument(
-                "body must be a JSON object with exactly one of phoneNumber or hashedPhoneNumber",
-            )
-        })?;
-        let verified = match (parsed.phone_number, parsed.hashed_phone_number) {
-            (Some(p), None) => {
-                if !is_e164(&p) {
-                    return Err(ApiError::invalid_argument(
-                        "phoneNumber must match ^\\+[1-9][0-9]{4,14}$",
-                    ));
-                }
-                *line.msisdn == *p
-            }
-            (None, Some(h)) => {
-                if !is_sha256_hex(&h) {
-                    return Err(ApiError::invalid_argument(
-                        "hashedPhoneNumber must match ^[a-fA-F0-9]{64}$",
-                    ));
-                }
-                // The pattern allows either case; the hash of "+<digits>" is compared as hex.
-                line.sha256_hex.eq_ignore_ascii_case(&h)
-            }
-            (None, None) => {
-                return Err(ApiError::invalid_argument(
-                    "one of phoneNumber or hashedPhoneNumber is required",
-                ));
-            }
-            (Some(_), Some(_)) => {
-                return Err(ApiError::invalid_argument(
-                    "only one of phoneNumber or hashedPhoneNumber may be provided",
-                ));
-            }
-        };
-        Ok(verified)
+        decide(s, &line, &parts.headers, &bytes)
     }
     .await;
     match result {
-        Ok(true) => ok(VERIFIED_TRUE, corr.value),
-        Ok(false) => ok(VERIFIED_FALSE, corr.value),
-        Err(e) => e.with_correlator(corr.value).into_response(),
+        Ok(true) => ok(s, VERIFIED_TRUE, corr.value),
+        Ok(false) => ok(s, VERIFIED_FALSE, corr.value),
+        Err(e) => fail(s, e, corr.value),
     }
+}
+
+/// `api-share-wrong-number`: the line's number with its last digit changed.
+fn another_number(msisdn: &str) -> String {
+    let mut b = msisdn.as_bytes().to_vec();
+    if let Some(last) = b.last_mut() {
+        *last = if *last == b'9' { b'0' } else { *last + 1 };
+    }
+    String::from_utf8(b).unwrap_or_default()
 }
 
 async fn share(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let corr = correlator(&headers);
-    let result = authenticate(&state, &headers)
-        .and_then(|(claims, line)| authorize(&claims, corr.valid, SCOPE_SHARE).map(|()| line));
+    let s = &*state.0;
+    if s.faults.has(Fault::ApiDelay100ms) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let corr = api_correlator(s, &headers);
+    let result = authenticate(s, &headers).and_then(|(claims, line)| {
+        authorize(s, &claims, corr.valid, s.version.scope_share()).map(|()| line)
+    });
     match result {
+        Ok(line) if s.faults.has(Fault::ApiShareWrongNumber) => ok(
+            s,
+            format!(
+                "{{\"devicePhoneNumber\":\"{}\"}}",
+                another_number(&line.msisdn)
+            ),
+            corr.value,
+        ),
         Ok(line) => ok(
+            s,
             format!("{{\"devicePhoneNumber\":\"{}\"}}", line.msisdn),
             corr.value,
         ),
-        Err(e) => e.with_correlator(corr.value).into_response(),
+        Err(e) => fail(s, e, corr.value),
     }
 }
 
-async fn not_found(headers: HeaderMap) -> Response {
-    ApiError::not_found()
-        .with_correlator(correlator(&headers).value)
-        .into_response()
+async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = &*state.0;
+    fail(s, ApiError::not_found(), api_correlator(s, &headers).value)
 }
 
-async fn method_not_allowed(headers: HeaderMap) -> Response {
+async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = &*state.0;
     // axum adds the `Allow` header to method fallbacks.
-    ApiError::method_not_allowed()
-        .with_correlator(correlator(&headers).value)
-        .into_response()
+    fail(
+        s,
+        ApiError::method_not_allowed(),
+        api_correlator(s, &headers).value,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_number_changes_the_last_digit_only() {
+        assert_eq!(another_number("+34600000001"), "+34600000002");
+        assert_eq!(another_number("+34600000009"), "+34600000000");
+    }
 }

@@ -9,7 +9,6 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -23,9 +22,9 @@ use super::client_jwt;
 use super::config::is_e164;
 use super::error::{OAuthError, redirect_with};
 use super::extract::{Params, content_type_is, ct_eq, now_unix, parse_params_lenient};
-use super::state::{
-    AppState, AuthnMethod, Client, CodeGrant, GrantedScope, SCOPE_SHARE, SCOPE_VERIFY, canonical_ip,
-};
+use super::fault::Fault;
+use super::state::{AppState, AuthnMethod, Client, CodeGrant, GrantedScope, canonical_ip};
+use super::version::SpecVersion;
 
 /// Routes: `GET /authorize` and, per OIDC Core §3.1.2.1, `POST /authorize` (form-encoded).
 pub fn router() -> Router<AppState> {
@@ -75,6 +74,36 @@ impl Redirector<'_> {
 const JWT_ONLY_CLAIMS: &[&str] = &["iss", "aud", "exp", "iat", "nbf", "jti", "sub"];
 /// ICM: these must also be sent as plain parameters and must match the request object.
 const MUST_MATCH: &[&str] = &["client_id", "response_type", "scope", "redirect_uri"];
+/// Authorization-request parameters this provider recognises (RFC 6749, OIDC Core §3.1.2.1,
+/// RFC 7636, RFC 9101, the legacy `purpose`, the TEST-ONLY `test_otp`). Others are ignored,
+/// except under the `unknown-parameter-rejected` fault.
+const KNOWN_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "prompt",
+    "code_challenge",
+    "code_challenge_method",
+    "request",
+    "request_uri",
+    "login_hint",
+    "acr_values",
+    "max_age",
+    "ui_locales",
+    "claims_locales",
+    "id_token_hint",
+    "display",
+    "response_mode",
+    "claims",
+    "registration",
+    "purpose",
+    "test_otp",
+];
+/// Length a state is cut to under the `state-truncated` fault.
+const TRUNCATED_STATE_CHARS: usize = 64;
 
 /// Verifies a signed authorization request (RFC 9101, ICM "signed authentication requests") and
 /// merges its parameters over the plain ones.
@@ -91,8 +120,14 @@ fn merge_request_object(
     // ICM: aud is RECOMMENDED to be the authorization endpoint; OIDC Core §6.1 uses the issuer.
     let audiences = [s.authorization_endpoint.as_str(), s.issuer.as_str()];
     // ICM: the request object MUST contain iss, aud, iat, exp, jti.
-    let checked = client_jwt::verify(jwt, key, &client.client_id, &audiences, false, true, true)
-        .map_err(|e| e.0)?;
+    let rules = client_jwt::Rules {
+        require_iat: true,
+        require_jti: true,
+        check_aud: !s.faults.has(Fault::RequestObjectAudienceNotChecked),
+        check_expiry: !s.faults.has(Fault::RequestObjectExpiryNotChecked),
+        ..client_jwt::Rules::new(&audiences)
+    };
+    let checked = client_jwt::verify(jwt, key, &client.client_id, &rules).map_err(|e| e.0)?;
     for name in MUST_MATCH {
         if let Some(Value::String(v)) = checked.claims.get(*name)
             && params.get(*name).is_some_and(|plain| plain != v)
@@ -133,11 +168,14 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     };
 
     // Signed request (by value): verified before the redirect URI is chosen, since it may carry it.
+    let f = s.faults;
     let mut request_object_error = None;
-    if let Some(jwt) = p.get("request").cloned()
-        && let Err(e) = merge_request_object(state, client, &jwt, &mut p)
-    {
-        request_object_error = Some(e);
+    if let Some(jwt) = p.get("request").cloned() {
+        if f.has(Fault::RequestObjectRejected) {
+            request_object_error = Some("request objects are not accepted".to_owned());
+        } else if let Err(e) = merge_request_object(state, client, &jwt, &mut p) {
+            request_object_error = Some(e);
+        }
     }
 
     // (2) Redirect URI: exact string match against the registration, else never redirect.
@@ -153,7 +191,11 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
             "redirect_uri is missing",
         ));
     };
-    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+    let unregistered_ok = || {
+        f.has(Fault::RedirectUriNotChecked)
+            && url::Url::parse(redirect_uri).is_ok_and(|u| u.has_host() && u.fragment().is_none())
+    };
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) && !unregistered_ok() {
         return Err(OAuthError::page(
             "invalid_request",
             "redirect_uri does not exactly match a registered redirect URI",
@@ -177,6 +219,21 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     if let Some(d) = duplicate {
         return Err(r.err("invalid_request", format!("parameter {d} is repeated")));
     }
+    // Fault switches that refuse what must be ignored.
+    if f.has(Fault::UnknownParameterRejected)
+        && let Some(k) = p.keys().find(|k| !KNOWN_PARAMS.contains(&k.as_str()))
+    {
+        return Err(r.err("invalid_request", format!("unknown parameter {k}")));
+    }
+    if f.has(Fault::AcrValuesRejected) && p.contains_key("acr_values") {
+        return Err(r.err("invalid_request", "acr_values is not supported"));
+    }
+    if f.has(Fault::LoginHintRejected)
+        && p.contains_key("login_hint")
+        && !p.contains_key("test_otp")
+    {
+        return Err(r.err("invalid_request", "login_hint is not supported"));
+    }
 
     // (3) Response type.
     match p.get("response_type").map(String::as_str) {
@@ -194,15 +251,26 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     let scope = parse_scope(
         p.get("scope").map(String::as_str),
         p.get("purpose").map(String::as_str),
+        s.version,
     )
     .map_err(|e| r.err("invalid_scope", e))?;
 
     // (5) PKCE (RFC 7636; ICM: authorization servers SHOULD implement PKCE).
     let challenge = p.get("code_challenge");
+    let mut pkce_plain = false;
     match (
         challenge,
         p.get("code_challenge_method").map(String::as_str),
     ) {
+        (Some(c), Some("plain")) if f.has(Fault::PkcePlainAccepted) => {
+            if !is_plain_challenge(c) {
+                return Err(r.err(
+                    "invalid_request",
+                    "a plain code_challenge must be 43..128 unreserved characters",
+                ));
+            }
+            pkce_plain = true;
+        }
         (_, Some(m)) if m != "S256" => {
             return Err(r.err(
                 "invalid_request",
@@ -257,25 +325,37 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         scope,
         nonce: p.get("nonce").cloned(),
         code_challenge: challenge.cloned(),
+        pkce_plain,
         msisdn,
         authn,
         auth_time: now_unix(),
     };
-    let code = s
-        .issue_code(grant, Duration::from_secs(s.config.code_ttl_seconds))
-        .map_err(|_| {
-            r.err(
-                "temporarily_unavailable",
-                "too many outstanding authorization codes",
-            )
-        })?;
+    let code = s.issue_code(grant, client.code_ttl).map_err(|_| {
+        r.err(
+            "temporarily_unavailable",
+            "too many outstanding authorization codes",
+        )
+    })?;
     let mut pairs: Vec<(&str, &str)> = vec![("code", &code)];
-    if let Some(st) = r.state {
+    if let Some(st) = r.state
+        && !f.has(Fault::StateNotReturned)
+    {
+        let st = match st.char_indices().nth(TRUNCATED_STATE_CHARS) {
+            Some((cut, _)) if f.has(Fault::StateTruncated) => &st[..cut],
+            _ => st,
+        };
         pairs.push(("state", st));
     }
     // RFC 9207: lets the client detect mix-up attacks.
     pairs.push(("iss", &s.issuer));
     Ok(redirect_with(redirect_uri, &pairs))
+}
+
+/// RFC 7636 §4.1: a plain challenge is a verifier, 43..128 unreserved characters.
+fn is_plain_challenge(c: &str) -> bool {
+    (43..=128).contains(&c.len())
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// RFC 7636 §4.2: an S256 challenge is BASE64URL(32 bytes) = 43 characters, no padding.
@@ -291,15 +371,19 @@ fn is_purpose_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// Parses `scope` (and the legacy `purpose` parameter of operator sample code).
+/// Parses `scope` (and the legacy `purpose` parameter of operator sample code) with `version`'s
+/// NV scope names.
 ///
 /// ICM: scope = `openid` + exactly one `dpv:<Purpose>` + CAMARA scopes. Unknown scope values are
-/// ignored (OIDC Core §3.1.2.1), except unknown values that look like NV scopes, which are refused
-/// so a typo cannot silently yield a token without the intended scope.
+/// ignored (OIDC Core §3.1.2.1), except unknown values that look like NV scopes (including the
+/// other versions' names), which are refused so a typo cannot silently yield a token without the
+/// intended scope.
 pub(crate) fn parse_scope(
     scope: Option<&str>,
     purpose: Option<&str>,
+    version: SpecVersion,
 ) -> Result<GrantedScope, String> {
+    let (scope_verify, scope_share) = (version.scope_verify(), version.scope_share());
     let mut openid = false;
     let mut verify = false;
     let mut share = false;
@@ -307,8 +391,8 @@ pub(crate) fn parse_scope(
     for tok in scope.unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
         match tok {
             "openid" => openid = true,
-            SCOPE_VERIFY => verify = true,
-            SCOPE_SHARE => share = true,
+            t if t == scope_verify => verify = true,
+            t if t == scope_share => share = true,
             t if t.starts_with("dpv:") => {
                 let name = &t[4..];
                 if !is_purpose_name(name) {
@@ -352,7 +436,7 @@ pub(crate) fn parse_scope(
     };
     if !verify && !share {
         return Err(format!(
-            "scope must contain {SCOPE_VERIFY} and/or {SCOPE_SHARE}"
+            "scope must contain {scope_verify} and/or {scope_share}"
         ));
     }
     Ok(GrantedScope {
@@ -363,26 +447,20 @@ pub(crate) fn parse_scope(
     })
 }
 
-/// Identifies the line: (a) trusted enrichment header, (b) source-IP table, (c) TEST-ONLY OTP
-/// login, else `login_required`. Errors are (error code, description).
-fn identify(
-    state: &AppState,
-    parts: &Parts,
-    p: &Params,
-) -> Result<(String, AuthnMethod), (&'static str, String)> {
+/// Simulated network-based identification: (a) trusted enrichment header, (b) source-IP table.
+/// `Ok(None)` when neither identifies the device; `Err` (a description) for an invalid header.
+/// Shared by `/authorize` and the TS.43 operator-token endpoint.
+pub(crate) fn network_identity(state: &AppState, parts: &Parts) -> Result<Option<String>, String> {
     let s = &state.0;
     // (a) The "network" vouches for any E.164 number in the enrichment header (TEST-ONLY trust).
     let mut values = parts.headers.get_all(&s.enrichment_header).iter();
     if let Some(v) = values.next() {
         let ok = values.next().is_none();
         return match v.to_str() {
-            Ok(m) if ok && is_e164(m) => Ok((m.to_owned(), AuthnMethod::Network)),
-            _ => Err((
-                "access_denied",
-                format!(
-                    "{} header is not a single E.164 number",
-                    s.enrichment_header
-                ),
+            Ok(m) if ok && is_e164(m) => Ok(Some(m.to_owned())),
+            _ => Err(format!(
+                "{} header is not a single E.164 number",
+                s.enrichment_header
             )),
         };
     }
@@ -390,7 +468,21 @@ fn identify(
     if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
         && let Some(m) = s.ip_table.get(&canonical_ip(addr.ip()))
     {
-        return Ok((m.clone(), AuthnMethod::Network));
+        return Ok(Some(m.clone()));
+    }
+    Ok(None)
+}
+
+/// Identifies the line: (a)/(b) [`network_identity`], (c) TEST-ONLY OTP login, else
+/// `login_required`. Errors are (error code, description).
+fn identify(
+    state: &AppState,
+    parts: &Parts,
+    p: &Params,
+) -> Result<(String, AuthnMethod), (&'static str, String)> {
+    let s = &state.0;
+    if let Some(m) = network_identity(state, parts).map_err(|d| ("access_denied", d))? {
+        return Ok((m, AuthnMethod::Network));
     }
     // (c) TEST-ONLY non-network login, to exercise USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK.
     let otp = &s.config.otp_login;
@@ -421,24 +513,41 @@ fn identify(
 mod tests {
     use super::*;
 
+    const V: SpecVersion = SpecVersion::V2_1_0;
+
+    #[test]
+    fn scope_names_follow_the_version() {
+        let old = SpecVersion::V0_3_1;
+        let g = parse_scope(Some("dpv:A number-verification-verify-read"), None, old).expect("ok");
+        assert!(g.verify && !g.share);
+        assert_eq!(
+            g.to_scope_string(old),
+            "dpv:A number-verification-verify-read"
+        );
+        assert!(parse_scope(Some("dpv:A number-verification:verify"), None, old).is_err());
+        assert!(parse_scope(Some("dpv:A number-verification-share-read"), None, V).is_err());
+    }
+
     #[test]
     fn scope_grammar() {
         let g = parse_scope(
             Some("openid dpv:FraudPreventionAndDetection number-verification:verify"),
             None,
+            V,
         )
         .expect("ok");
         assert!(g.openid && g.verify && !g.share);
         assert_eq!(g.purpose, "FraudPreventionAndDetection");
         assert_eq!(
-            g.to_scope_string(),
+            g.to_scope_string(V),
             "openid dpv:FraudPreventionAndDetection number-verification:verify"
         );
         // Unknown non-NV scopes are ignored.
         assert!(
             parse_scope(
                 Some("openid profile dpv:A number-verification:verify"),
-                None
+                None,
+                V
             )
             .is_ok()
         );
@@ -449,9 +558,9 @@ mod tests {
             "openid dpv:A number-verification:delete",
             "openid dpv: number-verification:verify",
         ] {
-            assert!(parse_scope(Some(bad), None).is_err(), "{bad}");
+            assert!(parse_scope(Some(bad), None, V).is_err(), "{bad}");
         }
-        assert!(parse_scope(None, None).is_err());
+        assert!(parse_scope(None, None, V).is_err());
     }
 
     #[test]
@@ -459,14 +568,29 @@ mod tests {
         let g = parse_scope(
             Some("openid"),
             Some("dpv:FraudPreventionAndDetection#number-verification-verify-read"),
+            V,
         )
         .expect("ok");
         assert!(g.verify && !g.share && g.purpose == "FraudPreventionAndDetection");
-        let g = parse_scope(None, Some("dpv:X#number-verification-share-read")).expect("ok");
+        let g = parse_scope(None, Some("dpv:X#number-verification-share-read"), V).expect("ok");
         assert!(g.share && !g.openid);
-        assert!(parse_scope(None, Some("dpv:X#something-else")).is_err());
-        assert!(parse_scope(Some("dpv:Y"), Some("dpv:X#number-verification-share-read")).is_err());
-        assert!(parse_scope(Some("dpv:X"), Some("dpv:X#number-verification-share-read")).is_ok());
+        assert!(parse_scope(None, Some("dpv:X#something-else"), V).is_err());
+        assert!(
+            parse_scope(
+                Some("dpv:Y"),
+                Some("dpv:X#number-verification-share-read"),
+                V
+            )
+            .is_err()
+        );
+        assert!(
+            parse_scope(
+                Some("dpv:X"),
+                Some("dpv:X#number-verification-share-read"),
+                V
+            )
+            .is_ok()
+        );
     }
 
     #[test]

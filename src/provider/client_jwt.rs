@@ -42,19 +42,51 @@ fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, JwtRe
     }
 }
 
+/// Which rules [`verify`] applies. The `check_*` switches exist for fault injection; they are all
+/// true in a conformant provider.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    /// Accepted `aud` values.
+    pub audiences: &'a [&'a str],
+    /// `sub` must equal the client_id (RFC 7523 client authentication).
+    pub require_sub: bool,
+    /// `iat` is mandatory.
+    pub require_iat: bool,
+    /// `jti` is mandatory.
+    pub require_jti: bool,
+    /// Check `aud` against `audiences`.
+    pub check_aud: bool,
+    /// Refuse an `exp` in the past.
+    pub check_expiry: bool,
+    /// Refuse `exp` more than 300 s after receipt and `exp − iat` > 300 s.
+    pub check_lifetime: bool,
+}
+
+impl<'a> Rules<'a> {
+    /// All checks on, nothing optional required.
+    pub(crate) fn new(audiences: &'a [&'a str]) -> Self {
+        Self {
+            audiences,
+            require_sub: false,
+            require_iat: false,
+            require_jti: false,
+            check_aud: true,
+            check_expiry: true,
+            check_lifetime: true,
+        }
+    }
+}
+
 /// Verifies `jwt`: ES256 signature by `key`, `iss` = `client_id` (and `sub` = `client_id` when
-/// `require_sub`), `aud` (string or array) contains one of `audiences`, `exp` in the future and
-/// at most 300 s away, `exp − iat` ≤ 300 s, `iat`/`nbf` not in the future. `require_iat`/
-/// `require_jti` make those claims mandatory.
+/// `rules.require_sub`), `aud` (string or array) contains one of `rules.audiences`, `exp` in the
+/// future and at most 300 s away, `exp − iat` ≤ 300 s, `iat`/`nbf` not in the future.
 pub(crate) fn verify(
     jwt: &str,
     key: &DecodingKey,
     client_id: &str,
-    audiences: &[&str],
-    require_sub: bool,
-    require_iat: bool,
-    require_jti: bool,
+    rules: &Rules<'_>,
 ) -> Result<ClientJwt, JwtRejection> {
+    let audiences = rules.audiences;
     let header = jsonwebtoken::decode_header(jwt)
         .map_err(|_| JwtRejection("not a well-formed signed JWT".into()))?;
     // Discovery advertises ES256 only; `none` and HMAC algorithms must never be accepted.
@@ -74,7 +106,7 @@ pub(crate) fn verify(
         return Err(JwtRejection("iss must be the client_id".into()));
     }
     // RFC 7523 §3 item 2: for client authentication, sub is the client_id.
-    if require_sub && claims.get("sub").and_then(Value::as_str) != Some(client_id) {
+    if rules.require_sub && claims.get("sub").and_then(Value::as_str) != Some(client_id) {
         return Err(JwtRejection("sub must be the client_id".into()));
     }
     let aud_ok = match claims.get("aud") {
@@ -85,7 +117,7 @@ pub(crate) fn verify(
             .any(|a| audiences.contains(&a)),
         _ => false,
     };
-    if !aud_ok {
+    if rules.check_aud && !aud_ok {
         return Err(JwtRejection(format!(
             "aud must contain {}",
             audiences.join(" or ")
@@ -94,11 +126,11 @@ pub(crate) fn verify(
 
     let now = now_unix();
     let exp = numeric(&claims, "exp")?.ok_or_else(|| JwtRejection("exp is required".into()))?;
-    if exp <= now {
+    if rules.check_expiry && exp <= now {
         return Err(JwtRejection("JWT has expired".into()));
     }
     // ICM: reject when exp is more than 300 s after receipt.
-    if exp > now + MAX_LIFETIME + CLOCK_SKEW {
+    if rules.check_lifetime && exp > now + MAX_LIFETIME + CLOCK_SKEW {
         return Err(JwtRejection(
             "exp is more than 300 seconds in the future".into(),
         ));
@@ -109,13 +141,13 @@ pub(crate) fn verify(
                 return Err(JwtRejection("iat is in the future".into()));
             }
             // ICM: reject when exp − iat > 300 s.
-            if exp.saturating_sub(iat) > MAX_LIFETIME {
+            if rules.check_lifetime && exp.saturating_sub(iat) > MAX_LIFETIME {
                 return Err(JwtRejection(
                     "lifetime exp - iat exceeds 300 seconds".into(),
                 ));
             }
         }
-        None if require_iat => return Err(JwtRejection("iat is required".into())),
+        None if rules.require_iat => return Err(JwtRejection("iat is required".into())),
         None => {}
     }
     if let Some(nbf) = numeric(&claims, "nbf")?
@@ -125,7 +157,7 @@ pub(crate) fn verify(
     }
     let jti = match claims.get("jti") {
         Some(Value::String(j)) if !j.is_empty() => Some(j.clone()),
-        None if !require_jti => None,
+        None if !rules.require_jti => None,
         _ => return Err(JwtRejection("jti is required".into())),
     };
     Ok(ClientJwt { claims, exp, jti })

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::ProviderError;
+use super::fault::Fault;
+use super::version::SpecVersion;
 use crate::secret::Secret;
 
 /// Name used in errors for the compiled-in config.
@@ -92,6 +94,10 @@ pub struct ClientConfig {
     /// `expires_in` of access tokens (1..=300).
     #[serde(default = "default_access_ttl")]
     pub access_token_ttl_seconds: u64,
+    /// Authorization-code lifetime for this client (1..=600); overrides the global
+    /// `code_ttl_seconds`.
+    #[serde(default)]
+    pub code_ttl_seconds: Option<u64>,
     /// Refuse authorization requests without a PKCE `code_challenge`.
     #[serde(default)]
     pub require_pkce: bool,
@@ -140,9 +146,35 @@ pub struct TestLine {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    /// Base path of the NV API, starting with `/`, no trailing `/`.
-    #[serde(default = "default_api_base_path")]
+    /// The NV spec version served (default 2.1.0). It decides the default base path, the scope
+    /// names, the x-correlator and body patterns, the error messages, which operator-token flows
+    /// exist, and (wip) single-use tokens. Change it with [`ProviderConfig::set_spec_version`] so
+    /// that a derived base path follows.
+    #[serde(default)]
+    pub spec_version: SpecVersion,
+    /// Base path of the NV API, starting with `/`, no trailing `/`. Absent from the TOML (or empty):
+    /// the spec version's base path, e.g. `/number-verification/v2` for 2.1.0.
+    #[serde(default)]
     pub api_base_path: String,
+    /// Make access tokens single-use with any spec version (always on with `wip`).
+    #[serde(default)]
+    pub single_use_tokens: bool,
+    /// Deliberate deviations (fault names, see `nvcert serve --list-faults`). Empty = conformant.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// Lifetime of TS.43 operator tokens from `GET /ts43/operator-token` (1..=3600).
+    #[serde(default = "default_operator_token_ttl")]
+    pub operator_token_ttl_seconds: u64,
+    /// CIBA: how many polls are answered `authorization_pending` before the tokens (0..=100).
+    #[serde(default = "default_ciba_pending_polls")]
+    pub ciba_pending_polls: u32,
+    /// CIBA: the `interval` returned by `/bc-authorize`; a poll sooner than this after the previous
+    /// one gets `slow_down` (1..=60).
+    #[serde(default = "default_ciba_interval")]
+    pub ciba_interval_seconds: u64,
+    /// CIBA: the `expires_in` of an `auth_req_id` (1..=3600).
+    #[serde(default = "default_ciba_ttl")]
+    pub ciba_request_ttl_seconds: u64,
     /// Authorization-code lifetime in seconds.
     #[serde(default = "default_code_ttl")]
     pub code_ttl_seconds: u64,
@@ -175,10 +207,23 @@ pub struct ProviderConfig {
     /// Where the config came from (file path or `<embedded>`), for error messages.
     #[serde(skip)]
     pub origin: String,
+    /// The base path filled in from `spec_version` (None when `api_base_path` was given): while
+    /// `api_base_path` still equals it, it follows the spec version.
+    #[serde(skip)]
+    derived_api_base_path: Option<String>,
 }
 
-fn default_api_base_path() -> String {
-    "/number-verification/v2".to_owned()
+fn default_operator_token_ttl() -> u64 {
+    300
+}
+fn default_ciba_pending_polls() -> u32 {
+    1
+}
+fn default_ciba_interval() -> u64 {
+    1
+}
+fn default_ciba_ttl() -> u64 {
+    120
 }
 fn default_code_ttl() -> u64 {
     60
@@ -244,6 +289,44 @@ impl ProviderConfig {
         self.clients.iter().find(|c| c.client_id == client_id)
     }
 
+    /// Sets the spec version; a base path that was derived from the old version follows it, an
+    /// explicit `api_base_path` stays.
+    pub fn set_spec_version(&mut self, version: SpecVersion) {
+        self.spec_version = version;
+        self.resolve_api_base_path();
+    }
+
+    /// Builder form of [`ProviderConfig::set_spec_version`].
+    pub fn with_spec_version(mut self, version: SpecVersion) -> Self {
+        self.set_spec_version(version);
+        self
+    }
+
+    /// Adds fault switches (duplicates are ignored).
+    pub fn with_faults(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
+        for f in faults {
+            if !self.faults.contains(&f) {
+                self.faults.push(f);
+            }
+        }
+        self
+    }
+
+    /// True when access tokens are single-use (`wip` or `single_use_tokens`).
+    pub fn single_use(&self) -> bool {
+        self.single_use_tokens || self.spec_version.single_use_tokens()
+    }
+
+    /// Fills an empty base path, or one still equal to the derived one, from the spec version.
+    pub(crate) fn resolve_api_base_path(&mut self) {
+        let derived = self.derived_api_base_path.as_deref();
+        if self.api_base_path.is_empty() || derived == Some(self.api_base_path.as_str()) {
+            let p = self.spec_version.default_api_base_path().to_owned();
+            self.api_base_path.clone_from(&p);
+            self.derived_api_base_path = Some(p);
+        }
+    }
+
     fn parse_with(
         text: &str,
         origin: &str,
@@ -254,6 +337,7 @@ impl ProviderConfig {
             message: crate::secret::toml_error_without_excerpt(&e, text),
         })?;
         cfg.origin = origin.to_owned();
+        cfg.resolve_api_base_path();
         cfg.signing_key_pem = Some(Secret::new(read(
             &cfg.signing_key_file,
             "signing_key_file",
@@ -291,7 +375,14 @@ impl ProviderConfig {
         }
         // The API is nested beside the OAuth endpoints; overlapping them would make the router
         // ambiguous, and `{`/`}`/`*` would turn the base path into a route pattern.
-        let reserved = ["/authorize", "/token", "/jwks", "/.well-known"];
+        let reserved = [
+            "/authorize",
+            "/token",
+            "/jwks",
+            "/.well-known",
+            "/bc-authorize",
+            "/ts43",
+        ];
         if p.contains(['{', '}', '*'])
             || reserved
                 .iter()
@@ -299,12 +390,39 @@ impl ProviderConfig {
         {
             return Err(bad(
                 "api_base_path".into(),
-                "must not contain `{`, `}`, `*` nor overlap /authorize, /token, /jwks, /.well-known",
+                "must not contain `{`, `}`, `*` nor overlap /authorize, /token, /jwks, /.well-known, \
+                 /bc-authorize, /ts43",
             ));
         }
         if self.code_ttl_seconds == 0 || self.code_ttl_seconds > 600 {
             // RFC 6749 §4.1.2: a maximum code lifetime of 10 minutes is RECOMMENDED.
             return Err(bad("code_ttl_seconds".into(), "must be 1..=600"));
+        }
+        let ranges: [(&str, u64, u64, u64); 4] = [
+            (
+                "operator_token_ttl_seconds",
+                self.operator_token_ttl_seconds,
+                1,
+                3600,
+            ),
+            (
+                "ciba_pending_polls",
+                u64::from(self.ciba_pending_polls),
+                0,
+                100,
+            ),
+            ("ciba_interval_seconds", self.ciba_interval_seconds, 1, 60),
+            (
+                "ciba_request_ttl_seconds",
+                self.ciba_request_ttl_seconds,
+                1,
+                3600,
+            ),
+        ];
+        for (field, value, min, max) in ranges {
+            if value < min || value > max {
+                return Err(bad(field.into(), &format!("must be {min}..={max}")));
+            }
         }
         if self.id_token_ttl_seconds == 0 || self.id_token_ttl_seconds > 3600 {
             return Err(bad("id_token_ttl_seconds".into(), "must be 1..=3600"));
@@ -364,6 +482,9 @@ impl ProviderConfig {
                     f("client_secret_file"),
                     "required (non-empty) for client_secret_basic",
                 ));
+            }
+            if c.code_ttl_seconds.is_some_and(|t| t == 0 || t > 600) {
+                return Err(bad(f("code_ttl_seconds"), "must be 1..=600"));
             }
             // NV wip / ICM: access tokens for NV scopes must not exceed 300 s.
             if c.access_token_ttl_seconds == 0 || c.access_token_ttl_seconds > MAX_ACCESS_TOKEN_TTL
@@ -433,9 +554,17 @@ mod tests {
         );
         assert_eq!(
             c.client("nvcert-short-lived")
-                .map(|c| c.access_token_ttl_seconds),
-            Some(2)
+                .map(|c| (c.access_token_ttl_seconds, c.code_ttl_seconds)),
+            Some((1, Some(1)))
         );
+        assert_eq!(c.spec_version, SpecVersion::V2_1_0);
+        assert!(c.faults.is_empty() && !c.single_use());
+        let other = c.client("nvcert-other").expect("other");
+        assert_eq!(
+            other.token_endpoint_auth_methods,
+            [AuthMethod::PrivateKeyJwt]
+        );
+        assert!(other.client_secret.is_some());
         assert_eq!(c.ip_lines.len(), 2);
         assert!(c.otp_login.enabled);
     }
@@ -487,16 +616,79 @@ mod tests {
         let err = with_embedded_text(|t| t.replace("\"+34600000002\"", "\"34600000002\""))
             .expect_err("msisdn");
         assert!(err.to_string().contains("ip_lines[0].msisdn"), "{err}");
-        let err = with_embedded_text(|t| t.replace("\"/number-verification/v2\"", "\"/nv/\""))
-            .expect_err("path");
+        let err =
+            with_embedded_text(|t| format!("api_base_path = \"/nv/\"\n{t}")).expect_err("path");
         assert!(err.to_string().contains("api_base_path"), "{err}");
-        for bad in ["/token", "/.well-known/x", "/nv/{id}"] {
-            let err = with_embedded_text(|t| {
-                t.replace("\"/number-verification/v2\"", &format!("\"{bad}\""))
-            })
-            .expect_err("reserved");
+        for bad in [
+            "/token",
+            "/.well-known/x",
+            "/nv/{id}",
+            "/bc-authorize",
+            "/ts43/x",
+        ] {
+            let err = with_embedded_text(|t| format!("api_base_path = \"{bad}\"\n{t}"))
+                .expect_err("reserved");
             assert!(err.to_string().contains("api_base_path"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn base_path_follows_the_spec_version_unless_explicit() {
+        let mut c = ProviderConfig::embedded();
+        c.set_spec_version(SpecVersion::V0_3_1);
+        assert_eq!(c.api_base_path, "/number-verification/v0");
+        c.set_spec_version(SpecVersion::Wip);
+        assert_eq!(c.api_base_path, "/number-verification/vwip");
+        assert!(c.single_use());
+        c.api_base_path = "/custom".into();
+        c.set_spec_version(SpecVersion::V1_0_0);
+        assert_eq!(c.api_base_path, "/custom");
+        let c = with_embedded_text(|t| format!("api_base_path = \"/mine\"\n{t}"))
+            .expect("explicit")
+            .with_spec_version(SpecVersion::V1_1_0Rc1);
+        assert_eq!(c.api_base_path, "/mine");
+        let c = with_embedded_text(|t| {
+            t.replace("spec_version = \"2.1.0\"", "spec_version = \"1.1.0-rc.1\"")
+                .replace("faults = []", "faults = [\"code-reusable\"]")
+        })
+        .expect("version from TOML");
+        assert_eq!(c.api_base_path, "/number-verification/v1.1.0-rc.1");
+        assert_eq!(c.faults, [Fault::CodeReusable]);
+        let err = with_embedded_text(|t| t.replace("faults = []", "faults = [\"no-such-fault\"]"))
+            .expect_err("unknown fault");
+        assert!(err.to_string().contains("state-not-returned"), "{err}");
+        let err =
+            with_embedded_text(|t| t.replace("spec_version = \"2.1.0\"", "spec_version = \"9\""))
+                .expect_err("unknown version");
+        assert!(err.to_string().contains("2.1.0-rc.1"), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_ranges() {
+        for (from, to) in [
+            ("ciba_interval_seconds = 1\n", "ciba_interval_seconds = 0\n"),
+            (
+                "ciba_request_ttl_seconds = 120",
+                "ciba_request_ttl_seconds = 0",
+            ),
+            ("ciba_pending_polls = 1\n", "ciba_pending_polls = 101\n"),
+            (
+                "operator_token_ttl_seconds = 300",
+                "operator_token_ttl_seconds = 0",
+            ),
+        ] {
+            let err = with_embedded_text(|t| t.replacen(from, to, 1)).expect_err(to);
+            let field = to.split(' ').next().unwrap_or_default();
+            assert!(err.to_string().contains(field), "{err}");
+        }
+        let err = with_embedded_text(|t| {
+            t.replacen("code_ttl_seconds = 1\n", "code_ttl_seconds = 601\n", 1)
+        })
+        .expect_err("client code ttl");
+        assert!(
+            err.to_string().contains("clients[1].code_ttl_seconds"),
+            "{err}"
+        );
     }
 
     #[test]

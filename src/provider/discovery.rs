@@ -10,7 +10,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
+use super::fault::Fault;
+use super::state::AppState;
+use super::token::supported_grant_types;
 
 /// Routes: `GET /.well-known/openid-configuration`, `GET /jwks`.
 pub fn router() -> Router<AppState> {
@@ -31,25 +33,37 @@ fn json(value: &serde_json::Value) -> Response {
     resp
 }
 
-/// The OIDC Discovery §3 metadata document.
+/// The OIDC Discovery §3 metadata document (plus CIBA Core §4 metadata for NV 2.0.0+).
 pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
     let s = &state.0;
-    serde_json::json!({
-        "issuer": s.issuer,
+    let v = s.version;
+    let f = s.faults;
+    let issuer = if f.has(Fault::DiscoveryIssuerMismatch) {
+        format!("{}/issuer-mismatch", s.issuer)
+    } else {
+        s.issuer.clone()
+    };
+    // ICM mandates private_key_jwt; client_secret_basic is offered for simple harnesses.
+    let auth_methods: &[&str] = if f.has(Fault::DiscoveryNoPrivateKeyJwt) {
+        &["client_secret_basic"]
+    } else {
+        &["private_key_jwt", "client_secret_basic"]
+    };
+    let mut m = serde_json::json!({
+        "issuer": issuer,
         "authorization_endpoint": s.authorization_endpoint,
         "token_endpoint": s.token_endpoint,
         "jwks_uri": s.jwks_uri,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": supported_grant_types(state),
         // ICM: `sub` must not be a global identifier; pairwise identifiers (OIDC Core §8).
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        // ICM mandates private_key_jwt; client_secret_basic is offered for simple harnesses.
-        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", SCOPE_VERIFY, SCOPE_SHARE],
+        "scopes_supported": ["openid", v.scope_verify(), v.scope_share()],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
         // ICM: signed authentication requests MUST be supported (by value; not by reference).
         "request_parameter_supported": true,
@@ -60,7 +74,15 @@ pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
         // RFC 9207: authorization responses carry `iss`.
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
-    })
+    });
+    if v.supports_ciba() {
+        m["backchannel_authentication_endpoint"] = s.backchannel_endpoint.clone().into();
+        m["backchannel_token_delivery_modes_supported"] = serde_json::json!(["poll"]);
+        m["backchannel_authentication_request_signing_alg_values_supported"] =
+            serde_json::json!(["ES256"]);
+        m["backchannel_user_code_parameter_supported"] = false.into();
+    }
+    m
 }
 
 async fn openid_configuration(State(state): State<AppState>) -> Response {

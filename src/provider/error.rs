@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::version::SpecVersion;
+
 /// Start-up and configuration errors. Config errors name the file and the field.
 #[derive(thiserror::Error, Debug)]
 pub enum ProviderError {
@@ -73,6 +75,8 @@ pub struct ApiError {
     message: Cow<'static, str>,
     correlator: Option<HeaderValue>,
     bearer_challenge: Option<&'static str>,
+    /// `ErrorInfo.status` when it must differ from the HTTP status (fault injection only).
+    body_status: Option<u16>,
 }
 
 impl ApiError {
@@ -88,6 +92,7 @@ impl ApiError {
             message: message.into(),
             correlator: None,
             bearer_challenge: None,
+            body_status: None,
         }
     }
 
@@ -114,6 +119,40 @@ impl ApiError {
             None => "Bearer realm=\"nvcert-reference\"",
         });
         e
+    }
+
+    /// 401 `UNAUTHENTICATED` with `version`'s example message.
+    pub fn unauthenticated_for(version: SpecVersion, token_error: Option<&'static str>) -> Self {
+        let mut e = Self::unauthenticated(token_error);
+        e.message = Cow::Borrowed(version.unauthenticated_message());
+        e
+    }
+
+    /// 403 `PERMISSION_DENIED` with `version`'s example message.
+    pub fn permission_denied_for(version: SpecVersion) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            version.permission_denied_message(),
+        )
+    }
+
+    /// 500 `INTERNAL` (CAMARA_common).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Unknown server error. Typically a server bug.",
+        )
+    }
+
+    /// 503 `UNAVAILABLE` (CAMARA_common), e.g. a bounded store is full.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "Service Unavailable.",
+        )
     }
 
     /// 403 `PERMISSION_DENIED`.
@@ -158,6 +197,16 @@ impl ApiError {
         self
     }
 
+    /// Replaces the CAMARA code (fault injection).
+    pub(crate) fn set_code(&mut self, code: &'static str) {
+        self.code = code;
+    }
+
+    /// Makes `ErrorInfo.status` differ from the HTTP status (fault injection).
+    pub(crate) fn set_body_status(&mut self, status: u16) {
+        self.body_status = Some(status);
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -172,7 +221,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({
-            "status": self.status.as_u16(),
+            "status": self.body_status.unwrap_or(self.status.as_u16()),
             "code": self.code,
             "message": self.message,
         });

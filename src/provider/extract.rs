@@ -14,6 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::version::CorrelatorRule;
+
 /// Parameters of an OAuth request, parsed by [`parse_params`].
 pub(crate) type Params = HashMap<String, String>;
 
@@ -61,9 +63,14 @@ pub(crate) fn content_type_is(headers: &HeaderMap, type_: &str) -> bool {
 pub(crate) struct Correlator {
     /// Value for the response header.
     pub value: HeaderValue,
-    /// False when the request carried a value not matching `^[a-zA-Z0-9-_:;.\/<>{}]{0,256}$`
-    /// (Commonalities 0.6: that must be answered with 400 INVALID_ARGUMENT).
+    /// False when the request carried a value not matching the version's pattern (Commonalities
+    /// 0.6: that must be answered with 400 INVALID_ARGUMENT).
     pub valid: bool,
+}
+
+/// Commonalities 0.5 (NV 1.1.0-rc.1 … 2.0.0) pattern `^[a-zA-Z0-9-]{0,55}$`, by hand.
+fn legacy_correlator_ok(v: &[u8]) -> bool {
+    v.len() <= 55 && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
 }
 
 /// CAMARA XCorrelator pattern (NV v2.1.0) `^[a-zA-Z0-9-_:;.\/<>{}]{0,256}$`, by hand: it is on the
@@ -80,15 +87,21 @@ fn correlator_ok(v: &[u8]) -> bool {
 }
 
 /// Design guide §5.8.5: echo a valid, non-empty `x-correlator`; otherwise answer with a fresh
-/// UUID — never echo an invalid value. Several header fields are treated as invalid.
-pub(crate) fn correlator(headers: &HeaderMap) -> Correlator {
+/// UUID — never echo an invalid value. Several header fields are treated as invalid, except where
+/// the version has no pattern (≤ 1.0.0: the first value is echoed).
+pub(crate) fn correlator(headers: &HeaderMap, rule: CorrelatorRule) -> Correlator {
     let mut all = headers.get_all("x-correlator").iter();
+    let ok = |v: &HeaderValue| match rule {
+        CorrelatorRule::Any => true,
+        CorrelatorRule::Legacy => legacy_correlator_ok(v.as_bytes()),
+        CorrelatorRule::Current => correlator_ok(v.as_bytes()),
+    };
     match (all.next(), all.next()) {
         (None, _) => Correlator {
             value: new_uuid(),
             valid: true,
         },
-        (Some(v), None) if correlator_ok(v.as_bytes()) => Correlator {
+        (Some(v), next) if ok(v) && (next.is_none() || rule == CorrelatorRule::Any) => Correlator {
             value: if v.is_empty() { new_uuid() } else { v.clone() },
             valid: true,
         },
@@ -150,6 +163,14 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
     Bearer::Token(token)
 }
 
+/// Seconds since the Unix epoch, with sub-second precision.
+pub(crate) fn now_unix_f64() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
@@ -207,18 +228,40 @@ mod tests {
 
     #[test]
     fn correlator_echo_and_generate() {
+        let cur = CorrelatorRule::Current;
         let mut h = HeaderMap::new();
-        let c = correlator(&h);
+        let c = correlator(&h, cur);
         assert!(c.valid && c.value.len() == 36);
         h.insert("x-correlator", HeaderValue::from_static("abc-123"));
-        let c = correlator(&h);
+        let c = correlator(&h, cur);
         assert!(c.valid && c.value == "abc-123");
         h.insert("x-correlator", HeaderValue::from_static("a=b"));
-        let c = correlator(&h);
+        let c = correlator(&h, cur);
         assert!(!c.valid && c.value != "a=b");
         h.insert("x-correlator", HeaderValue::from_static(""));
-        let c = correlator(&h);
+        let c = correlator(&h, cur);
         assert!(c.valid && c.value.len() == 36);
+    }
+
+    #[test]
+    fn correlator_rules_per_version() {
+        let mut h = HeaderMap::new();
+        h.insert("x-correlator", HeaderValue::from_static("a=b c"));
+        let c = correlator(&h, CorrelatorRule::Any);
+        assert!(c.valid && c.value == "a=b c");
+        assert!(!correlator(&h, CorrelatorRule::Legacy).valid);
+        h.insert("x-correlator", HeaderValue::from_static("a_b"));
+        assert!(!correlator(&h, CorrelatorRule::Legacy).valid);
+        assert!(correlator(&h, CorrelatorRule::Current).valid);
+        assert!(legacy_correlator_ok(&[b'a'; 55]));
+        assert!(!legacy_correlator_ok(&[b'a'; 56]));
+        assert!(legacy_correlator_ok(
+            b"b4333c46-49c0-4f62-80d7-f0ef930f1c46"
+        ));
+        h.append("x-correlator", HeaderValue::from_static("second"));
+        let c = correlator(&h, CorrelatorRule::Any);
+        assert!(c.valid && c.value == "a_b");
+        assert!(!correlator(&h, CorrelatorRule::Current).valid);
     }
 
     #[test]

@@ -6,8 +6,14 @@
 //! path. It shares no validation code with the checking side (it must not import `spec` or any
 //! checks): one bug cannot then hide on both sides.
 //!
-//! Modules: [`config`] (TOML format), `state` (keys, bounded stores), `discovery`, `authorize`,
-//! `token`, `api` (one router each, merged by [`router`]), `error` (wire forms of errors).
+//! It can serve any released NV version (and `wip`) with that version's rules ([`SpecVersion`],
+//! `spec_version` in the config), and can break single rules on purpose ([`Fault`], `faults` in the
+//! config) so that nvcert's checks can be shown to catch them.
+//!
+//! Modules: [`config`] (TOML format), [`version`] (per-version facts), [`fault`] (fault switches),
+//! `state` (keys, bounded stores), `discovery`, `authorize`, `token` (+ `client_auth`), `operator`
+//! (TS.43 operator token, CIBA, JWT bearer), `api` (one router each, merged by [`router`]),
+//! `error` (wire forms of errors).
 //!
 //! URLs: the issuer is the public URL without trailing slash; every endpoint is
 //! `{issuer}{path}`, e.g. `{issuer}/authorize`, `{issuer}/number-verification/v2/verify`. If the
@@ -18,12 +24,16 @@
 
 pub mod config;
 pub mod error;
+pub mod fault;
+pub mod version;
 
 mod api;
 mod authorize;
+mod client_auth;
 mod client_jwt;
 mod discovery;
 mod extract;
+mod operator;
 mod state;
 mod token;
 
@@ -35,8 +45,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, TestLine};
 pub use error::{ApiError, OAuthError, ProviderError};
+pub use fault::{Fault, FaultSet, UnknownFault};
 pub use state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
-pub use token::JWT_BEARER_ASSERTION;
+pub use token::{GRANT_CIBA, GRANT_JWT_BEARER, JWT_BEARER_ASSERTION};
+pub use version::{SpecVersion, UnknownSpecVersion};
 
 /// The whole provider as an axum router (use `oneshot` in tests; add
 /// `ConnectInfo<SocketAddr>` to request extensions to exercise the source-IP table).
@@ -45,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discovery::router())
         .merge(authorize::router())
         .merge(token::router())
+        .merge(operator::router(&state))
         .merge(api::router(&state));
     let path = state.0.public_path.clone();
     let routes = if path.is_empty() {

@@ -1,10 +1,11 @@
-//! The token endpoint (`POST /token`): client authentication and the authorization-code grant.
+//! The token endpoint (`POST /token`): grant dispatch, the authorization-code grant, and minting
+//! tokens for every grant.
 //!
-//! Owns client authentication (`private_key_jwt` per RFC 7523 / CAMARA ICM, `client_secret_basic`
-//! per RFC 6749 §2.3.1), code redemption (single use, client and redirect-URI binding, PKCE S256)
-//! and minting the ID token (ES256) and the access token (HS256, per-instance key). It never issues
-//! refresh tokens (NV: refresh tokens MUST NOT be issued for NV scopes) and never puts the phone
-//! number into a token.
+//! Owns code redemption (single use, client and redirect-URI binding, PKCE S256) and minting the
+//! ID token (ES256) and the access token (HS256, per-instance key). Client authentication is
+//! `client_auth`; the CIBA poll and JWT-bearer grants are `operator`. It never issues refresh
+//! tokens (NV: refresh tokens MUST NOT be issued for NV scopes) unless a fault says so, and never
+//! puts the phone number into a token.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,19 +13,27 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
 
-use super::client_jwt;
-use super::config::AuthMethod;
+use super::client_auth;
 use super::error::OAuthError;
-use super::extract::{Params, content_type_is, ct_eq, now_unix, parse_params, random_b64url, s256};
-use super::state::{AppState, Client, CodeLookup, JtiError};
+use super::extract::{
+    content_type_is, ct_eq, now_unix, now_unix_f64, parse_params, random_b64url, s256,
+};
+use super::fault::Fault;
+use super::operator;
+use super::state::{AppState, AuthnMethod, Client, CodeLookup, GrantedScope};
 
-/// RFC 7523 §2.2 client assertion type.
-pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub use super::client_auth::JWT_BEARER_ASSERTION;
+
+/// CIBA Core §10.1 grant type (token polls).
+pub const GRANT_CIBA: &str = "urn:openid:params:grant-type:ciba";
+/// RFC 7523 §2.1 grant type (JWT bearer with the operator token in `sub`).
+pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// `expires_in` under the `long-token-lifetime` fault.
+const LONG_TTL: u64 = 3600;
 
 /// Routes: `POST /token`.
 pub fn router() -> Router<AppState> {
@@ -66,12 +75,6 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-/// Which client authentication the request attempted.
-enum Attempt<'a> {
-    Basic(&'a str),
-    Assertion,
-}
-
 fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
     let s = &state.0;
     // RFC 6749 §4.1.3: the request is application/x-www-form-urlencoded.
@@ -84,69 +87,63 @@ fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
     let p = parse_params(body).map_err(|d| {
         OAuthError::bad_request("invalid_request", format!("parameter {d} is repeated"))
     })?;
-
-    // Client authentication: exactly one method (RFC 6749 §2.3: a client MUST NOT use more than one).
-    let basic = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(v) => {
-            let v = v.to_str().unwrap_or("");
-            match v.split_once(' ') {
-                Some((scheme, cred)) if scheme.eq_ignore_ascii_case("basic") => Some(cred.trim()),
-                _ => {
-                    return Err(OAuthError::invalid_client(
-                        "unsupported Authorization scheme at the token endpoint",
-                        false,
-                    ));
-                }
-            }
-        }
-    };
-    let has_assertion =
-        p.contains_key("client_assertion") || p.contains_key("client_assertion_type");
-    let has_post_secret = p.contains_key("client_secret");
-    let attempt = match (basic, has_assertion, has_post_secret) {
-        (Some(b), false, false) => Attempt::Basic(b),
-        (None, true, false) => Attempt::Assertion,
-        (None, false, true) => {
-            return Err(OAuthError::invalid_client(
-                "client_secret_post is not supported",
-                false,
-            ));
-        }
-        (None, false, false) => {
-            return Err(OAuthError::invalid_client(
-                "no client authentication",
-                false,
-            ));
-        }
-        _ => {
-            return Err(OAuthError::bad_request(
-                "invalid_request",
-                "more than one client authentication method used",
-            ));
-        }
-    };
-    let client = match attempt {
-        Attempt::Basic(cred) => authenticate_basic(state, cred, &p)?,
-        Attempt::Assertion => authenticate_assertion(state, &p)?,
-    };
-
-    // Grant type.
-    match p.get("grant_type").map(String::as_str) {
-        None => {
-            return Err(OAuthError::bad_request(
-                "invalid_request",
-                "grant_type is missing",
-            ));
-        }
-        Some("authorization_code") => {}
-        Some(_) => {
-            return Err(OAuthError::bad_request(
-                "unsupported_grant_type",
-                "only grant_type=authorization_code is supported",
-            ));
-        }
+    // ICM: an AS that does not support DPoP MUST NOT fail a request carrying a proof.
+    if s.faults.has(Fault::DpopRejected) && headers.contains_key("dpop") {
+        return Err(OAuthError::bad_request(
+            "invalid_dpop_proof",
+            "DPoP proofs are not accepted",
+        ));
     }
+    let grant_type = p.get("grant_type").map(String::as_str);
+    let unsupported = || {
+        OAuthError::bad_request(
+            "unsupported_grant_type",
+            format!(
+                "grant_type must be one of: {}",
+                supported_grant_types(state).join(", ")
+            ),
+        )
+    };
+    match grant_type {
+        Some(GRANT_CIBA) if !s.version.supports_ciba() => return Err(unsupported()),
+        Some(GRANT_JWT_BEARER) if !s.version.supports_jwt_bearer() => return Err(unsupported()),
+        // The assertion is the client authentication (ICM).
+        Some(GRANT_JWT_BEARER) => return operator::jwt_bearer_grant(state, headers, &p),
+        _ => {}
+    }
+    let audiences = [s.token_endpoint.as_str(), s.issuer.as_str()];
+    let client = client_auth::authenticate(state, headers, &p, &audiences)?;
+    match grant_type {
+        None => Err(OAuthError::bad_request(
+            "invalid_request",
+            "grant_type is missing",
+        )),
+        Some("authorization_code") => code_grant(state, client, &p),
+        Some(GRANT_CIBA) => operator::ciba_grant(state, client, &p),
+        Some(_) => Err(unsupported()),
+    }
+}
+
+/// The grant types of the served spec version (discovery and error messages).
+pub(crate) fn supported_grant_types(state: &AppState) -> Vec<&'static str> {
+    let v = state.0.version;
+    let mut g = vec!["authorization_code"];
+    if v.supports_ciba() {
+        g.push(GRANT_CIBA);
+    }
+    if v.supports_jwt_bearer() {
+        g.push(GRANT_JWT_BEARER);
+    }
+    g
+}
+
+fn code_grant(
+    state: &AppState,
+    client: &Client,
+    p: &super::extract::Params,
+) -> Result<Response, OAuthError> {
+    let s = &state.0;
+    let f = s.faults;
     let Some(code) = p.get("code") else {
         return Err(OAuthError::bad_request(
             "invalid_request",
@@ -176,55 +173,113 @@ fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
             ));
         }
     };
-    if grant.client_id != client.client_id {
+    if grant.client_id != client.client_id && !f.has(Fault::CodeNotBoundToClient) {
         return Err(OAuthError::invalid_grant(
             "authorization code was issued to another client",
         ));
     }
-    if &grant.redirect_uri != redirect_uri {
+    if &grant.redirect_uri != redirect_uri && !f.has(Fault::RedirectUriMismatchAccepted) {
         return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
         ));
     }
-    match (&grant.code_challenge, p.get("code_verifier")) {
+    if !f.has(Fault::PkceNotChecked) {
+        check_pkce(
+            grant.code_challenge.as_deref(),
+            grant.pkce_plain,
+            p.get("code_verifier").map(String::as_str),
+        )?;
+    }
+    mint(
+        state,
+        &Grant {
+            client,
+            msisdn: &grant.msisdn,
+            scope: &grant.scope,
+            authn: grant.authn,
+            auth_time: grant.auth_time,
+            nonce: grant.nonce.as_deref(),
+            id_token: grant.scope.openid,
+            refresh_token: f.has(Fault::RefreshTokenIssued),
+        },
+    )
+}
+
+/// RFC 7636 §4.6: the verifier must transform to the challenge.
+fn check_pkce(
+    challenge: Option<&str>,
+    plain: bool,
+    verifier: Option<&str>,
+) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
         (Some(challenge), Some(verifier)) => {
             // RFC 7636 §4.1: 43..128 unreserved characters.
             let well_formed = (43..=128).contains(&verifier.len())
                 && verifier
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-            if !well_formed || !ct_eq(s256(verifier).as_bytes(), challenge.as_bytes()) {
+            let transformed = if plain {
+                verifier.to_owned()
+            } else {
+                s256(verifier)
+            };
+            if !well_formed || !ct_eq(transformed.as_bytes(), challenge.as_bytes()) {
                 return Err(OAuthError::invalid_grant(
                     "PKCE code_verifier does not match",
                 ));
             }
+            Ok(())
         }
-        (Some(_), None) => return Err(OAuthError::invalid_grant("PKCE code_verifier is missing")),
+        (Some(_), None) => Err(OAuthError::invalid_grant("PKCE code_verifier is missing")),
         // Downgrade protection (OAuth 2.1 §4.1.3): no verifier without a challenge.
-        (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant(
-                "code_verifier sent but no code_challenge was in the authorization request",
-            ));
-        }
-        (None, None) => {}
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent but no code_challenge was in the authorization request",
+        )),
+        (None, None) => Ok(()),
     }
+}
 
-    // Mint tokens.
+/// What a successful grant issues tokens for.
+pub(crate) struct Grant<'a> {
+    pub client: &'a Client,
+    pub msisdn: &'a str,
+    pub scope: &'a GrantedScope,
+    pub authn: AuthnMethod,
+    /// Unix seconds of the (simulated) authentication.
+    pub auth_time: u64,
+    pub nonce: Option<&'a str>,
+    /// Include an ID token (OIDC flows with `openid`).
+    pub id_token: bool,
+    /// Include a refresh token (fault injection only).
+    pub refresh_token: bool,
+}
+
+/// The successful token response (RFC 6749 §5.1) for `g`.
+pub(crate) fn mint(state: &AppState, g: &Grant<'_>) -> Result<Response, OAuthError> {
+    let s = &state.0;
+    let f = s.faults;
+    let now_f = now_unix_f64();
     let now = now_unix();
-    let ttl = client.access_token_ttl;
-    let sub = s.pairwise_sub(&client.client_id, &grant.msisdn);
-    s.register_subject(&sub, &grant.msisdn, now + ttl)
+    let ttl = if f.has(Fault::LongTokenLifetime) {
+        LONG_TTL
+    } else {
+        g.client.access_token_ttl
+    };
+    // Rounded, and compared with sub-second precision by the API: a token lives ttl ± 0.5 s.
+    let exp = (now_f + ttl as f64).round() as u64;
+    let sub = s.pairwise_sub(&g.client.client_id, g.msisdn);
+    s.register_subject(&sub, g.msisdn, exp)
         .map_err(|_| OAuthError::unavailable("too many active subjects"))?;
-    let scope = grant.scope.to_scope_string();
-    let amr = grant.authn.amr();
+    let scope = g.scope.to_scope_string(s.version);
+    let amr = g.authn.amr();
     let access = AccessClaims {
         iss: s.issuer.clone(),
         sub: sub.clone(),
-        client_id: client.client_id.clone(),
+        client_id: g.client.client_id.clone(),
         scope: scope.clone(),
         amr: amr.iter().map(|a| (*a).to_owned()).collect(),
         iat: now,
-        exp: now + ttl,
+        exp,
         jti: random_b64url(16),
     };
     let mut at_header = Header::new(Algorithm::HS256);
@@ -233,156 +288,63 @@ fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
     let access_token = jsonwebtoken::encode(&at_header, &access, &s.at_encoding)
         .map_err(|_| OAuthError::unavailable("cannot sign access token"))?;
 
+    let token_type = if f.has(Fault::TokenTypeNotBearer) {
+        "mac"
+    } else {
+        "Bearer"
+    };
     let mut body = serde_json::json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": token_type,
         "expires_in": ttl,
         "scope": scope,
     });
-    if grant.scope.openid {
+    if g.refresh_token {
+        body["refresh_token"] = serde_json::Value::String(random_b64url(32));
+    }
+    if g.id_token {
+        let aud = if f.has(Fault::IdTokenWrongAudience) {
+            "https://wrong-audience.nvcert.invalid"
+        } else {
+            g.client.client_id.as_str()
+        };
         let claims = IdClaims {
             iss: &s.issuer,
             sub: &sub,
-            aud: &client.client_id,
+            aud,
             exp: now + s.config.id_token_ttl_seconds,
             iat: now,
-            auth_time: grant.auth_time,
-            nonce: grant.nonce.as_deref(),
+            auth_time: g.auth_time,
+            nonce: g.nonce.filter(|_| !f.has(Fault::IdTokenNonceMissing)),
             amr,
-            azp: &client.client_id,
+            azp: &g.client.client_id,
         };
         let mut h = Header::new(Algorithm::ES256);
         h.kid = Some(s.kid.clone());
-        let id_token = jsonwebtoken::encode(&h, &claims, &s.signing_key)
+        let key = if f.has(Fault::IdTokenBadSignature) {
+            &s.foreign_signing_key
+        } else {
+            &s.signing_key
+        };
+        let id_token = jsonwebtoken::encode(&h, &claims, key)
             .map_err(|_| OAuthError::unavailable("cannot sign ID token"))?;
         body["id_token"] = serde_json::Value::String(id_token);
     }
+    Ok(json_no_store(&body, !f.has(Fault::TokenCacheable)))
+}
+
+/// A 200 JSON response; `no_store` adds `Cache-Control: no-store` and `Pragma: no-cache`
+/// (RFC 6749 §5.1).
+pub(crate) fn json_no_store(body: &serde_json::Value, no_store: bool) -> Response {
     let mut resp = body.to_string().into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    // RFC 6749 §5.1: no caching of token responses.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(resp)
-}
-
-/// RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(secret))`.
-fn authenticate_basic<'s>(
-    state: &'s AppState,
-    cred: &str,
-    p: &Params,
-) -> Result<&'s Client, OAuthError> {
-    let fail = |d: &'static str| OAuthError::invalid_client(d, true);
-    let decoded = STANDARD
-        .decode(cred)
-        .map_err(|_| fail("malformed Basic credentials"))?;
-    let decoded = String::from_utf8(decoded).map_err(|_| fail("malformed Basic credentials"))?;
-    let (id_enc, secret_enc) = decoded
-        .split_once(':')
-        .ok_or_else(|| fail("malformed Basic credentials"))?;
-    let unescape = |v: &str| -> String {
-        url::form_urlencoded::parse(format!("x={v}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    let client_id = unescape(id_enc);
-    let secret = unescape(secret_enc);
-    let client = state
-        .0
-        .clients
-        .get(&client_id)
-        .ok_or_else(|| fail("unknown client"))?;
-    if p.get("client_id").is_some_and(|c| *c != client_id) {
-        return Err(fail(
-            "client_id parameter differs from the authenticated client",
-        ));
+    if no_store {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     }
-    if !client.auth_methods.contains(&AuthMethod::ClientSecretBasic) {
-        return Err(fail(
-            "client_secret_basic is not registered for this client",
-        ));
-    }
-    let expected = client.secret.as_ref().map(|s| s.expose()).unwrap_or("");
-    if expected.is_empty() || !ct_eq(secret.as_bytes(), expected.as_bytes()) {
-        return Err(fail("client authentication failed"));
-    }
-    Ok(client)
-}
-
-/// RFC 7523 §3 / CAMARA ICM `private_key_jwt`.
-fn authenticate_assertion<'s>(state: &'s AppState, p: &Params) -> Result<&'s Client, OAuthError> {
-    let s = &state.0;
-    let fail = |d: String| OAuthError::invalid_client(d, false);
-    match p.get("client_assertion_type").map(String::as_str) {
-        Some(JWT_BEARER_ASSERTION) => {}
-        Some(_) => return Err(fail("unsupported client_assertion_type".into())),
-        None => {
-            return Err(OAuthError::bad_request(
-                "invalid_request",
-                "client_assertion_type is missing",
-            ));
-        }
-    }
-    let Some(assertion) = p.get("client_assertion") else {
-        return Err(OAuthError::bad_request(
-            "invalid_request",
-            "client_assertion is missing",
-        ));
-    };
-    // The client is named by the assertion's iss (checked against the signature below) or by
-    // client_id; read iss unverified only to find the key.
-    let unverified_iss = jsonwebtoken::dangerous::insecure_decode::<
-        serde_json::Map<String, serde_json::Value>,
-    >(assertion)
-    .ok()
-    .and_then(|d| {
-        d.claims
-            .get("iss")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    });
-    let client_id = match (p.get("client_id"), unverified_iss) {
-        (Some(c), Some(i)) if *c != i => {
-            return Err(fail(
-                "client_id parameter differs from the assertion issuer".into(),
-            ));
-        }
-        (Some(c), _) => c.clone(),
-        (None, Some(i)) => i,
-        (None, None) => return Err(fail("client assertion has no iss".into())),
-    };
-    let client = s
-        .clients
-        .get(&client_id)
-        .ok_or_else(|| fail("unknown client".into()))?;
-    if !client.auth_methods.contains(&AuthMethod::PrivateKeyJwt) {
-        return Err(fail(
-            "private_key_jwt is not registered for this client".into(),
-        ));
-    }
-    let Some(key) = &client.key else {
-        return Err(fail("client has no registered key".into()));
-    };
-    // aud: the token endpoint URL (ICM SHOULD) or the issuer (RFC 7523 §3 allows either).
-    let audiences = [s.token_endpoint.as_str(), s.issuer.as_str()];
-    let checked = client_jwt::verify(
-        assertion,
-        key,
-        &client.client_id,
-        &audiences,
-        true,
-        false,
-        true,
-    )
-    .map_err(|e| fail(format!("client assertion rejected: {}", e.0)))?;
-    let jti = checked.jti.unwrap_or_default();
-    match s.record_jti(&client.client_id, &jti, checked.exp) {
-        Ok(()) => Ok(client),
-        Err(JtiError::Replayed) => Err(fail("client assertion jti was already used".into())),
-        Err(JtiError::Full) => Err(OAuthError::unavailable("too many recent client assertions")),
-    }
+    resp
 }
