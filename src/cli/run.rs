@@ -28,10 +28,19 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let profile = match &args.provider {
         Some(path) => Profile::load(path)?,
         None => {
-            let handle =
-                provider::spawn(ProviderConfig::embedded(), ([127, 0, 0, 1], 0).into(), None)
-                    .await
-                    .context("cannot start the embedded reference provider")?;
+            let mut config = ProviderConfig::embedded();
+            // The embedded provider serves the version the run judges, so that a release's own
+            // test definitions run against that release (an unknown version is reported below).
+            if let Some(v) = args
+                .spec_version
+                .as_deref()
+                .and_then(|v| v.parse::<provider::SpecVersion>().ok())
+            {
+                config.set_spec_version(v);
+            }
+            let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+                .await
+                .context("cannot start the embedded reference provider")?;
             let profile = Profile::embedded_reference(&handle.url)?;
             embedded = Some(handle);
             profile

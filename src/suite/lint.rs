@@ -53,6 +53,15 @@ pub fn lint(features: &[Feature], spec: &SpecDocument) -> Vec<Lint> {
     out
 }
 
+/// What earlier steps of a scenario (or Background) said, for rules that need it.
+#[derive(Default)]
+struct Seen {
+    /// Legacy `the resource is "/verify"`.
+    resource: Option<String>,
+    /// The status of the last `the response status code is …`.
+    status: Option<u16>,
+}
+
 struct FeatureLint<'a> {
     feature: &'a Feature,
     spec: &'a SpecDocument,
@@ -136,9 +145,9 @@ impl<'a> FeatureLint<'a> {
         }
         let operation = self.operation.clone();
         if let Some(background) = &feature.background {
-            let mut resource = None;
+            let mut seen = Seen::default();
             for step in &background.steps {
-                self.step(step, operation.as_ref(), None, &mut resource);
+                self.step(step, operation.as_ref(), None, &mut seen);
             }
         }
         for scenario in scenarios {
@@ -184,9 +193,9 @@ impl<'a> FeatureLint<'a> {
                 }
             }
         }
-        let mut resource = None;
+        let mut seen = Seen::default();
         for step in &scenario.steps {
-            self.step(step, operation.as_ref(), name, &mut resource);
+            self.step(step, operation.as_ref(), name, &mut seen);
         }
     }
 
@@ -195,7 +204,7 @@ impl<'a> FeatureLint<'a> {
         step: &Step,
         op: Option<&Operation>,
         scenario: Option<&str>,
-        resource: &mut Option<String>,
+        seen: &mut Seen,
     ) {
         let line = step.position.line;
         let text = step.value.trim();
@@ -321,8 +330,9 @@ impl<'a> FeatureLint<'a> {
             .strip_prefix("the resource is \"")
             .and_then(|r| r.strip_suffix('"'))
         {
-            *resource = Some(path.to_owned());
+            seen.resource = Some(path.to_owned());
         }
+        let resource = &seen.resource;
         if let Some(method) = legacy_method(text)
             && let Ok((found, false)) =
                 resolve_legacy(self.spec, &method, resource.as_deref(), None)
@@ -339,6 +349,34 @@ impl<'a> FeatureLint<'a> {
                     found.path
                 ),
             );
+        }
+
+        if let Some(status) = text
+            .strip_prefix("the response status code is ")
+            .and_then(|c| c.trim_matches('"').parse::<u16>().ok())
+        {
+            seen.status = Some(status);
+        }
+        if let (Some(op), Some(status), Some(code)) = (
+            op,
+            seen.status,
+            text.strip_prefix("the response property \"$.code\" is \"")
+                .and_then(|r| r.strip_suffix('"')),
+        ) {
+            let documented = self.spec.documented_error_codes(&op.operation_id, status);
+            if !documented.is_empty() && !documented.iter().any(|c| c == code) {
+                self.push(
+                    line,
+                    "code-undocumented",
+                    scenario,
+                    format!(
+                        "code {code} is not documented for {} {status} in {origin} (documented: \
+                         {}); a conformant provider fails this check",
+                        op.operation_id,
+                        documented.join(", ")
+                    ),
+                );
+            }
         }
 
         if let Some(op) = op {
@@ -609,6 +647,27 @@ mod tests {
                 (8, "status-as-string".to_owned()),
                 (9, "message-exact".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn codes_are_judged_against_the_status_the_scenario_expects() {
+        // CAMARA r1.2 expected 403 UNAUTHENTICATED (fixed to PERMISSION_DENIED in r1.3).
+        let text = r##"Feature: Camara Number Verification API verify
+  Scenario: missing scope
+    Given the resource is "/verify"
+    When the HTTPS "POST" request is sent
+    Then the response status code is 403
+    And the response property "$.code" is "UNAUTHENTICATED"
+  Scenario: expired
+    Given the resource is "/verify"
+    When the HTTPS "POST" request is sent
+    Then the response status code is 401
+    And the response property "$.code" is "UNAUTHENTICATED"
+"##;
+        assert_eq!(
+            rules(text, "1.0.0"),
+            vec![(6, "code-undocumented".to_owned())]
         );
     }
 

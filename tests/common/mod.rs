@@ -70,7 +70,8 @@ other = "+34600000009"
 /// The shipped reference profile (`fixtures/providers/reference.toml`) pointed at `url`, with its
 /// key files referenced by absolute path so it works from any directory.
 pub fn reference_profile_for(url: &str) -> String {
-    let text = std::fs::read_to_string(fixtures().join("providers/reference.toml")).expect("reference profile");
+    let text = std::fs::read_to_string(fixtures().join("providers/reference.toml"))
+        .expect("reference profile");
     let keys = fixtures().join("keys");
     text.replace("http://127.0.0.1:9091", url.trim_end_matches('/'))
         .replace("file:../keys/", &format!("file:{}/", keys.display()))
