@@ -31,7 +31,13 @@ async fn assert_breaks(server: &MockServer, tags: &str, expected: &str) {
 #[tokio::test]
 async fn the_unbroken_mock_passes_every_scenario() {
     let server = mock::start().await;
-    let (code, failures, results) = run(&server, "not @nothing").await;
+    // The mock implements the API, discovery, the device leg and the token exchange, not the
+    // security-profile rules (those are broken by the reference provider's faults: tests/faults.rs).
+    let (code, failures, results) = run(
+        &server,
+        "@verify or @share or @invalid_argument or @auth or @correlator or @oidc_discovery or @oidc_device_leg or @oidc_long_state or @oidc_token_exchange",
+    )
+    .await;
     assert_eq!(code, 0, "failures:\n{failures}\n{results:#}");
     assert!(
         results["summary"]["passed"].as_u64().unwrap_or(0) >= 25,
@@ -492,4 +498,17 @@ async fn unreachable_provider_fails_with_transport_error() {
         common::all_failures(&results).contains("request to http://127.0.0.1"),
         "{results:#}"
     );
+}
+
+#[tokio::test]
+async fn empty_jwks_fails() {
+    let server = mock::start().await;
+    mock::break_with(
+        &server,
+        "GET",
+        "/jwks",
+        ResponseTemplate::new(200).set_body_json(json!({"keys": []})),
+    )
+    .await;
+    assert_breaks(&server, "@oidc_jwks", "jwks_uri: expected at least one key").await;
 }

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use super::{RunArgs, exit};
 use crate::flow::Flow;
 use crate::profile::Profile;
-use crate::provider::{self, ProviderConfig};
+use crate::provider::{self, ProviderConfig, SpecVersion};
 use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
 use crate::spec::{self, SpecDocument};
@@ -29,14 +29,15 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         Some(path) => Profile::load(path)?,
         None => {
             let mut config = ProviderConfig::embedded();
-            // The embedded provider serves the version the run judges, so that a release's own
-            // test definitions run against that release (an unknown version is reported below).
-            if let Some(v) = args
-                .spec_version
-                .as_deref()
-                .and_then(|v| v.parse::<provider::SpecVersion>().ok())
-            {
-                config.set_spec_version(v);
+            if let Some(v) = &args.spec_version {
+                let version = v
+                    .parse::<SpecVersion>()
+                    .map_err(|e| anyhow::anyhow!("--spec-version: {e}"))?;
+                config.set_spec_version(version);
+            }
+            if args.rule_sets.iter().any(|r| r == "wip") {
+                // The reference provider follows the rule set it is judged by.
+                config.single_use_tokens = true;
             }
             let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
                 .await

@@ -12,7 +12,7 @@
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::request::{set_header, sha256_hex, uuid_v4};
+use super::request::sha256_hex;
 use super::send::ensure_sent;
 use crate::exchange::quote_json as shown;
 use crate::spec::{Operation, SpecDocument};
@@ -468,12 +468,6 @@ fn scope_excluded(world: &mut NvWorld, scope: String) -> StepResult {
     known_scope(world, &scope)?;
     world.request.auth = AuthPlan::WithoutRequiredScope;
     Ok(())
-}
-
-/// `the header "x-correlator" is set to a UUID value`
-#[given(regex = r#"^the header "([^"]+)" is set to a UUID value$"#)]
-fn header_uuid(world: &mut NvWorld, name: String) {
-    set_header(world, name, uuid_v4());
 }
 
 /// `the request body is compliant with the schema NumberVerificationRequestBody`: the

@@ -52,6 +52,13 @@ fn header_compliant(world: &mut NvWorld, name: String, schema: String) -> StepRe
     Ok(())
 }
 
+/// `the header "x-correlator" is set to a UUID value` (a UUID fits the x-correlator pattern of
+/// every NV version, including those without an `XCorrelator` schema)
+#[given(regex = r#"^the header "([^"]+)" is set to a UUID value$"#)]
+fn header_uuid(world: &mut NvWorld, name: String) {
+    set_header(world, name, uuid_v4());
+}
+
 /// `the request body is set by default to a request body compliant with the schema`: the
 /// operation's default body, replaced as soon as a step sets a body property.
 #[given(
