@@ -26,8 +26,43 @@ async fn results_match_the_schema_and_junit_has_every_scenario() {
 
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
     let cases = junit.matches("<testcase ").count() as u64;
+    // One testcase per scenario, plus one per lint finding (none for the built-in features,
+    // which are not linted; CAMARA's files are, see tests/camara_features.rs).
+    let lint = results["lint"].as_array().map_or(0, Vec::len) as u64;
+    assert_eq!(lint, 0, "{:#}", results["lint"]);
     assert_eq!(Some(cases), results["summary"]["total"].as_u64());
     assert!(junit.starts_with("<?xml"));
+}
+
+#[test]
+fn the_schema_describes_lint_findings() {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    let mut results = serde_json::to_value(nvcert::results::RunResults::new(
+        nvcert::results::Target {
+            provider: "p".into(),
+            issuer: "http://127.0.0.1:1".into(),
+            api_base: "http://127.0.0.1:1/number-verification/v2".into(),
+            spec_version: "2.1.0".into(),
+        },
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        0,
+    ))
+    .expect("serializes");
+    results["lint"] = serde_json::json!([
+        {"file": "a.feature", "line": 89, "rule": "missing-when", "message": "no When", "scenario": "s"},
+        {"file": "a.feature", "line": 1, "rule": "feature-version", "message": "v2.0.0"}
+    ]);
+    assert!(validator.is_valid(&results));
+    // A finding needs its place and rule, and lint is part of the contract.
+    results["lint"][0]
+        .as_object_mut()
+        .expect("object")
+        .remove("line");
+    assert!(!validator.is_valid(&results));
+    results.as_object_mut().expect("object").remove("lint");
+    assert!(!validator.is_valid(&results));
 }
 
 #[test]

@@ -94,6 +94,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     );
     results.rule_sets = rule_sets;
     results.strict = args.strict;
+    results.lint = ctx.lint();
 
     // Reports first: whatever happens next, the results are on disk.
     let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;

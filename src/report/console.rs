@@ -20,6 +20,12 @@ pub fn write_console(
     for e in &results.errors {
         text.push_str(&format!("  ERROR    {e}\n"));
     }
+    for l in &results.lint {
+        text.push_str(&format!(
+            "  LINT     {}:{}: {}\n",
+            l.file, l.line, l.message
+        ));
+    }
     for sc in &results.scenarios {
         let label = match sc.status {
             Status::Passed => "ok",
@@ -65,6 +71,12 @@ pub fn write_console(
         "\n{} scenarios: {} passed, {} failed, {} warnings, {} to review, {} expected failures, {} skipped ({} ms)\n",
         s.total, s.passed, s.failed, s.warnings, s.review, s.expected_failures, s.skipped, results.duration_ms
     ));
+    if !results.lint.is_empty() {
+        text.push_str(&format!(
+            "{} lint findings in the feature files (warnings: they do not fail the run)\n",
+            results.lint.len()
+        ));
+    }
     if s.unexpected_passes > 0 {
         text.push_str(&format!(
             "{} known deviations passed: update the --expect-failures list\n",

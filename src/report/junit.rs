@@ -10,6 +10,8 @@
 //! </testsuites>
 //! ```
 //! One feature is one `<testsuite>`, one scenario one `<testcase>`; tags go into a `<properties>` block.
+//! Lint findings of the feature files form one more `<testsuite name="lint">` of skipped
+//! testcases: CI shows them without failing on them.
 
 use std::fmt::Write;
 
@@ -19,11 +21,13 @@ pub(super) fn render(results: &RunResults) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let all: Vec<&ScenarioResult> = results.scenarios.iter().collect();
     let (failures, skipped) = counts(&all, results.strict);
+    let lint = results.lint.len();
     let _ = writeln!(
         out,
-        "<testsuites name=\"nvcert\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\" time=\"{}\">",
-        all.len(),
+        "<testsuites name=\"nvcert\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
+        all.len() + lint,
         results.errors.len(),
+        skipped + lint,
         seconds(results.duration_ms)
     );
     if !results.errors.is_empty() {
@@ -56,6 +60,25 @@ pub(super) fn render(results: &RunResults) -> String {
         );
         for sc in scenarios {
             write_case(&mut out, feature, sc, results.strict);
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    if lint > 0 {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"lint\" tests=\"{lint}\" failures=\"0\" skipped=\"{lint}\" time=\"0.000\">"
+        );
+        for l in &results.lint {
+            let mut name = format!("{}:{}: {}", l.file, l.line, l.rule);
+            if let Some(scenario) = &l.scenario {
+                name.push_str(&format!(" ({scenario})"));
+            }
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"lint\" name=\"{}\" time=\"0.000\"><skipped message=\"LINT: {}\"/></testcase>",
+                escape(&name),
+                escape(&l.message)
+            );
         }
         out.push_str("  </testsuite>\n");
     }

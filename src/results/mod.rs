@@ -55,6 +55,8 @@ pub enum Outcome {
     Failed,
     /// The scenario could not run here.
     Skipped,
+    /// Every MUST check passed, but a step recorded a SHOULD-level finding.
+    Warned,
 }
 
 /// Verdict of one scenario.
@@ -80,6 +82,8 @@ impl Status {
     pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
         match (outcome, level) {
             (Outcome::Skipped, _) => Self::Skipped,
+            // Not a failure, so a known-deviation listing does not change it.
+            (Outcome::Warned, _) => Self::Warning,
             (Outcome::Failed, _) if listed => Self::ExpectedFailure,
             (Outcome::Failed, Level::Must | Level::Review) => Self::Failed,
             (Outcome::Failed, Level::Should) => Self::Warning,
@@ -161,6 +165,23 @@ pub struct Coverage {
     pub exercised: bool,
 }
 
+/// A finding of the test-definition lint: something in a feature file that is wrong or
+/// unclear as written, and how nvcert read it. Never a failure of the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    /// The feature file, as given on the command line.
+    pub file: String,
+    /// 1-based line of the finding.
+    pub line: usize,
+    /// Short rule name, e.g. `missing-when` or `schema-ref-missing`.
+    pub rule: String,
+    /// What is wrong and what nvcert does about it.
+    pub message: String,
+    /// The scenario concerned, when the finding is inside one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+}
+
 /// What was certified.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
@@ -191,8 +212,10 @@ pub struct RunResults {
     pub scenarios: Vec<ScenarioResult>,
     /// Operation × status coverage.
     pub coverage: Vec<Coverage>,
-    /// Problems that prevented features from being parsed or run (named by file), and lint findings.
+    /// Problems that prevented features from being parsed or run (named by file); they fail the run.
     pub errors: Vec<String>,
+    /// Lint findings about the feature files (warnings; they never fail the run).
+    pub lint: Vec<Lint>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
 }
@@ -216,6 +239,7 @@ impl RunResults {
             scenarios,
             coverage,
             errors,
+            lint: Vec::new(),
             duration_ms,
         }
     }
@@ -268,6 +292,8 @@ mod tests {
         );
         assert_eq!(Status::judge(O::Skipped, Must, true), Status::Skipped);
         assert_eq!(Status::judge(O::Passed, Should, false), Status::Passed);
+        assert_eq!(Status::judge(O::Warned, Must, false), Status::Warning);
+        assert_eq!(Status::judge(O::Warned, Review, true), Status::Warning);
     }
 
     #[test]

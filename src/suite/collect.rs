@@ -1,17 +1,14 @@
 //! A cucumber writer that prints nothing and turns events into [`ScenarioResult`]s.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
 use cucumber::gherkin;
 use cucumber::{Event, parser};
 
-use super::world::{NvWorld, SKIP_MARKER};
+use super::world::{NvWorld, SKIP_MARKER, ScenarioKey as Key, WarningStore};
 use crate::results::{ExpectedFailures, Level, Outcome, ScenarioResult, Status};
-
-type Key = (Option<PathBuf>, String, usize);
 
 #[derive(Default)]
 struct Open {
@@ -29,13 +26,16 @@ pub struct Collector {
     done: Vec<(Key, ScenarioResult)>,
     errors: Vec<String>,
     expected: ExpectedFailures,
+    warnings: WarningStore,
 }
 
 impl Collector {
-    /// A collector judging failures against the known deviations `expected`.
-    pub fn new(expected: ExpectedFailures) -> Self {
+    /// A collector judging failures against the known deviations `expected`, reading the
+    /// warnings steps record in `warnings`.
+    pub fn new(expected: ExpectedFailures, warnings: WarningStore) -> Self {
         Self {
             expected,
+            warnings,
             ..Self::default()
         }
     }
@@ -105,6 +105,12 @@ impl Collector {
             }
             Scenario::Finished => {
                 let mut open = self.open.remove(&key).unwrap_or_default();
+                let warnings = self
+                    .warnings
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key)
+                    .unwrap_or_default();
                 if open.steps == 0 && open.failures.is_empty() {
                     // Nothing was checked, so nothing passed.
                     open.skip_reason
@@ -114,9 +120,15 @@ impl Collector {
                     Outcome::Failed
                 } else if open.skip_reason.is_some() {
                     Outcome::Skipped
+                } else if !warnings.is_empty() {
+                    Outcome::Warned
                 } else {
                     Outcome::Passed
                 };
+                // Warnings read like failures of SHOULD checks; a skipped scenario has none.
+                if outcome != Outcome::Skipped {
+                    open.failures.extend(warnings);
+                }
                 // Effective tags: the feature's, then the scenario's own.
                 let tags: Vec<String> =
                     feature.tags.iter().chain(&scenario.tags).cloned().collect();

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use crate::flow::Flow;
-use crate::results::Coverage;
+use crate::results::{Coverage, Lint};
 use crate::spec::SpecDocument;
 
 /// Shared context of a run. Read-only but for the coverage record, which only grows.
@@ -16,6 +16,7 @@ pub struct RunContext {
     /// The NV spec the provider is judged against.
     pub spec: Arc<SpecDocument>,
     observed: Mutex<BTreeSet<(String, u16)>>,
+    lint: Mutex<Vec<Lint>>,
 }
 
 impl RunContext {
@@ -25,7 +26,21 @@ impl RunContext {
             flow,
             spec,
             observed: Mutex::default(),
+            lint: Mutex::default(),
         }
+    }
+
+    /// Records the lint findings of the run's feature files.
+    pub fn record_lint(&self, findings: Vec<Lint>) {
+        self.lint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(findings);
+    }
+
+    /// The lint findings of the run's feature files, in file and line order.
+    pub fn lint(&self) -> Vec<Lint> {
+        self.lint.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Records that `operation` answered `status`.

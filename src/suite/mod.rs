@@ -8,6 +8,7 @@ mod collect;
 mod context;
 mod features;
 mod jsonpath;
+mod lint;
 pub(crate) mod steps;
 mod world;
 
@@ -19,6 +20,7 @@ use futures::FutureExt as _;
 
 pub use context::RunContext;
 pub use features::{Applicability, FeatureSource, version_cmp};
+pub use lint::lint;
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, SKIP_MARKER};
 
@@ -46,16 +48,32 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 }
 
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
+/// The lint findings of the feature files go to the context ([`RunContext::lint`]).
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
     let (features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
+    // Only files given on the command line: the built-in features are nvcert's own.
+    if matches!(plan.features, FeatureSource::Paths(_)) {
+        ctx.record_lint(lint::lint(&features, &ctx.spec));
+    }
     let hook_ctx = ctx.clone();
+    let warnings = world::WarningStore::default();
+    let hook_warnings = warnings.clone();
     let collector = NvWorld::cucumber::<&str>()
         .with_parser(features::Preloaded)
-        .with_writer(collect::Collector::new(plan.expected.clone()))
+        .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
-        .before(move |_, _, _, world| {
+        .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
+            world.feature_operation = lint::feature_operation(feature);
+            world.warnings = Some(world::ScenarioWarnings::new(
+                hook_warnings.clone(),
+                (
+                    feature.path.clone(),
+                    scenario.name.clone(),
+                    scenario.position.line,
+                ),
+            ));
             async {}.boxed_local()
         })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())

@@ -1,7 +1,9 @@
 //! The cucumber World: the request being prepared, the last exchange, and the run's context.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -90,7 +92,8 @@ pub enum BodyPlan {
 /// The request being prepared by Given steps.
 #[derive(Debug, Clone, Default)]
 pub struct PendingRequest {
-    /// Base path set by "the resource … as base url" (else the spec's).
+    /// Base path as written in "the resource … as base url". Informational: requests always
+    /// use the spec's base path (the lint reports a difference).
     pub base_path: Option<String>,
     /// Headers other than Authorization, in order.
     pub headers: Vec<(String, String)>,
@@ -127,6 +130,55 @@ pub struct NvWorld {
     pub ciba: Option<(Exchange, Option<CibaStart>)>,
     /// `aud` of the next JWT bearer assertion, when a check changes it.
     pub jwt_bearer_audience: Option<String>,
+    /// The operation the Feature line names (`… - Operation phoneNumberVerify`), set by the
+    /// before-hook: what a scenario without a `When` sends before its first response check.
+    pub feature_operation: Option<String>,
+    /// A request described but not sent yet: legacy CAMARA definitions say `When the HTTPS
+    /// "POST" request is sent` and go on setting the request up, so the first response check
+    /// sends it. The method as written.
+    pub pending_send: Option<http::Method>,
+    /// The resource named by legacy `the resource is "/verify"` (relative to the base path).
+    pub resource: Option<String>,
+    /// The body property the last CAMARA step set (what "the same phone number" refers to).
+    pub last_property: Option<String>,
+    /// Where this scenario's warnings go (set by the before-hook).
+    pub warnings: Option<ScenarioWarnings>,
+}
+
+/// Identifies a scenario across the run: feature file, scenario name, line.
+pub type ScenarioKey = (Option<PathBuf>, String, usize);
+
+/// Warnings of every scenario of a run, shared by the steps (which add) and the collector
+/// (which reads them when a scenario finishes).
+pub type WarningStore = Arc<Mutex<HashMap<ScenarioKey, Vec<String>>>>;
+
+/// One scenario's handle on the run's [`WarningStore`].
+///
+/// A warning is a check that did not hold but weighs SHOULD, not MUST (e.g. an exact `message`
+/// text, which CAMARA declares free): the scenario goes on, and ends as a warning unless
+/// something failed. A step cannot report that through its result, since any `Err` stops the
+/// scenario, hence this side channel.
+#[derive(Debug, Clone)]
+pub struct ScenarioWarnings {
+    store: WarningStore,
+    key: ScenarioKey,
+}
+
+impl ScenarioWarnings {
+    /// The handle of scenario `key` on `store`.
+    pub fn new(store: WarningStore, key: ScenarioKey) -> Self {
+        Self { store, key }
+    }
+
+    /// Records a warning.
+    pub fn push(&self, message: String) {
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(self.key.clone())
+            .or_default()
+            .push(message);
+    }
 }
 
 /// Deviations of the next authorization request.
@@ -179,6 +231,19 @@ impl NvWorld {
         self.last.as_ref().map(|(_, e)| e).ok_or_else(|| {
             fail("no request has been sent in this scenario (missing `When the request … is sent`)")
         })
+    }
+
+    /// Records a SHOULD-level finding of the current step; the scenario goes on and ends as a
+    /// warning unless something fails.
+    pub fn warn(&self, message: impl Into<String>) -> StepResult {
+        match &self.warnings {
+            Some(w) => {
+                w.push(message.into());
+                Ok(())
+            }
+            // Without the run's hook there is nowhere to put it: failing keeps it visible.
+            None => Err(fail(message)),
+        }
     }
 
     /// The last response body as JSON, or a failure saying what was received instead.

@@ -3,6 +3,7 @@
 //! features, and nvcert can read theirs.
 
 mod auth;
+pub(crate) mod camara;
 mod oidc;
 mod operator;
 pub(crate) mod request;

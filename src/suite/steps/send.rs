@@ -40,7 +40,36 @@ async fn send_again(world: &mut NvWorld) -> StepResult {
     send_as(world, operation_id, None).await
 }
 
-async fn send_as(
+/// Sends what the scenario described but has not sent yet, before a response check reads the
+/// response: a legacy `When the HTTPS "POST" request is sent` whose setup went on after it, or,
+/// when the scenario has no `When` at all (CAMARA v2.1.0 400.3), the operation its Feature line
+/// names. Nothing to do when a request was sent and none is pending.
+pub(super) async fn ensure_sent(world: &mut NvWorld) -> StepResult {
+    if let Some(method) = world.pending_send.take() {
+        let ctx = world.ctx()?;
+        let op = super::camara::legacy_operation(world, &ctx, &method)?;
+        if !super::camara::takes_body(&ctx.spec, &op) {
+            // Legacy share definitions set a body on the GET; the operation takes none.
+            world.request.body = BodyPlan::Absent;
+        }
+        return send_as(world, op.operation_id, None).await;
+    }
+    if world.last.is_some() {
+        return Ok(());
+    }
+    match world.feature_operation.clone() {
+        Some(op) => send_as(world, op, None).await,
+        None => Err(StepFailure::Skip(
+            "the scenario sends no request (it has no `When`) and its Feature line names no \
+             operation (`… - Operation <operationId>`) to send"
+                .into(),
+        )),
+    }
+}
+
+/// Sends `operation_id` (with `method` instead of the operation's own, when given) as the
+/// scenario set it up, and judges the exchange against the spec.
+pub(super) async fn send_as(
     world: &mut NvWorld,
     operation_id: String,
     method: Option<http::Method>,
@@ -56,12 +85,10 @@ async fn send_as(
             ))
         })?
         .clone();
-    let base = world
-        .request
-        .base_path
-        .clone()
-        .unwrap_or_else(|| ctx.spec.base_path().to_owned());
-    let url = ctx.api_url(&base, &op.path).map_err(fail)?;
+    // Always the spec's base path: the provider serves the version it is judged by, and CAMARA's
+    // `the resource "…" as base url` is sometimes wrong (legacy share files); the lint reports
+    // a difference.
+    let url = ctx.api_url(ctx.spec.base_path(), &op.path).map_err(fail)?;
     let flow = &ctx.flow;
 
     let token = match &world.request.auth {
