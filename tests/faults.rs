@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use nvcert::provider::{self, Fault, ProviderConfig, SpecVersion};
+use nvcert::provider::{Fault, ProviderConfig, SpecVersion};
 
 /// fault → scenario tags that must not pass (failed, or warning for SHOULD checks).
 //
@@ -73,29 +73,15 @@ async fn failing_tags(faults: &[Fault]) -> (BTreeSet<String>, serde_json::Value)
     let config = ProviderConfig::embedded()
         .with_spec_version(SpecVersion::Wip)
         .with_faults(faults.iter().copied());
-    let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let profile = common::write_profile(
-        dir.path(),
-        &common::reference_profile_for(handle.url.as_str()),
-    );
-    let (_, results) = common::run_suite(
-        dir.path(),
-        &[
-            "--provider",
-            &profile,
-            "--spec-version",
-            "wip",
-            "--rule-set",
-            "wip",
-            "--concurrency",
-            "16",
-        ],
-    )
-    .await;
-    handle.shutdown().await;
+    let args = [
+        "--spec-version",
+        "wip",
+        "--rule-set",
+        "wip",
+        "--concurrency",
+        "16",
+    ];
+    let (_, results) = common::run_against(config, &args).await;
     let mut tags = BTreeSet::new();
     for sc in results["scenarios"].as_array().into_iter().flatten() {
         if sc["status"] != "passed" {

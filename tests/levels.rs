@@ -2,23 +2,10 @@
 
 mod common;
 
-use nvcert::provider::{self, Fault, ProviderConfig};
+use nvcert::provider::{Fault, ProviderConfig};
 
 async fn with_fault(fault: Option<Fault>, extra: &[&str]) -> (u8, serde_json::Value) {
-    let config = ProviderConfig::embedded().with_faults(fault);
-    let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let profile = common::write_profile(
-        dir.path(),
-        &common::reference_profile_for(handle.url.as_str()),
-    );
-    let mut args = vec!["--provider", profile.as_str()];
-    args.extend_from_slice(extra);
-    let out = common::run_suite(dir.path(), &args).await;
-    handle.shutdown().await;
-    out
+    common::run_against(ProviderConfig::embedded().with_faults(fault), extra).await
 }
 
 #[tokio::test]

@@ -101,3 +101,18 @@ pub fn all_failures(results: &Value) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs `nvcert run --quiet --provider <reference profile> ARGS…` against a reference provider
+/// started in process with `config` (faults, version); returns the exit code and results.json.
+pub async fn run_against(config: nvcert::provider::ProviderConfig, args: &[&str]) -> (u8, Value) {
+    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .expect("spawn");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = write_profile(dir.path(), &reference_profile_for(handle.url.as_str()));
+    let mut all = vec!["--provider", profile.as_str()];
+    all.extend_from_slice(args);
+    let out = run_suite(dir.path(), &all).await;
+    handle.shutdown().await;
+    out
+}

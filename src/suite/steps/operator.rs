@@ -114,11 +114,7 @@ async fn ciba_poll(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
     let start = ciba_start(world)?;
     let exchange = ctx.flow.ciba_poll_until_done(&start).await?;
-    let parsed = ctx
-        .flow
-        .parse_token_response(&exchange)
-        .map_err(|e| e.to_string());
-    world.token = Some((parsed, exchange));
+    record_token_answer(world, &ctx, exchange);
     Ok(())
 }
 
@@ -128,12 +124,21 @@ async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
     let start = ciba_start(world)?;
     let exchange = ctx.flow.ciba_poll(&start).await?;
+    record_token_answer(world, &ctx, exchange);
+    Ok(())
+}
+
+/// Keeps a token-endpoint answer (and what it parses to) for the token-response steps.
+fn record_token_answer(
+    world: &mut NvWorld,
+    ctx: &crate::suite::RunContext,
+    exchange: crate::exchange::Exchange,
+) {
     let parsed = ctx
         .flow
         .parse_token_response(&exchange)
         .map_err(|e| e.to_string());
     world.token = Some((parsed, exchange));
-    Ok(())
 }
 
 /// `the early poll is answered "slow_down" or "authorization_pending"` (CIBA Core §11)
@@ -178,10 +183,6 @@ async fn jwt_bearer(world: &mut NvWorld, operation_id: String, who: String) -> S
         .flow
         .jwt_bearer_request(&sub, &scopes, audience.as_deref())
         .await?;
-    let parsed = ctx
-        .flow
-        .parse_token_response(&exchange)
-        .map_err(|e| e.to_string());
-    world.token = Some((parsed, exchange));
+    record_token_answer(world, &ctx, exchange);
     Ok(())
 }
