@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Load-generator and provider benchmark, all figures from one run on this machine.
 #
-#   scripts/bench-load.sh                # 10 s per measurement, 16 connections, best of 3
+#   scripts/bench-load.sh                # 10 s per measurement, 16 connections, 3 rounds (~3 min)
 #   DURATION=5 CONNECTIONS=64 REPEAT=1 scripts/bench-load.sh
 #
 # The reference provider (`nvcert serve --bench-endpoints`) is pinned to core 0 and every
 # generator (wrk, nvcert load) to core 1 with taskset; /usr/bin/time measures the generator's CPU.
-# It prints, with the ratios the README's "Performance" section quotes:
-#   1. wrk vs `nvcert load --scenario verify` on POST /verify, same connection count, one reusable
-#      token (from `nvcert load --print-token`): requests/s and generator CPU µs per request;
-#   2. the provider's POST /verify vs GET /bench/noop of the same server (both driven by wrk);
-#   3. `nvcert load --scenario journey` (authorize → token → verify → share) journeys/s.
+# Each round measures, back to back:
+#   1. wrk and `nvcert load --scenario verify` on POST /verify, same connection count, one reusable
+#      token (`nvcert load --print-token`): requests/s and generator CPU µs per request;
+#   2. wrk on GET /bench/noop of the same server (the provider's verify / trivial endpoint ratio);
+#   3. `nvcert load --scenario journey` (authorize → token → verify → share): journeys/s.
+# Ratios are taken within a round (the measurements of a ratio are seconds apart) and the median
+# round is reported. Every measurement also reports "other": the CPU that processes other than the
+# server and the generator used meanwhile, in cores; rounds where it exceeds 0.1 core anywhere are
+# left out of the medians when at least one round was undisturbed.
 # Traffic goes to 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail
+shopt -s inherit_errexit   # a failure inside $(...) fails the run, not just the subshell
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
@@ -40,8 +45,8 @@ fi
 cargo build --release --quiet
 NVCERT=$PWD/target/release/nvcert
 WORK=$(mktemp -d)
-SERVER_PID=
-MAIN_SERVER_PID=
+SERVER_PID=         # the server being measured
+MAIN_SERVER_PID=    # the server of the verify and noop measurements
 cleanup() {
   for pid in $SERVER_PID $MAIN_SERVER_PID; do
     kill "$pid" 2>/dev/null || true
@@ -50,9 +55,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-load_avg=$(cut -d' ' -f1 /proc/loadavg)
-echo "machine: $(nproc --all) cores, load average $load_avg before the run (other work skews every figure)"
+HZ=$(getconf CLK_TCK)
 
 # A reference profile for a server on port $1, with its key files made absolute.
 profile_for() {
@@ -80,13 +83,31 @@ stop_server() {
   SERVER_PID=
 }
 
-BASE=http://127.0.0.1:$PORT
-PROFILE=$(profile_for "$PORT")
-start_server "$PORT"
-MAIN_SERVER_PID=$SERVER_PID
+# "uptime busy_ticks server_ticks": the machine's busy CPU and the server's CPU, in clock ticks.
+snapshot() {
+  local busy server
+  busy=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat)
+  server=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
+  echo "$(cut -d' ' -f1 /proc/uptime) $busy $server"
+}
 
-VERIFY_URL=$BASE/number-verification/v2/verify
-NOOP_URL=$BASE/bench/noop
+# CPU (cores) used by other processes between two snapshots, given the generator's CPU seconds.
+other_cores() { # BEFORE AFTER GENERATOR_SECONDS
+  python3 - "$1" "$2" "$3" "$HZ" <<'PY'
+import sys
+t0, b0, s0 = map(float, sys.argv[1].split())
+t1, b1, s1 = map(float, sys.argv[2].split())
+gen, hz = float(sys.argv[3]), float(sys.argv[4])
+print(f"{max(0.0, ((b1 - b0) - (s1 - s0)) / hz - gen) / (t1 - t0):.2f}")
+PY
+}
+
+PORT_MAIN=$PORT
+PROFILE=$(profile_for "$PORT_MAIN")
+start_server "$PORT_MAIN"
+MAIN_SERVER_PID=$SERVER_PID
+VERIFY_URL=http://127.0.0.1:$PORT_MAIN/number-verification/v2/verify
+NOOP_URL=http://127.0.0.1:$PORT_MAIN/bench/noop
 cat > "$WORK/verify.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"phoneNumber":"+34600000001"}'
@@ -94,95 +115,110 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("NVCERT_BENCH_TOKEN")
 LUA
 
-# A fresh token for each measurement (the reference provider's tokens live 300 s).
-token() { "$NVCERT" load --provider "$PROFILE" --print-token; }
-
-# wrk: prints "RPS CPU_US_PER_REQUEST NON_2XX".
-run_wrk() { # URL [lua script]
-  local script=()
+# wrk on URL [lua script]: prints "RPS CPU_US_PER_REQUEST NON_2XX OTHER_CORES".
+run_wrk() {
+  local script=() token before after
   [ $# -ge 2 ] && script=(-s "$2")
-  NVCERT_BENCH_TOKEN=$(token) /usr/bin/time -f "%U %S" -o "$WORK/time" \
+  # A fresh token each time (the reference provider's tokens live 300 s).
+  token=$("$NVCERT" load --provider "$PROFILE" --print-token)
+  before=$(snapshot)
+  NVCERT_BENCH_TOKEN=$token /usr/bin/time -f "%U %S" -o "$WORK/time" \
     taskset -c "$GENERATOR_CORE" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${script[@]}" "$1" >"$WORK/wrk.out"
-  python3 - "$WORK/wrk.out" "$WORK/time" <<'PY'
+  after=$(snapshot)
+  python3 - "$WORK/wrk.out" "$WORK/time" "$(other_cores "$before" "$after" "$(awk '{print $1+$2}' "$WORK/time")")" <<'PY'
 import re, sys
 out = open(sys.argv[1]).read()
 user, sys_ = map(float, open(sys.argv[2]).read().split()[-2:])
 reqs = int(re.search(r"(\d+) requests in", out).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-print(f"{rps:.0f} {(user + sys_) * 1e6 / reqs:.2f} {bad.group(1) if bad else 0}")
+print(f"{rps:.0f} {(user + sys_) * 1e6 / reqs:.2f} {bad.group(1) if bad else 0} {sys.argv[3]}")
 PY
 }
 
-# nvcert load: prints "RPS CPU_US_PER_REQUEST FAILURES" for the scenario's last transaction
-# (journey: share, so RPS is journeys/s). CPU covers the whole process: start, ramp-up, token,
-# reports; the users all start at once so the ramp-up is negligible.
-run_nvcert() { # SCENARIO PROFILE
+# nvcert load SCENARIO PROFILE: prints "RPS CPU_US_PER_REQUEST FAILURES OTHER_CORES" for the
+# scenario's last transaction (journey: share, so RPS is journeys/s). The CPU covers the whole
+# process (start, token, reports) but is divided by the requests of the measured window only:
+# overstated a little, never understated. Users all start at once.
+run_nvcert() {
+  local before after
   rm -rf "$WORK/reports"
+  before=$(snapshot)
   if ! /usr/bin/time -f "%U %S" -o "$WORK/time" \
       taskset -c "$GENERATOR_CORE" "$NVCERT" load --provider "$2" --scenario "$1" \
         --users "$CONNECTIONS" --increase-rate 100000 --run-time "${DURATION}s" \
         --report-dir "$WORK/reports" --quiet; then
     echo "nvcert load --scenario $1 failed; no figures" >&2
-    exit 1
+    return 1
   fi
-  python3 - "$WORK/reports/load-summary.json" "$WORK/time" <<'PY'
+  after=$(snapshot)
+  python3 - "$WORK/reports/load-summary.json" "$WORK/time" "$(other_cores "$before" "$after" "$(awk '{print $1+$2}' "$WORK/time")")" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 user, sys_ = map(float, open(sys.argv[2]).read().split()[-2:])
 t = s["transactions"]
 reqs = sum(x["requests"] for x in t)
 fails = sum(x["failures"] for x in t)
-# Requests made while users started or stopped are not in the summary: the CPU per request is
-# slightly overstated, never understated.
-print(f"{t[-1]['rps']:.0f} {(user + sys_) * 1e6 / reqs:.2f} {fails}")
+print(f"{t[-1]['rps']:.0f} {(user + sys_) * 1e6 / reqs:.2f} {fails} {sys.argv[3]}")
 PY
 }
 
 # The journey gets a fresh server each time: the reference provider keeps every authorization
 # code and client-assertion jti until it expires (60 s), at most 100,000 of each, and thousands of
 # journeys a second would fill them across back-to-back runs.
+# Called as $(run_journey): its server and trap live in that subshell.
 run_journey() {
-  local port=$((PORT + 1))
+  local port=$((PORT_MAIN + 1))
   start_server "$port"
+  trap stop_server EXIT
   run_nvcert journey "$(profile_for "$port")"
-  stop_server
 }
 
-best() { # "RPS CPU FAIL" lines on stdin -> the line with the highest RPS
-  sort -k1,1nr | head -1
-}
-
-
-echo "measuring: ${DURATION}s per run, $CONNECTIONS connections, best of $REPEAT; server on core $SERVER_CORE, generator on core $GENERATOR_CORE"
-# Interleaved so that drift in machine load hits every figure alike.
-for _ in $(seq "$REPEAT"); do
-  run_wrk "$VERIFY_URL" "$WORK/verify.lua" >> "$WORK/wrk_verify.all"
-  run_nvcert verify "$PROFILE" >> "$WORK/nvcert_verify.all"
-  run_wrk "$NOOP_URL" >> "$WORK/wrk_noop.all"
-  run_journey >> "$WORK/nvcert_journey.all"
+echo "machine: $(nproc --all) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
+echo "measuring: ${DURATION}s per run, $CONNECTIONS connections, $REPEAT rounds; server on core $SERVER_CORE, generator on core $GENERATOR_CORE"
+for round in $(seq "$REPEAT"); do
+  wrk_verify=$(run_wrk "$VERIFY_URL" "$WORK/verify.lua")
+  nvcert_verify=$(run_nvcert verify "$PROFILE")
+  wrk_noop=$(run_wrk "$NOOP_URL")
+  nvcert_journey=$(run_journey)
+  printf '%s\n' "$round wrk_verify $wrk_verify" "$round nvcert_verify $nvcert_verify" \
+    "$round wrk_noop $wrk_noop" "$round nvcert_journey $nvcert_journey" >> "$WORK/all"
 done
-for f in wrk_verify nvcert_verify wrk_noop nvcert_journey; do best < "$WORK/$f.all" > "$WORK/$f"; done
 
-python3 - "$WORK" <<'PY'
-import sys
-d = sys.argv[1]
-def read(name):
-    rps, cpu, bad = open(f"{d}/{name}").read().split()
-    return float(rps), float(cpu), int(bad)
-wv, nv, wn, nj = (read(n) for n in ("wrk_verify", "nvcert_verify", "wrk_noop", "nvcert_journey"))
+python3 - "$WORK/all" <<'PY'
+import statistics, sys
+rounds = {}
+for line in open(sys.argv[1]):
+    r, name, rps, cpu, bad, other = line.split()
+    rounds.setdefault(int(r), {})[name] = (float(rps), float(cpu), int(bad), float(other))
 print()
-print(f"{'generator / endpoint':<40} {'req/s':>10} {'CPU µs/req':>11} {'failures':>9}")
-print(f"{'wrk -> POST /verify':<40} {wv[0]:>10.0f} {wv[1]:>11.2f} {wv[2]:>9}")
-print(f"{'nvcert load verify -> POST /verify':<40} {nv[0]:>10.0f} {nv[1]:>11.2f} {nv[2]:>9}")
-print(f"{'wrk -> GET /bench/noop':<40} {wn[0]:>10.0f} {wn[1]:>11.2f} {wn[2]:>9}")
-print(f"{'nvcert load journey (journeys/s)':<40} {nj[0]:>10.0f} {nj[1]:>11.2f} {nj[2]:>9}")
-print()
+print(f"{'round':<6}{'generator -> endpoint':<38}{'req/s':>9}{'CPU µs/req':>12}{'failed':>8}{'other':>7}")
+labels = {"wrk_verify": "wrk -> POST /verify", "nvcert_verify": "nvcert load verify -> POST /verify",
+          "wrk_noop": "wrk -> GET /bench/noop", "nvcert_journey": "nvcert load journey (journeys/s)"}
+for r, m in sorted(rounds.items()):
+    for name, label in labels.items():
+        rps, cpu, bad, other = m[name]
+        print(f"{r:<6}{label:<38}{rps:>9.0f}{cpu:>12.2f}{bad:>8}{other:>7.2f}")
+# Rounds in which other processes stayed under 0.1 core during every measurement; the medians
+# use them when there are any (a busy machine's figures measure the machine, not nvcert).
+clean = {r: m for r, m in rounds.items() if all(v[3] <= 0.10 for v in m.values())}
+if clean:
+    print(f"\n{len(clean)} of {len(rounds)} rounds undisturbed (other <= 0.10 core); figures below from those")
+    rounds = clean
+else:
+    print(f"\nWARNING: every round was disturbed by other work (other > 0.10 core); figures below are skewed")
+def ratio(a, b): return [m[a][0] / m[b][0] for m in rounds.values()]
+med = statistics.median
+gen = ratio("nvcert_verify", "wrk_verify")
+prov = ratio("wrk_verify", "wrk_noop")
+cpu = [m["nvcert_verify"][1] for m in rounds.values()]
+wcpu = [m["wrk_verify"][1] for m in rounds.values()]
+jour = [m["nvcert_journey"][0] for m in rounds.values()]
+rng = lambda xs, f: f"{f.format(min(xs))}–{f.format(max(xs))}"
 def verdict(ok): return "met" if ok else "NOT MET"
-r1 = nv[0] / wv[0]
-r2 = wv[0] / wn[0]
-print(f"nvcert load / wrk requests/s on verify:      {r1:.2f}  (target >= 0.70: {verdict(r1 >= 0.70)})")
-print(f"nvcert load generator CPU per request:       {nv[1]:.2f} µs (wrk {wv[1]:.2f} µs; target <= 18: {verdict(nv[1] <= 18)})")
-print(f"provider verify / trivial endpoint:          {r2:.2f}  (target >= 0.50: {verdict(r2 >= 0.50)})")
-print(f"journeys per second on 2 cores:              {nj[0]:.0f}  (target >= 1000: {verdict(nj[0] >= 1000)})")
+print("median of the rounds (range):")
+print(f"  nvcert load / wrk requests/s on verify:  {med(gen):.2f} ({rng(gen, '{:.2f}')})  target >= 0.70: {verdict(med(gen) >= 0.70)}")
+print(f"  nvcert load generator CPU per request:   {med(cpu):.2f} µs ({rng(cpu, '{:.2f}')}; wrk {med(wcpu):.2f})  target <= 18: {verdict(med(cpu) <= 18)}")
+print(f"  provider verify / trivial endpoint:      {med(prov):.2f} ({rng(prov, '{:.2f}')})  target >= 0.50: {verdict(med(prov) >= 0.50)}")
+print(f"  journeys per second on 2 cores:          {med(jour):.0f} ({rng(jour, '{:.0f}')})  target >= 1000: {verdict(med(jour) >= 1000)}")
 PY
