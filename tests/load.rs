@@ -442,3 +442,31 @@ fn the_schema_rejects_a_summary_without_transactions() {
         "thresholds": []
     })));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latency_fault_breaks_a_latency_threshold() {
+    let config = nvcert::provider::ProviderConfig::embedded()
+        .with_faults([nvcert::provider::Fault::ApiDelay100ms]);
+    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .expect("provider");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = common::write_profile(
+        dir.path(),
+        &common::profile_text(handle.issuer(), "private_key_jwt"),
+    );
+    let args = [
+        "--scenario",
+        "verify",
+        "--provider",
+        &profile,
+        "--threshold",
+        "verify.p50<50ms",
+    ];
+    let (code, summary) = load(dir.path(), &args).await;
+    handle.shutdown().await;
+    assert_eq!(code, 1, "{summary:#}");
+    let t = &summary["thresholds"][0];
+    assert_eq!(t["passed"], false);
+    assert!(t["observed"].as_f64().unwrap_or(0.0) >= 100.0, "{t:#}");
+}
