@@ -3,301 +3,65 @@
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 
+#[path = "provider_support.rs"]
+mod support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use nvcert::provider::{AppState, JWT_BEARER_ASSERTION, ProviderConfig, router, spawn};
+use nvcert::provider::{JWT_BEARER_ASSERTION, ProviderConfig, spawn};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use tower::ServiceExt;
+use support::*;
 
-const ISSUER: &str = "http://provider.test:8080";
-const DEMO: &str = "nvcert-demo";
-const OTHER: &str = "nvcert-other";
-const SHORT: &str = "nvcert-short-lived";
-const REDIRECT: &str = "https://client.nvcert.invalid/callback";
-const OTHER_REDIRECT: &str = "https://other.nvcert.invalid/callback";
-const DEVICE: &str = "+34600000001";
-const ANOTHER: &str = "+34600000009";
 const VERIFY_SCOPE: &str = "openid dpv:FraudPreventionAndDetection number-verification:verify";
 const SHARE_SCOPE: &str =
     "openid dpv:FraudPreventionAndDetection number-verification:device-phone-number:read";
 const BOTH_SCOPE: &str = "openid dpv:FraudPreventionAndDetection number-verification:verify \
                           number-verification:device-phone-number:read";
-const VERIFY_PATH: &str = "/number-verification/v2/verify";
-const SHARE_PATH: &str = "/number-verification/v2/device-phone-number";
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
+// Helpers (the shared ones live in provider_support.rs)
 // ---------------------------------------------------------------------------------------------
 
-fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
+fn app_with(config: ProviderConfig) -> P {
+    P::with_config(config)
 }
 
-fn client_key(name: &str) -> EncodingKey {
-    let pem = std::fs::read(fixture(&format!("keys/{name}-es256.TEST-ONLY.pem"))).expect("key");
-    EncodingKey::from_ec_pem(&pem).expect("ec key")
-}
-
-fn demo_secret() -> String {
-    std::fs::read_to_string(fixture("keys/demo-client-secret.TEST-ONLY.txt")).expect("secret")
-}
-
-fn app_with(config: ProviderConfig) -> Router {
-    router(AppState::new(config, url::Url::parse(ISSUER).expect("url")).expect("state"))
-}
-
-fn app() -> Router {
+/// The embedded config as is (its own spec version, no faults).
+fn app() -> P {
     app_with(ProviderConfig::embedded())
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn random_jti() -> String {
-    let mut b = [0u8; 12];
-    rand::Rng::fill(&mut rand::rng(), &mut b);
-    hex::encode(b)
-}
-
-/// A client assertion with explicit claims.
-fn assertion_with(key: &EncodingKey, claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::ES256), claims, key).expect("sign")
-}
-
-fn assertion(client_id: &str, key: &EncodingKey) -> String {
-    let n = now();
-    assertion_with(
-        key,
-        &json!({"iss": client_id, "sub": client_id, "aud": format!("{ISSUER}/token"),
-                "iat": n, "exp": n + 60, "jti": random_jti()}),
-    )
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    fn location_params(&self) -> HashMap<String, String> {
-        let loc = self.header("location").expect("Location header");
-        url::Url::parse(loc)
-            .expect("absolute Location")
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    }
-}
-
-async fn call(app: &Router, req: Request<Body>) -> Resp {
-    let resp = app.clone().oneshot(req).await.expect("infallible");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .expect("body")
-        .to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn query(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-/// GET /authorize with the given parameters and extra headers.
-async fn authorize(app: &Router, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Resp {
-    let mut b = Request::get(format!("/authorize?{}", query(pairs)));
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    call(app, b.body(Body::empty()).expect("req")).await
-}
-
-fn std_params<'a>(client: &'a str, scope: &'a str, state: &'a str) -> Vec<(&'a str, &'a str)> {
-    let redirect = if client == OTHER {
-        OTHER_REDIRECT
-    } else {
-        REDIRECT
-    };
-    vec![
-        ("response_type", "code"),
-        ("client_id", client),
-        ("redirect_uri", redirect),
-        ("scope", scope),
-        ("state", state),
-        ("nonce", "n-0S6_WzA2Mj"),
-        ("prompt", "none"),
-    ]
-}
-
 /// Authorizes `client` for `scope` as line `msisdn` via header enrichment; returns the code.
-async fn code_for(app: &Router, client: &str, scope: &str, msisdn: &str) -> String {
-    let r = authorize(
-        app,
-        &std_params(client, scope, "st"),
-        &[("x-nvcert-msisdn", msisdn)],
-    )
-    .await;
-    assert_eq!(
-        r.status,
-        StatusCode::FOUND,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+/// Stricter than `P::code`: the redirect must carry no `error` either.
+async fn code_for(app: &P, client: &str, scope: &str, msisdn: &str) -> String {
+    let r = app
+        .authorize_as(&app.params(client, scope, "st"), msisdn)
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
     let p = r.location_params();
     assert!(!p.contains_key("error"), "{p:?}");
     p["code"].clone()
 }
 
-async fn token_req(app: &Router, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Resp {
-    let mut b =
-        Request::post("/token").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some((id, secret)) = basic {
-        b = b.header(
-            header::AUTHORIZATION,
-            format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
-        );
-    }
-    call(app, b.body(Body::from(query(form))).expect("req")).await
-}
-
-/// Redeems `code` for `client` with a fresh private_key_jwt assertion.
-async fn redeem_jwt(app: &Router, client: &str, code: &str, extra: &[(&str, &str)]) -> Resp {
-    let key = client_key(if client == OTHER {
-        "other-client"
-    } else {
-        "demo-client"
-    });
-    let a = assertion(client, &key);
-    let redirect = if client == OTHER {
-        OTHER_REDIRECT
-    } else {
-        REDIRECT
-    };
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect),
-        ("client_assertion_type", JWT_BEARER_ASSERTION),
-        ("client_assertion", a.as_str()),
-    ];
-    form.extend_from_slice(extra);
-    token_req(app, &form, None).await
-}
-
-async fn access_token(app: &Router, client: &str, scope: &str, msisdn: &str) -> String {
+/// An access token for `client`/`scope`/`msisdn` (the code obtained with `code_for`).
+async fn access_token(app: &P, client: &str, scope: &str, msisdn: &str) -> String {
     let code = code_for(app, client, scope, msisdn).await;
-    let r = redeem_jwt(app, client, &code, &[]).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    let r = app.redeem(client, &code, &[]).await;
+    r.ok();
     r.json()["access_token"].as_str().expect("token").to_owned()
 }
 
-async fn api(
-    app: &Router,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Resp {
-    let mut b = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let body = body.map_or_else(Body::empty, |s| Body::from(s.to_owned()));
-    call(app, b.body(body).expect("req")).await
-}
-
-async fn verify(app: &Router, token: &str, body: &str) -> Resp {
-    api(
-        app,
-        Method::POST,
-        VERIFY_PATH,
-        Some(token),
-        &[("content-type", "application/json")],
-        Some(body),
-    )
-    .await
-}
-
-/// Asserts a CAMARA ErrorInfo response with `status`/`code` and an `x-correlator`.
-fn assert_error_info(r: &Resp, status: u16, code: &str) {
-    assert_eq!(
-        r.status.as_u16(),
-        status,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    assert_eq!(r.header("content-type"), Some("application/json"));
-    let b = r.json();
-    assert_eq!(b["status"], status, "{b}");
-    assert_eq!(b["code"], code, "{b}");
-    assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()), "{b}");
-    assert!(r.header("x-correlator").is_some(), "x-correlator missing");
-}
-
-/// Asserts an RFC 6749 JSON error.
-fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
-    assert_eq!(
-        r.status.as_u16(),
-        status,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    let b = r.json();
-    assert_eq!(b["error"], error, "{b}");
-    assert!(b["error_description"].is_string(), "{b}");
+/// `assert_oauth_error` plus the `Cache-Control: no-store` every token-endpoint answer carries.
+fn assert_token_error(r: &Resp, status: u16, error: &str) {
+    assert_oauth_error(r, status, error);
     assert_eq!(r.header("cache-control"), Some("no-store"));
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-fn pkce_pair() -> (String, String) {
-    let verifier = format!("{}{}", random_jti(), random_jti()) + "-verifier.~_";
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,10 +138,9 @@ async fn end_to_end_flow_over_tcp() {
     assert!(URL_SAFE_NO_PAD.decode(&code).expect("base64url").len() >= 16);
 
     // Token with private_key_jwt.
-    let key = client_key("demo-client");
     let n = now();
-    let a = assertion_with(
-        &key,
+    let a = sign(
+        DEMO,
         &json!({"iss": DEMO, "sub": DEMO, "aud": meta["token_endpoint"], "iat": n, "exp": n + 60,
                 "jti": random_jti()}),
     );
@@ -466,7 +229,7 @@ async fn end_to_end_flow_over_tcp() {
     let code = {
         let resp = http
             .get(handle.endpoint("/authorize"))
-            .query(&std_params(DEMO, SHARE_SCOPE, "s2"))
+            .query(&app().params(DEMO, SHARE_SCOPE, "s2"))
             .header("x-nvcert-msisdn", ANOTHER)
             .send()
             .await
@@ -543,13 +306,7 @@ async fn public_url_with_path_is_used_for_issuer_and_routes() {
 
 #[tokio::test]
 async fn discovery_document() {
-    let r = call(
-        &app(),
-        Request::get("/.well-known/openid-configuration")
-            .body(Body::empty())
-            .expect("req"),
-    )
-    .await;
+    let r = app().get("/.well-known/openid-configuration", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     let m = r.json();
     assert_eq!(m["issuer"], ISSUER);
@@ -598,11 +355,7 @@ async fn discovery_document() {
             .is_some_and(|c| c.contains(&json!("amr")))
     );
 
-    let r = call(
-        &app(),
-        Request::get("/jwks").body(Body::empty()).expect("req"),
-    )
-    .await;
+    let r = app().get("/jwks", &[]).await;
     let k = &r.json()["keys"][0];
     assert_eq!(
         (&k["kty"], &k["crv"], &k["use"], &k["alg"]),
@@ -667,7 +420,7 @@ fn config_loads_from_disk_relative_to_its_directory_and_names_bad_fields() {
 #[tokio::test]
 async fn unknown_or_missing_client_gets_an_error_page_not_a_redirect() {
     let app = app();
-    let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+    let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
     p[1] = ("client_id", "no-such-client");
     for pairs in [
         p.clone(),
@@ -676,7 +429,7 @@ async fn unknown_or_missing_client_gets_an_error_page_not_a_redirect() {
             .filter(|(k, _)| *k != "client_id")
             .collect(),
     ] {
-        let r = authorize(&app, &pairs, &[("x-nvcert-msisdn", DEVICE)]).await;
+        let r = app.authorize(&pairs, &[("x-nvcert-msisdn", DEVICE)]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.header("location").is_none());
         assert!(
@@ -695,17 +448,18 @@ async fn bad_or_missing_redirect_uri_gets_an_error_page_not_a_redirect() {
         "https://client.nvcert.invalid/callback?x=1",
         OTHER_REDIRECT, // registered, but for another client
     ] {
-        let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+        let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
         p[2] = ("redirect_uri", bad);
-        let r = authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)]).await;
+        let r = app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(r.header("location").is_none(), "{bad}");
     }
-    let p: Vec<_> = std_params(DEMO, VERIFY_SCOPE, "s")
+    let p: Vec<_> = app
+        .params(DEMO, VERIFY_SCOPE, "s")
         .into_iter()
         .filter(|(k, _)| *k != "redirect_uri")
         .collect();
-    let r = authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.header("location").is_none());
 }
@@ -734,7 +488,7 @@ async fn authorize_error_redirects_in_order() {
     let app = app();
     let hdr = [("x-nvcert-msisdn", DEVICE)];
     let with = |k: &'static str, v: &'static str| {
-        let mut p = std_params(DEMO, VERIFY_SCOPE, "st-1");
+        let mut p = app.params(DEMO, VERIFY_SCOPE, "st-1");
         p.retain(|(n, _)| *n != k);
         if !v.is_empty() {
             p.push((k, v));
@@ -771,26 +525,22 @@ async fn authorize_error_redirects_in_order() {
         (with("prompt", "select_account"), "login_required"),
     ];
     for (pairs, error) in cases {
-        let r = authorize(&app, &pairs, &hdr).await;
+        let r = app.authorize(&pairs, &hdr).await;
         assert_error_redirect(&r, error, Some("st-1"));
     }
     // Scope is checked before PKCE, PKCE before prompt, prompt before identity.
     let mut p = with("scope", "openid");
     p.push(("code_challenge_method", "plain"));
-    assert_error_redirect(
-        &authorize(&app, &p, &[]).await,
-        "invalid_scope",
-        Some("st-1"),
-    );
+    assert_error_redirect(&app.authorize(&p, &[]).await, "invalid_scope", Some("st-1"));
     let mut p = with("prompt", "login");
     p.push(("code_challenge_method", "plain"));
     assert_error_redirect(
-        &authorize(&app, &p, &[]).await,
+        &app.authorize(&p, &[]).await,
         "invalid_request",
         Some("st-1"),
     );
     assert_error_redirect(
-        &authorize(&app, &with("prompt", "login"), &[]).await,
+        &app.authorize(&with("prompt", "login"), &[]).await,
         "login_required",
         Some("st-1"),
     );
@@ -798,7 +548,7 @@ async fn authorize_error_redirects_in_order() {
     let mut p = with("response_type", "token");
     p.retain(|(k, _)| *k != "state");
     assert_error_redirect(
-        &authorize(&app, &p, &hdr).await,
+        &app.authorize(&p, &hdr).await,
         "unsupported_response_type",
         None,
     );
@@ -806,7 +556,7 @@ async fn authorize_error_redirects_in_order() {
     let mut p = with("scope", VERIFY_SCOPE);
     p.push(("nonce", "again"));
     assert_error_redirect(
-        &authorize(&app, &p, &hdr).await,
+        &app.authorize(&p, &hdr).await,
         "invalid_request",
         Some("st-1"),
     );
@@ -815,7 +565,9 @@ async fn authorize_error_redirects_in_order() {
 #[tokio::test]
 async fn missing_network_identity_is_login_required_with_state() {
     let app = app();
-    let r = authorize(&app, &std_params(DEMO, VERIFY_SCOPE, "keep-me"), &[]).await;
+    let r = app
+        .authorize(&app.params(DEMO, VERIFY_SCOPE, "keep-me"), &[])
+        .await;
     assert_error_redirect(&r, "login_required", Some("keep-me"));
 }
 
@@ -829,12 +581,12 @@ async fn invalid_enrichment_header_is_access_denied() {
         "tel:+34600000001",
         "+3460000000a",
     ] {
-        let r = authorize(
-            &app,
-            &std_params(DEMO, VERIFY_SCOPE, "s"),
-            &[("x-nvcert-msisdn", bad)],
-        )
-        .await;
+        let r = app
+            .authorize(
+                &app.params(DEMO, VERIFY_SCOPE, "s"),
+                &[("x-nvcert-msisdn", bad)],
+            )
+            .await;
         assert_error_redirect(&r, "access_denied", Some("s"));
     }
 }
@@ -843,12 +595,12 @@ async fn invalid_enrichment_header_is_access_denied() {
 async fn long_state_with_special_characters_is_echoed_intact() {
     let app = app();
     let state: String = "aZ09-._~ +/=?&%#é".chars().cycle().take(128).collect();
-    let r = authorize(
-        &app,
-        &std_params(DEMO, VERIFY_SCOPE, &state),
-        &[("x-nvcert-msisdn", DEVICE)],
-    )
-    .await;
+    let r = app
+        .authorize(
+            &app.params(DEMO, VERIFY_SCOPE, &state),
+            &[("x-nvcert-msisdn", DEVICE)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     let p = r.location_params();
     assert_eq!(p["state"], state);
@@ -863,12 +615,12 @@ async fn redirect_uri_query_is_kept_and_acr_values_login_hint_are_ignored() {
         .redirect_uris
         .push("https://client.nvcert.invalid/cb?tenant=a".to_owned());
     let app = app_with(cfg);
-    let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+    let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
     p[2] = ("redirect_uri", "https://client.nvcert.invalid/cb?tenant=a");
     p.push(("acr_values", "urn:whatever"));
     p.push(("login_hint", "tel:+34600000009"));
     p.push(("unknown_extension", "ignored"));
-    let r = authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)]).await;
     assert_eq!(r.status, StatusCode::FOUND);
     let loc = r.header("location").expect("loc");
     assert!(
@@ -883,17 +635,17 @@ async fn redirect_uri_query_is_kept_and_acr_values_login_hint_are_ignored() {
 #[tokio::test]
 async fn legacy_purpose_parameter_grants_the_matching_scope() {
     let app = app();
-    let mut p = std_params(DEMO, "openid", "s");
+    let mut p = app.params(DEMO, "openid", "s");
     p.push((
         "purpose",
         "dpv:FraudPreventionAndDetection#number-verification-verify-read",
     ));
-    let r = authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)]).await;
     let code = r.location_params()["code"].clone();
-    let tok = redeem_jwt(&app, DEMO, &code, &[]).await.json();
+    let tok = app.redeem(DEMO, &code, &[]).await.json();
     assert_eq!(tok["scope"], VERIFY_SCOPE);
     let at = tok["access_token"].as_str().expect("at");
-    let r = verify(&app, at, &json!({"phoneNumber": DEVICE}).to_string()).await;
+    let r = app.verify(at, &json!({"phoneNumber": DEVICE})).await;
     assert_eq!(r.json(), json!({"devicePhoneNumberVerified": true}));
 }
 
@@ -902,18 +654,18 @@ async fn require_pkce_client_without_challenge_is_invalid_request() {
     let mut cfg = ProviderConfig::embedded();
     cfg.clients[0].require_pkce = true;
     let app = app_with(cfg);
-    let r = authorize(
-        &app,
-        &std_params(DEMO, VERIFY_SCOPE, "s"),
-        &[("x-nvcert-msisdn", DEVICE)],
-    )
-    .await;
+    let r = app
+        .authorize(
+            &app.params(DEMO, VERIFY_SCOPE, "s"),
+            &[("x-nvcert-msisdn", DEVICE)],
+        )
+        .await;
     assert_error_redirect(&r, "invalid_request", Some("s"));
     let (_, challenge) = pkce_pair();
-    let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+    let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
     p.push(("code_challenge", &challenge));
     p.push(("code_challenge_method", "S256"));
-    let r = authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)]).await;
     assert!(r.location_params().contains_key("code"));
 }
 
@@ -923,7 +675,7 @@ async fn source_ip_table_identifies_the_line() {
     let req = |ip: [u8; 4]| {
         let mut req = Request::get(format!(
             "/authorize?{}",
-            query(&std_params(DEMO, SHARE_SCOPE, "s"))
+            query(&app.params(DEMO, SHARE_SCOPE, "s"))
         ))
         .body(Body::empty())
         .expect("req");
@@ -931,50 +683,51 @@ async fn source_ip_table_identifies_the_line() {
             .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
         req
     };
-    let r = call(&app, req([127, 0, 0, 2])).await;
+    let r = app.call(req([127, 0, 0, 2])).await;
     let code = r.location_params()["code"].clone();
-    let at = redeem_jwt(&app, DEMO, &code, &[]).await.json()["access_token"]
+    let at = app.redeem(DEMO, &code, &[]).await.json()["access_token"]
         .as_str()
         .expect("at")
         .to_owned();
-    let r = api(&app, Method::GET, SHARE_PATH, Some(&at), &[], None).await;
+    let r = app
+        .api(Method::GET, "/device-phone-number", Some(&at), &[], None)
+        .await;
     assert_eq!(r.json(), json!({"devicePhoneNumber": "+34600000002"}));
     // An address not in the table gives no identity.
-    let r = call(&app, req([127, 0, 0, 1])).await;
+    let r = app.call(req([127, 0, 0, 1])).await;
     assert_error_redirect(&r, "login_required", Some("s"));
 }
 
 #[tokio::test]
 async fn otp_login_wrong_code_is_access_denied() {
     let app = app();
-    let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+    let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
     p.push(("login_hint", "tel:+34600000001"));
     p.push(("test_otp", "000000"));
-    assert_error_redirect(&authorize(&app, &p, &[]).await, "access_denied", Some("s"));
+    assert_error_redirect(&app.authorize(&p, &[]).await, "access_denied", Some("s"));
 }
 
 #[tokio::test]
 async fn post_authorize_and_signed_request_object() {
     let app = app();
     // OIDC Core §3.1.2.1: POST form.
-    let r = call(
-        &app,
-        Request::post("/authorize")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("x-nvcert-msisdn", DEVICE)
-            .body(Body::from(query(&std_params(DEMO, VERIFY_SCOPE, "p"))))
-            .expect("req"),
-    )
-    .await;
+    let r = app
+        .call(
+            Request::post("/authorize")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("x-nvcert-msisdn", DEVICE)
+                .body(Body::from(query(&app.params(DEMO, VERIFY_SCOPE, "p"))))
+                .expect("req"),
+        )
+        .await;
     assert!(r.location_params().contains_key("code"));
 
     // Signed request object (ICM): nonce only inside the JWT.
-    let key = client_key("demo-client");
     let n = now();
     let claims = json!({"iss": DEMO, "aud": ISSUER, "iat": n, "exp": n + 60, "jti": random_jti(),
         "client_id": DEMO, "response_type": "code", "redirect_uri": REDIRECT,
         "scope": VERIFY_SCOPE, "state": "ro", "nonce": "from-request-object"});
-    let jwt = assertion_with(&key, &claims);
+    let jwt = sign(DEMO, &claims);
     let plain = [
         ("client_id", DEMO),
         ("response_type", "code"),
@@ -982,10 +735,10 @@ async fn post_authorize_and_signed_request_object() {
         ("scope", VERIFY_SCOPE),
         ("request", jwt.as_str()),
     ];
-    let r = authorize(&app, &plain, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&plain, &[("x-nvcert-msisdn", DEVICE)]).await;
     let q = r.location_params();
     assert_eq!(q["state"], "ro");
-    let tok = redeem_jwt(&app, DEMO, &q["code"], &[]).await.json();
+    let tok = app.redeem(DEMO, &q["code"], &[]).await.json();
     let id =
         jsonwebtoken::dangerous::insecure_decode::<Value>(tok["id_token"].as_str().expect("id"))
             .expect("decode")
@@ -995,12 +748,12 @@ async fn post_authorize_and_signed_request_object() {
     // Mismatching plain scope, or a request object signed by another key, is refused.
     let mut bad = plain;
     bad[3] = ("scope", SHARE_SCOPE);
-    let r = authorize(&app, &bad, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&bad, &[("x-nvcert-msisdn", DEVICE)]).await;
     assert_eq!(r.location_params()["error"], "invalid_request_object");
-    let forged = assertion_with(&client_key("other-client"), &claims);
+    let forged = sign(OTHER, &claims);
     let mut bad = plain;
     bad[4] = ("request", forged.as_str());
-    let r = authorize(&app, &bad, &[("x-nvcert-msisdn", DEVICE)]).await;
+    let r = app.authorize(&bad, &[("x-nvcert-msisdn", DEVICE)]).await;
     assert_eq!(r.location_params()["error"], "invalid_request_object");
 }
 
@@ -1018,7 +771,7 @@ async fn token_success_shape_and_no_id_token_without_openid() {
         DEVICE,
     )
     .await;
-    let r = redeem_jwt(&app, DEMO, &code, &[]).await;
+    let r = app.redeem(DEMO, &code, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("pragma"), Some("no-cache"));
@@ -1052,7 +805,7 @@ async fn token_success_shape_and_no_id_token_without_openid() {
 
     // The short-lived client gets expires_in 1.
     let code = code_for(&app, SHORT, VERIFY_SCOPE, DEVICE).await;
-    let b = redeem_jwt(&app, SHORT, &code, &[]).await.json();
+    let b = app.redeem(SHORT, &code, &[]).await.json();
     assert_eq!(b["expires_in"], 1);
 }
 
@@ -1060,17 +813,10 @@ async fn token_success_shape_and_no_id_token_without_openid() {
 async fn code_reuse_is_invalid_grant() {
     let app = app();
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    assert_eq!(
-        redeem_jwt(&app, DEMO, &code, &[]).await.status,
-        StatusCode::OK
-    );
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, &code, &[]).await,
-        400,
-        "invalid_grant",
-    );
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, "not-a-code", &[]).await,
+    assert_eq!(app.redeem(DEMO, &code, &[]).await.status, StatusCode::OK);
+    assert_token_error(&app.redeem(DEMO, &code, &[]).await, 400, "invalid_grant");
+    assert_token_error(
+        &app.redeem(DEMO, "not-a-code", &[]).await,
         400,
         "invalid_grant",
     );
@@ -1080,33 +826,27 @@ async fn code_reuse_is_invalid_grant() {
 async fn code_is_bound_to_client_and_redirect_uri_and_consumed_by_first_attempt() {
     let app = app();
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    assert_oauth_error(
-        &redeem_jwt(&app, OTHER, &code, &[]).await,
-        400,
-        "invalid_grant",
-    );
+    assert_token_error(&app.redeem(OTHER, &code, &[]).await, 400, "invalid_grant");
     // The failed attempt consumed the code.
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, &code, &[]).await,
-        400,
-        "invalid_grant",
-    );
+    assert_token_error(&app.redeem(DEMO, &code, &[]).await, 400, "invalid_grant");
 
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    let a = assertion(DEMO, &client_key("demo-client"));
-    let r = token_req(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "https://client.nvcert.invalid/other"),
-            ("client_assertion_type", JWT_BEARER_ASSERTION),
-            ("client_assertion", &a),
-        ],
-        None,
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_grant");
+    let a = assertion(DEMO);
+    let r = app
+        .form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "https://client.nvcert.invalid/other"),
+                ("client_assertion_type", JWT_BEARER_ASSERTION),
+                ("client_assertion", &a),
+            ],
+            None,
+            &[],
+        )
+        .await;
+    assert_token_error(&r, 400, "invalid_grant");
 }
 
 #[tokio::test]
@@ -1114,43 +854,42 @@ async fn pkce_wrong_or_missing_verifier_is_invalid_grant() {
     let app = app();
     let (verifier, challenge) = pkce_pair();
     let get_code = || async {
-        let mut p = std_params(DEMO, VERIFY_SCOPE, "s");
+        let mut p = app.params(DEMO, VERIFY_SCOPE, "s");
         p.push(("code_challenge", &challenge));
         p.push(("code_challenge_method", "S256"));
-        authorize(&app, &p, &[("x-nvcert-msisdn", DEVICE)])
+        app.authorize(&p, &[("x-nvcert-msisdn", DEVICE)])
             .await
             .location_params()["code"]
             .clone()
     };
     let (wrong, _) = pkce_pair();
     let code = get_code().await;
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, &code, &[("code_verifier", &wrong)]).await,
+    assert_token_error(
+        &app.redeem(DEMO, &code, &[("code_verifier", &wrong)]).await,
         400,
         "invalid_grant",
     );
     let code = get_code().await;
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, &code, &[]).await,
-        400,
-        "invalid_grant",
-    );
+    assert_token_error(&app.redeem(DEMO, &code, &[]).await, 400, "invalid_grant");
     let code = get_code().await;
-    let r = redeem_jwt(&app, DEMO, &code, &[("code_verifier", &verifier)]).await;
+    let r = app
+        .redeem(DEMO, &code, &[("code_verifier", &verifier)])
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     // A verifier without a challenge in the authorization request is refused too.
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    assert_oauth_error(
-        &redeem_jwt(&app, DEMO, &code, &[("code_verifier", &verifier)]).await,
+    assert_token_error(
+        &app.redeem(DEMO, &code, &[("code_verifier", &verifier)])
+            .await,
         400,
         "invalid_grant",
     );
 }
 
-async fn with_assertion(app: &Router, assertion: &str) -> Resp {
+async fn with_assertion(app: &P, assertion: &str) -> Resp {
     let code = code_for(app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    token_req(
-        app,
+    app.form(
+        "/token",
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -1159,6 +898,7 @@ async fn with_assertion(app: &Router, assertion: &str) -> Resp {
             ("client_assertion", assertion),
         ],
         None,
+        &[],
     )
     .await
 }
@@ -1166,7 +906,7 @@ async fn with_assertion(app: &Router, assertion: &str) -> Resp {
 #[tokio::test]
 async fn bad_client_assertions_are_invalid_client() {
     let app = app();
-    let key = client_key("demo-client");
+    let signer = DEMO; // whose key signs each case
     let n = now();
     let base = json!({"iss": DEMO, "sub": DEMO, "aud": format!("{ISSUER}/token"), "iat": n,
                       "exp": n + 60});
@@ -1181,7 +921,7 @@ async fn bad_client_assertions_are_invalid_client() {
         c
     };
     let cases = [
-        ("lifetime > 300", with("exp", json!(n + 301)), &key),
+        ("lifetime > 300", with("exp", json!(n + 301)), signer),
         (
             "exp - iat > 300",
             {
@@ -1189,7 +929,7 @@ async fn bad_client_assertions_are_invalid_client() {
                 c["exp"] = json!(n + 250);
                 c
             },
-            &key,
+            signer,
         ),
         (
             "expired",
@@ -1198,16 +938,16 @@ async fn bad_client_assertions_are_invalid_client() {
                 c["exp"] = json!(n - 60);
                 c
             },
-            &key,
+            signer,
         ),
-        ("iat in future", with("iat", json!(n + 120)), &key),
+        ("iat in future", with("iat", json!(n + 120)), signer),
         (
             "wrong aud",
             with("aud", json!("https://elsewhere.example/token")),
-            &key,
+            signer,
         ),
-        ("missing aud", with("aud", Value::Null), &key),
-        ("wrong sub", with("sub", json!("someone")), &key),
+        ("missing aud", with("aud", Value::Null), signer),
+        ("wrong sub", with("sub", json!("someone")), signer),
         (
             "missing jti",
             {
@@ -1215,36 +955,25 @@ async fn bad_client_assertions_are_invalid_client() {
                 c.as_object_mut().expect("obj").remove("jti");
                 c
             },
-            &key,
+            signer,
         ),
-        ("missing exp", with("exp", Value::Null), &key),
+        ("missing exp", with("exp", Value::Null), signer),
     ];
-    for (name, claims, k) in cases {
-        let r = with_assertion(&app, &assertion_with(k, &claims)).await;
-        assert_oauth_error(&r, 401, "invalid_client");
+    for (name, claims, signer) in cases {
+        let r = with_assertion(&app, &sign(signer, &claims)).await;
+        assert_token_error(&r, 401, "invalid_client");
         assert!(r.header("www-authenticate").is_none(), "{name}");
     }
     // Signed by another key.
-    let r = with_assertion(
-        &app,
-        &assertion_with(
-            &client_key("other-client"),
-            &with("jti", json!(random_jti())),
-        ),
-    )
-    .await;
-    assert_oauth_error(&r, 401, "invalid_client");
+    let r = with_assertion(&app, &sign(OTHER, &with("jti", json!(random_jti())))).await;
+    assert_token_error(&r, 401, "invalid_client");
     // Array aud with the issuer is accepted.
-    let r = with_assertion(
-        &app,
-        &assertion_with(&key, &with("aud", json!(["x", ISSUER]))),
-    )
-    .await;
+    let r = with_assertion(&app, &sign(DEMO, &with("aud", json!(["x", ISSUER])))).await;
     assert_eq!(r.status, StatusCode::OK);
     // Replayed jti.
-    let once = assertion_with(&key, &with("jti", json!("fixed-jti-1")));
+    let once = sign(DEMO, &with("jti", json!("fixed-jti-1")));
     assert_eq!(with_assertion(&app, &once).await.status, StatusCode::OK);
-    assert_oauth_error(&with_assertion(&app, &once).await, 401, "invalid_client");
+    assert_token_error(&with_assertion(&app, &once).await, 401, "invalid_client");
     // HS256-signed assertion (alg confusion) is refused.
     let hs = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -1252,7 +981,7 @@ async fn bad_client_assertions_are_invalid_client() {
         &EncodingKey::from_secret(b"whatever"),
     )
     .expect("sign");
-    assert_oauth_error(&with_assertion(&app, &hs).await, 401, "invalid_client");
+    assert_token_error(&with_assertion(&app, &hs).await, 401, "invalid_client");
 }
 
 #[tokio::test]
@@ -1271,12 +1000,18 @@ async fn client_secret_basic_rules() {
         async move {
             let f = form(&code);
             let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token_req(&app, &f, basic.as_ref().map(|(i, s)| (*i, s.as_str()))).await
+            app.form(
+                "/token",
+                &f,
+                basic.as_ref().map(|(i, s)| (*i, s.as_str())),
+                &[],
+            )
+            .await
         }
     };
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
     let r = send(code, Some((DEMO, "wrong".to_owned()))).await;
-    assert_oauth_error(&r, 401, "invalid_client");
+    assert_token_error(&r, 401, "invalid_client");
     assert!(
         r.header("www-authenticate")
             .is_some_and(|h| h.starts_with("Basic"))
@@ -1284,14 +1019,14 @@ async fn client_secret_basic_rules() {
     // nvcert-other may only use private_key_jwt (it has a secret file, with the demo secret, but
     // client_secret_basic is not registered for it).
     let code = code_for(&app, OTHER, VERIFY_SCOPE, DEVICE).await;
-    assert_oauth_error(
+    assert_token_error(
         &send(code, Some((OTHER, secret.clone()))).await,
         401,
         "invalid_client",
     );
     // No authentication at all.
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    assert_oauth_error(&send(code, None).await, 401, "invalid_client");
+    assert_token_error(&send(code, None).await, 401, "invalid_client");
     // Correct secret.
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
     assert_eq!(
@@ -1300,20 +1035,22 @@ async fn client_secret_basic_rules() {
     );
     // Both Basic and an assertion: invalid_request.
     let code = code_for(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    let a = assertion(DEMO, &client_key("demo-client"));
-    let r = token_req(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_assertion_type", JWT_BEARER_ASSERTION),
-            ("client_assertion", &a),
-        ],
-        Some((DEMO, &secret)),
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_request");
+    let a = assertion(DEMO);
+    let r = app
+        .form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_assertion_type", JWT_BEARER_ASSERTION),
+                ("client_assertion", &a),
+            ],
+            Some((DEMO, &secret)),
+            &[],
+        )
+        .await;
+    assert_token_error(&r, 400, "invalid_request");
 }
 
 #[tokio::test]
@@ -1321,26 +1058,42 @@ async fn token_request_errors() {
     let app = app();
     let secret = demo_secret();
     let basic = Some((DEMO, secret.as_str()));
-    let r = token_req(
-        &app,
-        &[("grant_type", "password"), ("username", "u")],
-        basic,
-    )
-    .await;
-    assert_oauth_error(&r, 400, "unsupported_grant_type");
-    let r = token_req(&app, &[("grant_type", "authorization_code")], basic).await;
-    assert_oauth_error(&r, 400, "invalid_request");
-    let r = token_req(&app, &[("code", "x"), ("redirect_uri", REDIRECT)], basic).await;
-    assert_oauth_error(&r, 400, "invalid_request");
-    let r = call(
-        &app,
-        Request::post("/token")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from("{}"))
-            .expect("req"),
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_request");
+    let r = app
+        .form(
+            "/token",
+            &[("grant_type", "password"), ("username", "u")],
+            basic,
+            &[],
+        )
+        .await;
+    assert_token_error(&r, 400, "unsupported_grant_type");
+    let r = app
+        .form(
+            "/token",
+            &[("grant_type", "authorization_code")],
+            basic,
+            &[],
+        )
+        .await;
+    assert_token_error(&r, 400, "invalid_request");
+    let r = app
+        .form(
+            "/token",
+            &[("code", "x"), ("redirect_uri", REDIRECT)],
+            basic,
+            &[],
+        )
+        .await;
+    assert_token_error(&r, 400, "invalid_request");
+    let r = app
+        .call(
+            Request::post("/token")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .expect("req"),
+        )
+        .await;
+    assert_token_error(&r, 400, "invalid_request");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1352,29 +1105,31 @@ async fn api_unauthenticated_cases() {
     let app = app();
     let body = json!({"phoneNumber": DEVICE}).to_string();
     // Missing.
-    let r = api(
-        &app,
-        Method::POST,
-        VERIFY_PATH,
-        None,
-        &[("content-type", "application/json")],
-        Some(&body),
-    )
-    .await;
+    let r = app
+        .api(
+            Method::POST,
+            "/verify",
+            None,
+            &[("content-type", "application/json")],
+            Some(&body),
+        )
+        .await;
     assert_error_info(&r, 401, "UNAUTHENTICATED");
-    let r = api(&app, Method::GET, SHARE_PATH, None, &[], None).await;
+    let r = app
+        .api(Method::GET, "/device-phone-number", None, &[], None)
+        .await;
     assert_error_info(&r, 401, "UNAUTHENTICATED");
     // Malformed.
     for auth in ["Bearer", "Basic abc", "Bearer a b", "Bearer not-a-jwt"] {
-        let r = api(
-            &app,
-            Method::GET,
-            SHARE_PATH,
-            None,
-            &[("authorization", auth)],
-            None,
-        )
-        .await;
+        let r = app
+            .api(
+                Method::GET,
+                "/device-phone-number",
+                None,
+                &[("authorization", auth)],
+                None,
+            )
+            .await;
         assert_error_info(&r, 401, "UNAUTHENTICATED");
     }
     // Forged: right claims, wrong HS256 key.
@@ -1386,15 +1141,25 @@ async fn api_unauthenticated_cases() {
         &EncodingKey::from_secret(b"not-the-provider-key-not-the-provider-key"),
     )
     .expect("sign");
-    assert_error_info(&verify(&app, &forged, &body).await, 401, "UNAUTHENTICATED");
+    assert_error_info(
+        &app.verify_raw(&forged, &body, &[]).await,
+        401,
+        "UNAUTHENTICATED",
+    );
     // Foreign-signed: a real token from another instance.
     let other_instance = self::app();
     let foreign = access_token(&other_instance, DEMO, BOTH_SCOPE, DEVICE).await;
-    assert_error_info(&verify(&app, &foreign, &body).await, 401, "UNAUTHENTICATED");
+    assert_error_info(
+        &app.verify_raw(&foreign, &body, &[]).await,
+        401,
+        "UNAUTHENTICATED",
+    );
     // The ID token is not an access token.
     let code = code_for(&app, DEMO, BOTH_SCOPE, DEVICE).await;
-    let tok = redeem_jwt(&app, DEMO, &code, &[]).await.json();
-    let r = verify(&app, tok["id_token"].as_str().expect("id"), &body).await;
+    let tok = app.redeem(DEMO, &code, &[]).await.json();
+    let r = app
+        .verify_raw(tok["id_token"].as_str().expect("id"), &body, &[])
+        .await;
     assert_error_info(&r, 401, "UNAUTHENTICATED");
     assert!(
         r.header("www-authenticate")
@@ -1407,9 +1172,13 @@ async fn api_expired_token_is_unauthenticated() {
     let app = app();
     let at = access_token(&app, SHORT, VERIFY_SCOPE, DEVICE).await;
     let body = json!({"phoneNumber": DEVICE}).to_string();
-    assert_eq!(verify(&app, &at, &body).await.status, StatusCode::OK);
+    assert_eq!(app.verify_raw(&at, &body, &[]).await.status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    assert_error_info(&verify(&app, &at, &body).await, 401, "UNAUTHENTICATED");
+    assert_error_info(
+        &app.verify_raw(&at, &body, &[]).await,
+        401,
+        "UNAUTHENTICATED",
+    );
 }
 
 #[tokio::test]
@@ -1418,21 +1187,29 @@ async fn api_scope_and_network_authentication() {
     let share_only = access_token(&app, DEMO, SHARE_SCOPE, DEVICE).await;
     let body = json!({"phoneNumber": DEVICE}).to_string();
     assert_error_info(
-        &verify(&app, &share_only, &body).await,
+        &app.verify_raw(&share_only, &body, &[]).await,
         403,
         "PERMISSION_DENIED",
     );
     let verify_only = access_token(&app, DEMO, VERIFY_SCOPE, DEVICE).await;
-    let r = api(&app, Method::GET, SHARE_PATH, Some(&verify_only), &[], None).await;
+    let r = app
+        .api(
+            Method::GET,
+            "/device-phone-number",
+            Some(&verify_only),
+            &[],
+            None,
+        )
+        .await;
     assert_error_info(&r, 403, "PERMISSION_DENIED");
 
     // OTP path: authenticated, but not by the mobile network.
-    let mut p = std_params(DEMO, BOTH_SCOPE, "s");
+    let mut p = app.params(DEMO, BOTH_SCOPE, "s");
     p.push(("login_hint", "tel:+34600000001"));
     p.push(("test_otp", "246810"));
-    let r = authorize(&app, &p, &[]).await;
+    let r = app.authorize(&p, &[]).await;
     let code = r.location_params()["code"].clone();
-    let tok = redeem_jwt(&app, DEMO, &code, &[]).await.json();
+    let tok = app.redeem(DEMO, &code, &[]).await.json();
     let at = tok["access_token"].as_str().expect("at");
     let id =
         jsonwebtoken::dangerous::insecure_decode::<Value>(tok["id_token"].as_str().expect("id"))
@@ -1440,19 +1217,25 @@ async fn api_scope_and_network_authentication() {
             .claims;
     assert_eq!(id["amr"], json!(["sms", "otp"]));
     let code = "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK";
-    assert_error_info(&verify(&app, at, &body).await, 403, code);
-    let r = api(&app, Method::GET, SHARE_PATH, Some(at), &[], None).await;
+    assert_error_info(&app.verify_raw(at, &body, &[]).await, 403, code);
+    let r = app
+        .api(Method::GET, "/device-phone-number", Some(at), &[], None)
+        .await;
     assert_error_info(&r, 403, code);
     // Scope is checked before amr.
-    let mut p = std_params(DEMO, SHARE_SCOPE, "s");
+    let mut p = app.params(DEMO, SHARE_SCOPE, "s");
     p.push(("login_hint", "tel:+34600000001"));
     p.push(("test_otp", "246810"));
-    let code = authorize(&app, &p, &[]).await.location_params()["code"].clone();
-    let at = redeem_jwt(&app, DEMO, &code, &[]).await.json()["access_token"]
+    let code = app.authorize(&p, &[]).await.location_params()["code"].clone();
+    let at = app.redeem(DEMO, &code, &[]).await.json()["access_token"]
         .as_str()
         .expect("at")
         .to_owned();
-    assert_error_info(&verify(&app, &at, &body).await, 403, "PERMISSION_DENIED");
+    assert_error_info(
+        &app.verify_raw(&at, &body, &[]).await,
+        403,
+        "PERMISSION_DENIED",
+    );
 }
 
 #[tokio::test]
@@ -1545,28 +1328,22 @@ async fn api_verify_body_errors() {
     ];
     for (name, ctype, body) in cases {
         let headers: Vec<(&str, &str)> = ctype.map(|c| ("content-type", c)).into_iter().collect();
-        let r = api(
-            &app,
-            Method::POST,
-            VERIFY_PATH,
-            Some(&at),
-            &headers,
-            Some(&body),
-        )
-        .await;
+        let r = app
+            .api(Method::POST, "/verify", Some(&at), &headers, Some(&body))
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "case {name}");
         assert_error_info(&r, 400, "INVALID_ARGUMENT");
     }
     // JSON escapes in a valid number, and charset parameter, are fine.
-    let r = api(
-        &app,
-        Method::POST,
-        VERIFY_PATH,
-        Some(&at),
-        &[("content-type", "application/json; charset=utf-8")],
-        Some(r#"{"phoneNumber": "\u002B34600000001"}"#),
-    )
-    .await;
+    let r = app
+        .api(
+            Method::POST,
+            "/verify",
+            Some(&at),
+            &[("content-type", "application/json; charset=utf-8")],
+            Some(r#"{"phoneNumber": "\u002B34600000001"}"#),
+        )
+        .await;
     assert_eq!(r.json(), json!({"devicePhoneNumberVerified": true}));
 }
 
@@ -1580,10 +1357,9 @@ async fn api_x_correlator_rules() {
         let at = at.clone();
         let body = body.clone();
         async move {
-            api(
-                &app,
+            app.api(
                 Method::POST,
-                VERIFY_PATH,
+                "/verify",
                 Some(&at),
                 &[("content-type", "application/json"), ("x-correlator", corr)],
                 Some(&body),
@@ -1618,38 +1394,38 @@ async fn api_x_correlator_rules() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("x-correlator").map(str::len), Some(36));
     // Echo on errors too (401 comes before the correlator check).
-    let r = api(
-        &app,
-        Method::GET,
-        SHARE_PATH,
-        None,
-        &[("x-correlator", "err-corr")],
-        None,
-    )
-    .await;
+    let r = app
+        .api(
+            Method::GET,
+            "/device-phone-number",
+            None,
+            &[("x-correlator", "err-corr")],
+            None,
+        )
+        .await;
     assert_error_info(&r, 401, "UNAUTHENTICATED");
     assert_eq!(r.header("x-correlator"), Some("err-corr"));
-    let r = api(
-        &app,
-        Method::GET,
-        SHARE_PATH,
-        None,
-        &[("x-correlator", "a=b")],
-        None,
-    )
-    .await;
+    let r = app
+        .api(
+            Method::GET,
+            "/device-phone-number",
+            None,
+            &[("x-correlator", "a=b")],
+            None,
+        )
+        .await;
     assert_error_info(&r, 401, "UNAUTHENTICATED");
     assert_ne!(r.header("x-correlator"), Some("a=b"));
     // Share echoes as well.
-    let r = api(
-        &app,
-        Method::GET,
-        SHARE_PATH,
-        Some(&at),
-        &[("x-correlator", "share-1")],
-        None,
-    )
-    .await;
+    let r = app
+        .api(
+            Method::GET,
+            "/device-phone-number",
+            Some(&at),
+            &[("x-correlator", "share-1")],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("x-correlator"), Some("share-1"));
 }
@@ -1657,21 +1433,23 @@ async fn api_x_correlator_rules() {
 #[tokio::test]
 async fn api_unknown_path_and_wrong_method() {
     let app = app();
-    let r = api(
-        &app,
-        Method::GET,
-        "/number-verification/v2/nope",
-        None,
-        &[("x-correlator", "c-404")],
-        None,
-    )
-    .await;
+    let r = app
+        .api(
+            Method::GET,
+            "/nope",
+            None,
+            &[("x-correlator", "c-404")],
+            None,
+        )
+        .await;
     assert_error_info(&r, 404, "NOT_FOUND");
     assert_eq!(r.header("x-correlator"), Some("c-404"));
-    let r = api(&app, Method::GET, VERIFY_PATH, None, &[], None).await;
+    let r = app.api(Method::GET, "/verify", None, &[], None).await;
     assert_error_info(&r, 405, "METHOD_NOT_ALLOWED");
     assert!(r.header("allow").is_some_and(|a| a.contains("POST")));
-    let r = api(&app, Method::POST, SHARE_PATH, None, &[], Some("{}")).await;
+    let r = app
+        .api(Method::POST, "/device-phone-number", None, &[], Some("{}"))
+        .await;
     assert_error_info(&r, 405, "METHOD_NOT_ALLOWED");
     assert!(r.header("allow").is_some_and(|a| a.contains("GET")));
 }

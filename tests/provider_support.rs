@@ -1,5 +1,5 @@
-//! Helpers shared by `provider_flows.rs` and `provider_faults.rs` (included there with
-//! `#[path = "provider_support.rs"] mod support;`). Compiled alone it is an empty test crate.
+//! Helpers shared by `provider.rs`, `provider_flows.rs` and `provider_faults.rs` (included there
+//! with `#[path = "provider_support.rs"] mod support;`). Compiled alone it is an empty test crate.
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 #![allow(dead_code, missing_docs)]
