@@ -162,17 +162,12 @@ async fn cacheable_token_response_fails() {
 #[tokio::test]
 async fn wrong_verification_result_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"devicePhoneNumberVerified": false})),
-            )
-        },
+        200,
+        json!({"devicePhoneNumberVerified": false}),
     )
     .await;
     assert_breaks(
@@ -186,17 +181,12 @@ async fn wrong_verification_result_fails() {
 #[tokio::test]
 async fn response_body_off_schema_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"devicePhoneNumberVerified": "yes"})),
-            )
-        },
+        200,
+        json!({"devicePhoneNumberVerified": "yes"}),
     )
     .await;
     assert_breaks(
@@ -228,18 +218,12 @@ async fn undocumented_error_code_fails() {
 #[tokio::test]
 async fn error_status_different_from_http_status_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(401).set_body_json(
-                    json!({"status": 400, "code": "UNAUTHENTICATED", "message": "no"}),
-                ),
-            )
-        },
+        401,
+        json!({"status": 400, "code": "UNAUTHENTICATED", "message": "no"}),
     )
     .await;
     assert_breaks(
@@ -342,17 +326,12 @@ async fn invalid_correlator_accepted_fails() {
 #[tokio::test]
 async fn scope_not_enforced_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"devicePhoneNumberVerified": true})),
-            )
-        },
+        200,
+        json!({"devicePhoneNumberVerified": true}),
     )
     .await;
     assert_breaks(
@@ -366,32 +345,20 @@ async fn scope_not_enforced_fails() {
 #[tokio::test]
 async fn network_authentication_not_enforced_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "GET",
         &format!("{BASE}/device-phone-number"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(403).set_body_json(
-                    json!({"status": 403, "code": "PERMISSION_DENIED", "message": "no"}),
-                ),
-            )
-        },
+        403,
+        json!({"status": 403, "code": "PERMISSION_DENIED", "message": "no"}),
     )
     .await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(403).set_body_json(
-                    json!({"status": 403, "code": "PERMISSION_DENIED", "message": "no"}),
-                ),
-            )
-        },
+        403,
+        json!({"status": 403, "code": "PERMISSION_DENIED", "message": "no"}),
     )
     .await;
     assert_breaks(
@@ -405,17 +372,12 @@ async fn network_authentication_not_enforced_fails() {
 #[tokio::test]
 async fn shared_number_of_another_line_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "GET",
         &format!("{BASE}/device-phone-number"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"devicePhoneNumber": "+34600000009"})),
-            )
-        },
+        200,
+        json!({"devicePhoneNumber": "+34600000009"}),
     )
     .await;
     assert_breaks(
@@ -429,18 +391,12 @@ async fn shared_number_of_another_line_fails() {
 #[tokio::test]
 async fn empty_error_message_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(400).set_body_json(
-                    json!({"status": 400, "code": "INVALID_ARGUMENT", "message": " "}),
-                ),
-            )
-        },
+        400,
+        json!({"status": 400, "code": "INVALID_ARGUMENT", "message": " "}),
     )
     .await;
     assert_breaks(
@@ -454,17 +410,12 @@ async fn empty_error_message_fails() {
 #[tokio::test]
 async fn lenient_body_validation_fails() {
     let server = mock::start().await;
-    mock::break_with(
+    mock::answer_json(
         &server,
         "POST",
         &format!("{BASE}/verify"),
-        |req: &Request| {
-            mock::with_correlator(
-                req,
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"devicePhoneNumberVerified": false})),
-            )
-        },
+        200,
+        json!({"devicePhoneNumberVerified": false}),
     )
     .await;
     assert_breaks(

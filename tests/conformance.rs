@@ -3,7 +3,7 @@
 
 mod common;
 
-use nvcert::provider::{self, ProviderConfig};
+use nvcert::provider::ProviderConfig;
 
 #[tokio::test]
 async fn embedded_run_passes_and_writes_reports() {
@@ -28,62 +28,42 @@ async fn embedded_run_passes_and_writes_reports() {
 
 #[tokio::test]
 async fn run_against_a_separately_served_provider_with_each_device_leg() {
-    let handle = provider::spawn(ProviderConfig::embedded(), ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let url = handle.url.as_str().trim_end_matches('/').to_owned();
-    let dir = tempfile::tempdir().expect("tempdir");
-
     // Header enrichment with private_key_jwt.
-    let profile = common::write_profile(dir.path(), &common::profile_text(&url, "private_key_jwt"));
-    let (code, results) = common::run_suite(dir.path(), &["--provider", &profile]).await;
-    assert_eq!(code, 0, "failures:\n{}", common::all_failures(&results));
-
-    // Source-IP table (127.0.0.2 → +34600000002) with client_secret_basic.
-    let text = common::profile_text(&url, "client_secret_basic")
-        .replace(
-            r#"headers = { "x-nvcert-msisdn" = "+34600000001" }"#,
-            r#"local_address = "127.0.0.2""#,
-        )
-        .replace(r#"device = "+34600000001""#, r#"device = "+34600000002""#);
-    let profile = common::write_profile(dir.path(), &text);
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &[
-            "--provider",
-            &profile,
-            "--tags",
-            "@verify or @share or @oidc",
-        ],
+    let (code, results) = common::run_with_profile(
+        ProviderConfig::embedded(),
+        |url| common::profile_text(url, "private_key_jwt"),
+        &[],
     )
     .await;
     assert_eq!(code, 0, "failures:\n{}", common::all_failures(&results));
+
+    // Source-IP table (127.0.0.2 → +34600000002) with client_secret_basic.
+    let source_ip = |url: &str| {
+        common::profile_text(url, "client_secret_basic")
+            .replace(
+                r#"headers = { "x-nvcert-msisdn" = "+34600000001" }"#,
+                r#"local_address = "127.0.0.2""#,
+            )
+            .replace(r#"device = "+34600000001""#, r#"device = "+34600000002""#)
+    };
+    let args = ["--tags", "@verify or @share or @oidc"];
+    let (code, results) =
+        common::run_with_profile(ProviderConfig::embedded(), source_ip, &args).await;
+    assert_eq!(code, 0, "failures:\n{}", common::all_failures(&results));
     assert!(results["summary"]["passed"].as_u64().unwrap_or(0) >= 8);
-    handle.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_profile_without_non_network_login_skips_that_scenario_never_passes_it() {
-    let handle = provider::spawn(ProviderConfig::embedded(), ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let url = handle.url.as_str().trim_end_matches('/').to_owned();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let text = common::profile_text(&url, "private_key_jwt").replace(
-        "[non_network_login]\nauthorize_params = { login_hint = \"tel:+34600000001\", test_otp = \"246810\" }\n",
-        "",
-    );
-    let profile = common::write_profile(dir.path(), &text);
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &[
-            "--provider",
-            &profile,
-            "--tags",
-            "@auth_403_not_network_verify",
-        ],
-    )
-    .await;
+    let without_login = |url: &str| {
+        common::profile_text(url, "private_key_jwt").replace(
+            "[non_network_login]\nauthorize_params = { login_hint = \"tel:+34600000001\", test_otp = \"246810\" }\n",
+            "",
+        )
+    };
+    let args = ["--tags", "@auth_403_not_network_verify"];
+    let (code, results) =
+        common::run_with_profile(ProviderConfig::embedded(), without_login, &args).await;
     assert_eq!(code, 0, "a skipped scenario does not fail the run");
     let skipped = common::scenarios_with_status(&results, "skipped");
     assert_eq!(skipped.len(), 1, "{results:#}");
@@ -94,5 +74,4 @@ async fn a_profile_without_non_network_login_skips_that_scenario_never_passes_it
             .contains("non_network_login"),
         "{results:#}"
     );
-    handle.shutdown().await;
 }

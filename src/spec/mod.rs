@@ -23,7 +23,7 @@ mod tests;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use http::Method;
 use serde_json::Value;
@@ -83,10 +83,14 @@ const BUILTIN_VERSIONS: [&str; BUILTIN.len()] = {
 /// when no such version is embedded. The embedded documents are checked to load by the test
 /// suite, so `None` only ever means "not embedded".
 pub fn builtin(version: &str) -> Option<SpecDocument> {
-    BUILTIN
-        .iter()
-        .find(|b| b.version == version)
-        .and_then(|b| SpecDocument::from_yaml(b.text, b.origin).ok())
+    // Parsing and compiling a document costs milliseconds and version detection asks for every
+    // one: each is loaded once per process (clones share the compiled schemas).
+    static LOADED: [OnceLock<Option<SpecDocument>>; BUILTIN.len()] =
+        [const { OnceLock::new() }; BUILTIN.len()];
+    let i = BUILTIN.iter().position(|b| b.version == version)?;
+    LOADED[i]
+        .get_or_init(|| SpecDocument::from_yaml(BUILTIN[i].text, BUILTIN[i].origin).ok())
+        .clone()
 }
 
 /// The `info.version`s of the embedded documents, oldest first: `0.3.1` … `2.1.0`, then `wip`.

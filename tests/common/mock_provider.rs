@@ -225,3 +225,15 @@ pub async fn break_with<R: wiremock::Respond + 'static>(
         .mount(server)
         .await;
 }
+
+/// Mounts, above the correct mocks, a fixed JSON answer with `status` for `METHOD path` (the
+/// request's valid x-correlator still echoed, so only the intended rule breaks).
+pub async fn answer_json(server: &MockServer, m: &str, p: &str, status: u16, body: Value) {
+    let respond = move |req: &Request| {
+        with_correlator(
+            req,
+            ResponseTemplate::new(status).set_body_json(body.clone()),
+        )
+    };
+    break_with(server, m, p, respond).await;
+}

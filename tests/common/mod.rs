@@ -102,17 +102,30 @@ pub fn all_failures(results: &Value) -> String {
         .join("\n")
 }
 
-/// Runs `nvcert run --quiet --provider <reference profile> ARGS…` against a reference provider
-/// started in process with `config` (faults, version); returns the exit code and results.json.
-pub async fn run_against(config: nvcert::provider::ProviderConfig, args: &[&str]) -> (u8, Value) {
+/// Runs `nvcert run --quiet --provider <profile> ARGS…` against a reference provider started in
+/// process with `config`; `profile` turns the provider's URL into the profile text. Returns the
+/// exit code and results.json.
+pub async fn run_with_profile(
+    config: nvcert::provider::ProviderConfig,
+    profile: impl Fn(&str) -> String,
+    args: &[&str],
+) -> (u8, Value) {
     let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
         .await
         .expect("spawn");
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile = write_profile(dir.path(), &reference_profile_for(handle.url.as_str()));
-    let mut all = vec!["--provider", profile.as_str()];
+    let path = write_profile(
+        dir.path(),
+        &profile(handle.url.as_str().trim_end_matches('/')),
+    );
+    let mut all = vec!["--provider", path.as_str()];
     all.extend_from_slice(args);
     let out = run_suite(dir.path(), &all).await;
     handle.shutdown().await;
     out
+}
+
+/// [`run_with_profile`] with the shipped reference profile.
+pub async fn run_against(config: nvcert::provider::ProviderConfig, args: &[&str]) -> (u8, Value) {
+    run_with_profile(config, reference_profile_for, args).await
 }
