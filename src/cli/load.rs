@@ -4,58 +4,41 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
+use super::target::{Target, TargetArgs};
 use super::{LoadArgs, exit};
 use crate::flow::Flow;
 use crate::load::{self, LoadPlan, MAX_RUN_TIME_SECS, ScenarioKind, Threshold, ThresholdError};
-use crate::profile::Profile;
-use crate::provider::{self, ProviderConfig};
 use crate::secret::Redactor;
 
 pub(super) async fn load(args: LoadArgs) -> anyhow::Result<u8> {
-    // The embedded provider lives until the end of this function.
-    let mut embedded = None;
-    let mut profile = match &args.provider {
-        Some(path) => Profile::load(path)?,
-        None => {
-            let handle =
-                provider::spawn(ProviderConfig::embedded(), ([127, 0, 0, 1], 0).into(), None)
-                    .await
-                    .context("cannot start the embedded reference provider")?;
-            let profile = Profile::embedded_reference(&handle.url)?;
-            embedded = Some(handle);
-            profile
-        }
-    };
-    let spec = super::run::select_spec(&mut profile)?;
-    let flow = Arc::new(
-        Flow::new(Arc::new(profile), Redactor::default()).context("cannot prepare the flows")?,
-    );
+    let target = Target::resolve(
+        TargetArgs {
+            provider: args.provider.as_deref(),
+            spec_version: args.spec_version.as_deref(),
+            single_use_tokens: false,
+        },
+        &Redactor::default(),
+    )
+    .await?;
     let outcome = if args.print_token {
-        print_token(&flow, &spec).await
+        print_token(&target.flow).await
     } else {
-        run_load(&args, flow, &spec).await
+        run_load(&args, Arc::clone(&target.flow)).await
     };
-    if let Some(handle) = embedded {
-        handle.shutdown().await;
-    }
+    target.shutdown().await;
     outcome
 }
 
 /// `--print-token`: the one place nvcert prints a secret on purpose (for the bench script).
-async fn print_token(flow: &Flow, spec: &crate::spec::SpecDocument) -> anyhow::Result<u8> {
-    let token = load::reusable_token(flow, spec).await?;
+async fn print_token(flow: &Flow) -> anyhow::Result<u8> {
+    let token = load::reusable_token(flow).await?;
     println!("{}", token.expose());
     Ok(exit::OK)
 }
 
-async fn run_load(
-    args: &LoadArgs,
-    flow: Arc<Flow>,
-    spec: &crate::spec::SpecDocument,
-) -> anyhow::Result<u8> {
+async fn run_load(args: &LoadArgs, flow: Arc<Flow>) -> anyhow::Result<u8> {
     // clap makes these required without --print-token.
     let (Some(scenario), Some(users), Some(run_time_secs)) =
         (args.scenario, args.users, args.run_time)
@@ -77,23 +60,17 @@ async fn run_load(
             flow.profile().name
         );
     }
-    let summary = load::run(flow, spec, &plan).await?;
+    let summary = load::run(flow, &plan).await?;
 
     // Reports first: whatever happens next, the figures are on disk.
-    let json_path = args.report_dir.join(load::SUMMARY_JSON);
-    let file = std::fs::File::create(&json_path)
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    let mut writer = std::io::BufWriter::new(file);
-    load::summary::write_json(&summary, &mut writer)
-        .and_then(|()| writer.flush())
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let json_path = crate::report::write_load_summary(&summary, &args.report_dir)?;
     if args.quiet {
         for t in summary.thresholds.iter().filter(|t| !t.passed) {
             eprintln!("nvcert: threshold {} not met", t.expression);
         }
     } else {
         let mut out = std::io::stdout().lock();
-        load::summary::write_console(&summary, &mut out)?;
+        crate::report::write_load_console(&summary, &mut out)?;
         writeln!(
             out,
             "report: {}",

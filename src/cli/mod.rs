@@ -1,10 +1,12 @@
 //! The command line: the only place where process arguments, stdout/stderr, `anyhow` and exit
 //! codes live. Everything else is library code returning typed values.
 
+mod command;
 pub mod exit;
 mod load;
 mod run;
 mod serve;
+mod target;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -132,6 +134,10 @@ pub struct LoadArgs {
     /// process on an ephemeral 127.0.0.1 port.
     #[arg(long, value_name = "FILE")]
     pub provider: Option<PathBuf>,
+    /// Call the API of this NV spec version (e.g. 2.1.0, 1.0.0, wip) instead of the profile's;
+    /// the embedded reference provider is started at that version too.
+    #[arg(long, value_name = "VERSION")]
+    pub spec_version: Option<String>,
     /// Concurrent users (1 to 1024).
     #[arg(
         long,

@@ -1,7 +1,9 @@
 //! Drives a provider through the real flows: discovery, the device leg of the auth-code flow,
-//! the token exchange, and NV API calls. It records exchanges; it never judges them (that is
-//! `spec` and the suite's steps). The load tester reuses it, so it holds no per-scenario state.
+//! the token exchange, and NV API calls ([`api`]). It records exchanges and returns what the
+//! provider said; it only decides whether a flow can go on (a device leg without a code cannot
+//! reach the token endpoint). The load tester reuses it, so it holds no per-scenario state.
 
+pub mod api;
 mod assertion;
 mod ciba;
 mod device;
@@ -24,9 +26,14 @@ pub use discovery::Discovery;
 pub use error::FlowError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
+pub use api::{Api, ApiOperation};
+
 use crate::exchange::Exchange;
-use crate::profile::{Client, OperatorTokenSource, Profile, PurposeStyle, TokenSource};
+use crate::profile::{
+    Client, OperatorTokenSource, Profile, PurposeStyle, SourceError, TokenSource, ValueSources,
+};
 use crate::secret::{Redactor, Secret};
+use crate::spec::SpecDocument;
 
 /// A token obtained for the suite, with how it was obtained.
 #[derive(Debug, Clone)]
@@ -80,12 +87,20 @@ pub struct Flow {
     other: Option<ClientEntry>,
     short_lived: Option<ClientEntry>,
     redactor: Redactor,
+    api: Api,
+    sources: ValueSources,
     discovery: tokio::sync::OnceCell<Discovery>,
 }
 
 impl Flow {
-    /// Builds the HTTP clients and parses the client key of `profile`.
-    pub fn new(profile: Arc<Profile>, redactor: Redactor) -> Result<Self, FlowError> {
+    /// Builds the HTTP clients, parses the client keys of `profile` and builds its [`Api`] from
+    /// `spec`; token sources are read through `sources`.
+    pub fn new(
+        profile: Arc<Profile>,
+        spec: &SpecDocument,
+        redactor: Redactor,
+        sources: ValueSources,
+    ) -> Result<Self, FlowError> {
         let timeout = Duration::from_secs(profile.timeout_secs);
         let backend = http::backend_client(timeout)?;
         let device = profile
@@ -107,7 +122,10 @@ impl Flow {
         for secret in profile.secrets() {
             redactor.register(&secret);
         }
+        let api = Api::new(&profile, spec)?;
         Ok(Self {
+            api,
+            sources,
             profile,
             backend,
             device,
@@ -135,6 +153,11 @@ impl Flow {
     /// The profile driven.
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The NV operations of the provider.
+    pub fn api(&self) -> &Api {
+        &self.api
     }
 
     /// The run's redactor (every secret the flows see is registered there).
@@ -268,10 +291,11 @@ impl Flow {
     }
 
     async fn token_from_source(&self, source: &TokenSource) -> Result<ObtainedToken, FlowError> {
-        let token = match source {
-            TokenSource::Env(name) => from_env("token source", name)?,
-            TokenSource::Command(cmd) => from_command("token source", cmd).await?,
-        };
+        let token = self
+            .sources
+            .read("token source", source)
+            .await
+            .map_err(unavailable)?;
         self.redactor.register(&token);
         Ok(ObtainedToken {
             access_token: token,
@@ -286,8 +310,9 @@ impl Flow {
             FlowError::Unavailable("the profile declares no [operator_token] source".into())
         })?;
         let token = match source {
-            OperatorTokenSource::Env(name) => from_env(STEP, name)?,
-            OperatorTokenSource::Command(cmd) => from_command(STEP, cmd).await?,
+            OperatorTokenSource::Read(source) => {
+                self.sources.read(STEP, source).await.map_err(unavailable)?
+            }
             OperatorTokenSource::Device(url) => {
                 let (Some(client), Some(leg)) = (&self.device, &self.profile.device_leg) else {
                     return Err(FlowError::Unavailable(
@@ -341,35 +366,9 @@ impl Flow {
     }
 }
 
-fn from_env(what: &str, name: &str) -> Result<Secret, FlowError> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_owned())),
-        _ => Err(FlowError::Unavailable(format!(
-            "{what}: environment variable {name} is not set"
-        ))),
-    }
-}
-
-async fn from_command(what: &str, cmd: &str) -> Result<Secret, FlowError> {
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .output()
-        .await
-        .map_err(|e| FlowError::Unavailable(format!("{what} command could not start: {e}")))?;
-    if !out.status.success() {
-        return Err(FlowError::Unavailable(format!(
-            "{what} command exited with {}",
-            out.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if text.is_empty() {
-        return Err(FlowError::Unavailable(format!(
-            "{what} command printed nothing"
-        )));
-    }
-    Ok(Secret::new(text))
+/// A token source that gives no value makes the flows that need it impossible here.
+fn unavailable(e: SourceError) -> FlowError {
+    FlowError::Unavailable(e.to_string())
 }
 
 /// The code of a device-leg outcome, after checking the provider redirected with a code and the

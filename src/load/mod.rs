@@ -32,7 +32,6 @@ pub use threshold::{Threshold, ThresholdError, ThresholdOutcome};
 
 use crate::flow::{Flow, FlowError, Login};
 use crate::secret::Secret;
-use crate::spec::SpecDocument;
 use transactions::{ApiCall, LoadContext, Tokens};
 
 /// Most concurrent users a run may have: a bound on what one run can throw at a provider.
@@ -41,8 +40,6 @@ pub const MAX_USERS: usize = 1024;
 pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
 /// goose's HTML report, in the report directory.
 pub const HTML_REPORT: &str = "load-report.html";
-/// The summary, in the report directory.
-pub const SUMMARY_JSON: &str = "load-summary.json";
 
 /// `operationId`s of the NV operations the API steps call.
 const VERIFY_OPERATION: &str = "phoneNumberVerify";
@@ -92,11 +89,11 @@ pub enum LoadError {
     /// The provider could not be prepared for load (e.g. discovery failed).
     #[error("preparing the load run: {0}")]
     Flow(#[from] FlowError),
-    /// The spec lacks an operation a step calls.
-    #[error("the spec {spec} has no operation {operation_id}")]
-    Spec {
-        /// The spec's origin.
-        spec: String,
+    /// The API of the spec judging the provider lacks an operation a step calls.
+    #[error("the NV API at {api} has no operation {operation_id} in this spec version")]
+    Operation {
+        /// The API's base URL.
+        api: String,
         /// The missing operation.
         operation_id: &'static str,
     },
@@ -171,19 +168,15 @@ impl LoadPlan {
     }
 }
 
-/// Runs `plan` against `flow`'s provider, judged by `spec`'s operations; writes goose's HTML
-/// report to `plan.report_dir` and returns the summary with the thresholds' verdicts.
+/// Runs `plan` against `flow`'s provider, calling its [`Api`](crate::flow::Api); writes goose's
+/// HTML report to `plan.report_dir` and returns the summary with the thresholds' verdicts.
 ///
 /// Seals `flow`'s redactor: a load run quotes no exchange, and keeping every token of a
 /// million-iteration run would grow without bound (see [`crate::secret::Redactor::seal`]).
-pub async fn run(
-    flow: Arc<Flow>,
-    spec: &SpecDocument,
-    plan: &LoadPlan,
-) -> Result<LoadSummary, LoadError> {
+pub async fn run(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadSummary, LoadError> {
     plan.validate(&flow)?;
     flow.redactor().seal();
-    let ctx = Arc::new(prepare(Arc::clone(&flow), spec, plan).await?);
+    let ctx = Arc::new(prepare(Arc::clone(&flow), plan).await?);
     std::fs::create_dir_all(&plan.report_dir).map_err(|source| LoadError::Io {
         path: plan.report_dir.clone(),
         source,
@@ -195,7 +188,7 @@ pub async fn run(
     let users = plan.users;
     // goose's default, one user per second, would take minutes to start 1024 users.
     let rate = plan.increase_rate.unwrap_or(users as f64);
-    let host = flow.profile().api_root.as_str().to_owned();
+    let host = flow.api().base_url().as_str().to_owned();
 
     let metrics = GooseAttack::initialize_with_config(GooseConfiguration::default())?
         // One client for all users, built once. The transactions send on the flow's client, so
@@ -233,38 +226,27 @@ pub async fn run(
 
 /// A token for both NV scopes from one run of the flow, for tools that replay a single token
 /// (the benchmark script gives it to wrk). The caller decides whether to reveal it.
-pub async fn reusable_token(flow: &Flow, spec: &SpecDocument) -> Result<Secret, LoadError> {
-    let scopes = api_scopes(spec, &[VERIFY_OPERATION, SHARE_OPERATION])?;
+pub async fn reusable_token(flow: &Flow) -> Result<Secret, LoadError> {
+    let scopes = api_scopes(flow, &[VERIFY_OPERATION, SHARE_OPERATION])?;
     Ok(flow
         .obtain_token(&scopes, Login::Network)
         .await?
         .access_token)
 }
 
-/// The scopes `operations` need, in document order, without duplicates.
-fn api_scopes(spec: &SpecDocument, operations: &[&'static str]) -> Result<Vec<String>, LoadError> {
-    let mut scopes: Vec<String> = Vec::new();
-    for &id in operations {
-        let op = spec.operation(id).ok_or_else(|| LoadError::Spec {
-            spec: spec.origin().to_owned(),
-            operation_id: id,
-        })?;
-        for s in &op.scopes {
-            if !scopes.contains(s) {
-                scopes.push(s.clone());
-            }
-        }
-    }
-    Ok(scopes)
+/// The scopes `operations` need, in the order given, without duplicates.
+fn api_scopes(flow: &Flow, operations: &[&'static str]) -> Result<Vec<String>, LoadError> {
+    flow.api()
+        .scopes_for(operations)
+        .map_err(|operation_id| LoadError::Operation {
+            api: flow.api().base_url().to_string(),
+            operation_id,
+        })
 }
 
-/// Everything the transactions share, built once: discovery done and checked, API URLs and
-/// bodies built from the spec.
-async fn prepare(
-    flow: Arc<Flow>,
-    spec: &SpecDocument,
-    plan: &LoadPlan,
-) -> Result<LoadContext, LoadError> {
+/// Everything the transactions share, built once: discovery done and checked, API calls taken
+/// from the flow's [`Api`](crate::flow::Api).
+async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadError> {
     let steps = plan.steps();
     let profile = flow.profile();
     let allowed: BTreeSet<String> = [&profile.issuer, &profile.discovery_url, &profile.api_root]
@@ -293,35 +275,28 @@ async fn prepare(
         check("the discovered token_endpoint", &discovery.token_endpoint)?;
     }
 
-    let api_call = |id: &'static str, body: Option<String>| -> Result<ApiCall, LoadError> {
-        let op = spec.operation(id).ok_or_else(|| LoadError::Spec {
-            spec: spec.origin().to_owned(),
-            operation_id: id,
-        })?;
-        let root = profile.api_root.as_str().trim_end_matches('/');
-        let text = format!(
-            "{root}{}{}",
-            spec.base_path().trim_end_matches('/'),
-            op.path
-        );
-        let url = url::Url::parse(&text)
-            .map_err(|e| LoadError::Plan(format!("cannot build the API URL {text:?}: {e}")))?;
-        check(&format!("the {id} URL"), &url)?;
+    let api_call = |id: &'static str| -> Result<ApiCall, LoadError> {
+        let op = flow
+            .api()
+            .operation(id)
+            .ok_or_else(|| LoadError::Operation {
+                api: flow.api().base_url().to_string(),
+                operation_id: id,
+            })?;
+        check(&format!("the {id} URL"), &op.url)?;
         Ok(ApiCall {
             method: op.method.clone(),
-            url,
-            body: body.map(bytes::Bytes::from),
+            url: op.url.clone(),
+            body: op.default_body.clone(),
         })
     };
-    let verify_body =
-        serde_json::json!({ "phoneNumber": profile.lines.device.as_str() }).to_string();
     let verify = steps
         .contains(&Step::Verify)
-        .then(|| api_call(VERIFY_OPERATION, Some(verify_body)))
+        .then(|| api_call(VERIFY_OPERATION))
         .transpose()?;
     let share = steps
         .contains(&Step::Share)
-        .then(|| api_call(SHARE_OPERATION, None))
+        .then(|| api_call(SHARE_OPERATION))
         .transpose()?;
 
     // A token carries the scopes of the calls it is used for (and only those: least privilege,
@@ -333,7 +308,7 @@ async fn prepare(
     if steps.contains(&Step::Share) {
         operations.push(SHARE_OPERATION);
     }
-    let scopes = api_scopes(spec, &operations)?;
+    let scopes = api_scopes(&flow, &operations)?;
     let tokens = match (plan.scenario, plan.single_use_tokens) {
         (ScenarioKind::TokenExchange, _) => Tokens::Discarded,
         (ScenarioKind::Journey, _) => Tokens::PerIteration { single_use: false },

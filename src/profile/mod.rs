@@ -3,16 +3,19 @@
 //!
 //! Secrets are never inline: a client key or secret is a reference (`env:NAME` or `file:PATH`,
 //! PATH relative to the profile) resolved at load time into a [`Secret`].
-//! This module reads files and the environment; it does no network I/O.
+//! Token sources (`[token_source]`, `[operator_token]`) are read when a flow needs them, through
+//! [`ValueSources`]. This module reads files and the environment; it does no network I/O.
 
 mod error;
 mod raw;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use error::ProfileError;
+pub use sources::{CommandRunner, SourceError, ValueSources};
 
 use crate::secret::Secret;
 
@@ -84,7 +87,8 @@ pub struct NonNetworkLogin {
     pub authorize_params: BTreeMap<String, Secret>,
 }
 
-/// Where tokens come from when the device leg cannot run here.
+/// Where a token comes from when no flow obtains it: read through [`ValueSources`] each time one
+/// is needed.
 #[derive(Debug, Clone)]
 pub enum TokenSource {
     /// Read an access token from this environment variable.
@@ -173,10 +177,8 @@ pub enum OperatorTokenSource {
     /// GET this URL over the device leg (the reference provider's TEST-ONLY entitlement simulation),
     /// reading `operator_token` from the JSON answer.
     Device(url::Url),
-    /// This environment variable.
-    Env(String),
-    /// This command's stdout (through `sh -c`).
-    Command(String),
+    /// An environment variable or a command's stdout (see [`ValueSources`]).
+    Read(TokenSource),
 }
 
 impl Profile {

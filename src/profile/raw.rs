@@ -206,12 +206,12 @@ impl RawProfile {
                 device_url: None,
                 env: Some(e),
                 command: None,
-            }) => Some(OperatorTokenSource::Env(e)),
+            }) => Some(OperatorTokenSource::Read(TokenSource::Env(e))),
             Some(RawOperatorToken {
                 device_url: None,
                 env: None,
                 command: Some(c),
-            }) => Some(OperatorTokenSource::Command(c)),
+            }) => Some(OperatorTokenSource::Read(TokenSource::Command(c))),
             Some(_) => {
                 return Err(ProfileError::field(
                     origin,

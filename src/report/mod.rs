@@ -1,16 +1,19 @@
-//! Report writers: one file per format, each turning [`RunResults`] into bytes.
+//! Report writers: one file per format, each turning [`RunResults`] (or a load run's
+//! [`LoadSummary`](crate::load::LoadSummary)) into bytes.
 //!
 //! Writers never see the runner, the provider or the flows; they get results and the run's
-//! [`Redactor`], and every byte they write passes through it.
+//! [`Redactor`], and every byte of a conformance report passes through it.
 
 mod console;
 mod json;
 mod junit;
+mod load;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use console::write_console;
+pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
 
 use crate::results::RunResults;
 use crate::secret::Redactor;
@@ -70,14 +73,4 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let mut file = std::fs::File::create(path).map_err(io)?;
     file.write_all(bytes).map_err(io)?;
     file.flush().map_err(io)
-}
-
-/// Renders `results.json` text (not redacted; callers redact).
-pub fn render_json(results: &RunResults) -> Result<String, ReportError> {
-    json::render(results)
-}
-
-/// Renders `junit.xml` text (not redacted; callers redact).
-pub fn render_junit(results: &RunResults) -> String {
-    junit::render(results)
 }

@@ -15,6 +15,7 @@ mod dialect;
 mod error;
 mod resolve;
 mod rules;
+mod select;
 mod violation;
 
 #[cfg(test)]
@@ -31,6 +32,7 @@ use serde_json::Value;
 use crate::exchange::Exchange;
 pub use error::SpecError;
 use resolve::{Resolver, join, location_of, tokens};
+pub use select::{SelectError, select, version_cmp};
 pub use violation::{Rule, Violation};
 
 /// One [`BUILTIN`] entry: `info.version` and the file (relative to the crate root) it lives in.

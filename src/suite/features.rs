@@ -9,6 +9,8 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::gherkin::{self, Feature, GherkinEnv};
 use cucumber::tag::Ext as _;
 
+use crate::spec::version_cmp;
+
 /// nvcert's own features, written from the NV spec.
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -96,30 +98,6 @@ impl Applicability {
             }
         })
     }
-}
-
-/// Orders NV versions: `1.0.0-rc.1` < `1.0.0` < `1.1.0-rc.1` < … < `2.1.0` < `wip`.
-pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    fn key(v: &str) -> (u64, u64, u64, u64, u64) {
-        if v == "wip" {
-            return (u64::MAX, 0, 0, 0, 0);
-        }
-        let (core, pre) = v.split_once('-').unwrap_or((v, ""));
-        let mut nums = core.split('.').map(|n| n.parse().unwrap_or(0));
-        let (ma, mi, pa) = (
-            nums.next().unwrap_or(0),
-            nums.next().unwrap_or(0),
-            nums.next().unwrap_or(0),
-        );
-        // A release sorts after its pre-releases.
-        let (is_release, pre_n) = match pre.rsplit_once('.') {
-            _ if pre.is_empty() => (1, 0),
-            Some((_, n)) => (0, n.parse().unwrap_or(0)),
-            None => (0, 0),
-        };
-        (ma, mi, pa, is_release, pre_n)
-    }
-    key(a).cmp(&key(b))
 }
 
 /// Parsed, example-expanded, tag-filtered features, and the problems met on the way.
@@ -235,17 +213,6 @@ impl cucumber::Parser<Vec<Feature>> for Preloaded {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_order_pre_releases_before_releases_and_wip_last() {
-        use std::cmp::Ordering::*;
-        assert_eq!(version_cmp("1.0.0-rc.1", "1.0.0"), Less);
-        assert_eq!(version_cmp("1.1.0-rc.2", "1.1.0-rc.1"), Greater);
-        assert_eq!(version_cmp("2.1.0", "2.0.0"), Greater);
-        assert_eq!(version_cmp("wip", "2.1.0"), Greater);
-        assert_eq!(version_cmp("0.3.1", "1.0.0-rc.1"), Less);
-        assert_eq!(version_cmp("2.1.0", "2.1.0"), Equal);
-    }
 
     #[test]
     fn gating_tags_select_by_version_and_rule_set() {

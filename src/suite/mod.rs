@@ -19,7 +19,7 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use futures::FutureExt as _;
 
 pub use context::RunContext;
-pub use features::{Applicability, FeatureSource, version_cmp};
+pub use features::{Applicability, FeatureSource};
 pub use lint::lint;
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, SKIP_MARKER};
@@ -87,10 +87,7 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
 /// The target description for results.
 pub fn target(ctx: &RunContext) -> Target {
     let p = ctx.flow.profile();
-    let api_base = ctx
-        .api_url(ctx.spec.base_path(), "")
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let api_base = ctx.flow.api().base_url().to_string();
     Target {
         provider: p.name.clone(),
         issuer: p.issuer.to_string(),

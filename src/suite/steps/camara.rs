@@ -444,7 +444,7 @@ fn resource_is(world: &mut NvWorld, path: String) {
 
 fn known_scope(world: &NvWorld, scope: &str) -> StepResult {
     let ctx = world.ctx()?;
-    if ctx.all_nv_scopes().iter().any(|s| s == scope) {
+    if ctx.flow.api().all_scopes().iter().any(|s| s == scope) {
         Ok(())
     } else {
         Err(StepFailure::Skip(format!(

@@ -4,7 +4,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cucumber::when;
-use serde_json::json;
 
 use crate::flow::{Login, random_token};
 use crate::secret::Secret;
@@ -75,41 +74,38 @@ pub(super) async fn send_as(
     method: Option<http::Method>,
 ) -> StepResult {
     let ctx = world.ctx()?;
-    let op = ctx
-        .spec
-        .operation(&operation_id)
-        .ok_or_else(|| {
-            fail(format!(
-                "operation {operation_id:?} is not in {}",
-                ctx.spec.origin()
-            ))
-        })?
-        .clone();
+    let flow = &ctx.flow;
     // Always the spec's base path: the provider serves the version it is judged by, and CAMARA's
     // `the resource "…" as base url` is sometimes wrong (legacy share files); the lint reports
     // a difference.
-    let url = ctx.api_url(ctx.spec.base_path(), &op.path).map_err(fail)?;
-    let flow = &ctx.flow;
+    let api = flow.api().operation(&operation_id).ok_or_else(|| {
+        fail(format!(
+            "operation {operation_id:?} is not in {}",
+            ctx.spec.origin()
+        ))
+    })?;
 
     let token = match &world.request.auth {
         AuthPlan::Removed => None,
         AuthPlan::Literal(value) => Some(value.clone()),
         AuthPlan::Invalid => Some(forged_token()),
         AuthPlan::Valid => Some(
-            flow.obtain_token(&ctx.all_nv_scopes(), Login::Network)
+            flow.obtain_token(flow.api().all_scopes(), Login::Network)
                 .await?
                 .access_token,
         ),
         AuthPlan::WithoutRequiredScope => {
-            let others: Vec<String> = ctx
-                .all_nv_scopes()
-                .into_iter()
-                .filter(|s| !op.scopes.contains(s))
+            let others: Vec<String> = flow
+                .api()
+                .all_scopes()
+                .iter()
+                .filter(|s| !api.scopes.contains(s))
+                .cloned()
                 .collect();
             if others.is_empty() {
                 return Err(StepFailure::Skip(format!(
                     "the spec names no scope other than {:?} to request",
-                    op.scopes
+                    api.scopes
                 )));
             }
             Some(
@@ -120,15 +116,16 @@ pub(super) async fn send_as(
         }
         AuthPlan::Expired => Some(expired_token(&ctx).await?),
         AuthPlan::NonNetwork => Some(
-            flow.obtain_token(&op.scopes, Login::NonNetwork)
+            flow.obtain_token(&api.scopes, Login::NonNetwork)
                 .await?
                 .access_token,
         ),
     };
 
-    let mut builder = flow
-        .backend()
-        .request(method.clone().unwrap_or_else(|| op.method.clone()), url);
+    let mut builder = flow.backend().request(
+        method.clone().unwrap_or_else(|| api.method.clone()),
+        api.url.clone(),
+    );
     let mut has_content_type = false;
     for (name, value) in &world.request.headers {
         has_content_type |= name.eq_ignore_ascii_case("content-type");
@@ -142,13 +139,11 @@ pub(super) async fn send_as(
         };
         builder = builder.header("authorization", value);
     }
-    let body = match &world.request.body {
-        BodyPlan::Default if op.request_body_required && method.is_none() => {
-            Some(json!({ "phoneNumber": flow.profile().lines.device }).to_string())
-        }
+    let body: Option<bytes::Bytes> = match &world.request.body {
+        BodyPlan::Default if method.is_none() => api.default_body.clone(),
         BodyPlan::Default | BodyPlan::Absent => None,
-        BodyPlan::Json(v) => Some(v.to_string()),
-        BodyPlan::Raw(t) => Some(t.clone()),
+        BodyPlan::Json(v) => Some(v.to_string().into()),
+        BodyPlan::Raw(t) => Some(t.clone().into()),
     };
     if let Some(body) = body {
         if !has_content_type {
@@ -208,7 +203,7 @@ async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFai
     })?;
     let token = flow
         .obtain_token_for(
-            &ctx.all_nv_scopes(),
+            ctx.flow.api().all_scopes(),
             Login::Network,
             crate::flow::ClientRole::ShortLived,
         )

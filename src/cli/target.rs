@@ -1,0 +1,82 @@
+//! What `run` and `load` point at: the provider a `--provider` profile describes, or the embedded
+//! reference provider started here; with the spec that judges it and the flows that drive it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::command::ShellRunner;
+use crate::flow::Flow;
+use crate::profile::{Profile, ValueSources};
+use crate::provider::{self, ProviderConfig, ProviderHandle, SpecVersion};
+use crate::secret::Redactor;
+use crate::spec::{self, SpecDocument};
+
+/// The provider under test. The embedded provider, if started, lives until [`Target::shutdown`].
+pub(super) struct Target {
+    /// Drives the provider; built from the profile and the spec.
+    pub flow: Arc<Flow>,
+    /// The NV spec the provider is judged by.
+    pub spec: Arc<SpecDocument>,
+    embedded: Option<ProviderHandle>,
+}
+
+/// What to point at, as the command line says.
+pub(super) struct TargetArgs<'a> {
+    /// `--provider FILE`; `None`: start the embedded reference provider.
+    pub provider: Option<&'a Path>,
+    /// `--spec-version`: overrides the profile's; the embedded provider serves it too.
+    pub spec_version: Option<&'a str>,
+    /// The embedded provider makes access tokens single-use (the `wip` rule set).
+    pub single_use_tokens: bool,
+}
+
+impl Target {
+    /// Loads the profile (or starts the embedded provider), selects the spec and prepares the
+    /// flows, registering every secret of the profile with `redactor`.
+    pub async fn resolve(args: TargetArgs<'_>, redactor: &Redactor) -> anyhow::Result<Self> {
+        let (profile, embedded) = match args.provider {
+            Some(path) => (Profile::load(path)?, None),
+            None => {
+                let mut config = ProviderConfig::embedded();
+                if let Some(v) = args.spec_version {
+                    let version = v
+                        .parse::<SpecVersion>()
+                        .map_err(|e| anyhow::anyhow!("--spec-version: {e}"))?;
+                    config.set_spec_version(version);
+                }
+                // The reference provider follows the rule set it is judged by.
+                config.single_use_tokens |= args.single_use_tokens;
+                let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+                    .await
+                    .context("cannot start the embedded reference provider")?;
+                (Profile::embedded_reference(&handle.url)?, Some(handle))
+            }
+        };
+        let (wanted, asked_by) = match (args.spec_version, &profile.spec_version) {
+            (Some(v), _) => (Some(v), "--spec-version".to_owned()),
+            (None, Some(v)) => (
+                Some(v.as_str()),
+                format!("profile {}: field `spec_version`", profile.origin),
+            ),
+            (None, None) => (None, String::new()),
+        };
+        let spec = spec::select(wanted, &asked_by, profile.api_root.path())?;
+        let sources = ValueSources::with_runner(Arc::new(ShellRunner::new(profile.timeout_secs)));
+        let flow = Flow::new(Arc::new(profile), &spec, redactor.clone(), sources)
+            .context("cannot prepare the flows")?;
+        Ok(Self {
+            flow: Arc::new(flow),
+            spec: Arc::new(spec),
+            embedded,
+        })
+    }
+
+    /// Stops the embedded provider, if one was started.
+    pub async fn shutdown(self) {
+        if let Some(handle) = self.embedded {
+            handle.shutdown().await;
+        }
+    }
+}
