@@ -97,10 +97,9 @@ pub struct ServeArgs {
     /// compiled-in reference configuration.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// NV spec version to serve, overriding the config: 0.3.1, 1.0.0-rc.1, 1.0.0, 1.1.0-rc.1,
-    /// 1.1.0-rc.2, 1.1.0, 2.0.0, 2.1.0-rc.1, 2.1.0 or wip. Sets the default API base path, scope
+    /// NV spec version to serve, overriding the config. Sets the default API base path, scope
     /// names, patterns and the operator-token flows offered.
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = SpecVersionParser)]
     pub spec_version: Option<crate::provider::SpecVersion>,
     /// Break one rule on purpose (repeatable; added to the config's faults). See --list-faults.
     #[arg(long = "fault", value_name = "NAME")]
@@ -115,6 +114,37 @@ pub struct ServeArgs {
     /// NV endpoints with. Benchmarks only.
     #[arg(long, hide = true)]
     pub bench_endpoints: bool,
+}
+
+/// Parses `--spec-version` exactly as [`crate::provider::SpecVersion`]'s `FromStr` does (so `v2.1.0`
+/// and `WIP` keep working), and lists the provider's version table as the possible values, so
+/// `--help` never lags behind the versions the provider can serve.
+#[derive(Clone)]
+struct SpecVersionParser;
+
+impl clap::builder::TypedValueParser for SpecVersionParser {
+    type Value = crate::provider::SpecVersion;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        // The parser clap derives for a `FromStr` type: same errors as before.
+        let from_str: fn(&str) -> Result<Self::Value, crate::provider::UnknownSpecVersion> =
+            str::parse;
+        from_str.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = crate::provider::SpecVersion::ALL.map(|v| v.as_str());
+        Some(Box::new(
+            names.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 /// Options of `nvcert load`.

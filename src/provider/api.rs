@@ -56,39 +56,47 @@ struct ApiClaims {
     exp: u64,
 }
 
-fn unauthenticated(s: &Inner, token_error: Option<&'static str>) -> ApiError {
-    ApiError::unauthenticated_for(s.version, token_error)
+fn unauthenticated(provider: &Inner, token_error: Option<&'static str>) -> ApiError {
+    ApiError::unauthenticated_for(provider.version, token_error)
 }
 
 /// Token → line. Missing, malformed, badly signed, expired, unknown-subject or (single-use mode)
 /// already used tokens are all 401 UNAUTHENTICATED (ICM Appendix A: resource server).
-fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc<Line>), ApiError> {
+fn authenticate(provider: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc<Line>), ApiError> {
     let token = match bearer(headers) {
-        Bearer::Missing => return Err(unauthenticated(s, None)),
-        Bearer::Malformed => return Err(unauthenticated(s, Some("invalid_token"))),
+        Bearer::Missing => return Err(unauthenticated(provider, None)),
+        Bearer::Malformed => return Err(unauthenticated(provider, Some("invalid_token"))),
         Bearer::Token(t) => t,
     };
-    let claims = match jsonwebtoken::decode::<ApiClaims>(token, &s.at_decoding, &s.at_validation) {
+    let keys = &provider.keys;
+    let claims = match jsonwebtoken::decode::<ApiClaims>(
+        token,
+        &keys.access_token_decoding,
+        &keys.access_token_validation,
+    ) {
         Ok(d) => d.claims,
         Err(_)
-            if s.faults.has(Fault::ApiSignatureNotChecked)
+            if provider.faults.has(Fault::ApiSignatureNotChecked)
                 && jsonwebtoken::decode_header(token).is_ok() =>
         {
-            return Ok(forged(s));
+            return Ok(forged(provider));
         }
-        Err(_) => return Err(unauthenticated(s, Some("invalid_token"))),
+        Err(_) => return Err(unauthenticated(provider, Some("invalid_token"))),
     };
-    if claims.exp as f64 <= now_unix_f64() && !s.faults.has(Fault::ApiExpiredTokenAccepted) {
-        return Err(unauthenticated(s, Some("invalid_token")));
+    if claims.exp as f64 <= now_unix_f64() && !provider.faults.has(Fault::ApiExpiredTokenAccepted) {
+        return Err(unauthenticated(provider, Some("invalid_token")));
     }
-    let line = s
+    let line = provider
+        .stores
         .lookup_subject(&claims.sub)
-        .ok_or_else(|| unauthenticated(s, Some("invalid_token")))?;
+        .ok_or_else(|| unauthenticated(provider, Some("invalid_token")))?;
     // NV wip: "the access token MUST be restricted to a single API call".
-    if s.single_use {
-        match s.consume_access_token(token, claims.exp) {
+    if provider.single_use {
+        match provider.stores.consume_access_token(token, claims.exp) {
             Ok(()) => {}
-            Err(JtiError::Replayed) => return Err(unauthenticated(s, Some("invalid_token"))),
+            Err(JtiError::Replayed) => {
+                return Err(unauthenticated(provider, Some("invalid_token")));
+            }
             Err(JtiError::Full) => return Err(ApiError::unavailable()),
         }
     }
@@ -97,15 +105,15 @@ fn authenticate(s: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc<Line>)
 
 /// What any JWT-shaped token stands for under `api-signature-not-checked`: the first configured
 /// line, both scopes, network authentication.
-fn forged(s: &Inner) -> (ApiClaims, Arc<Line>) {
-    let v = s.version;
+fn forged(provider: &Inner) -> (ApiClaims, Arc<Line>) {
+    let version = provider.version;
     let claims = ApiClaims {
         sub: String::new(),
-        scope: format!("{} {}", v.scope_verify(), v.scope_share()),
+        scope: format!("{} {}", version.scope_verify(), version.scope_share()),
         amr: vec!["nba".to_owned()],
         exp: u64::MAX,
     };
-    (claims, Arc::clone(&s.fallback_line))
+    (claims, Arc::clone(&provider.clients.fallback_line))
 }
 
 fn has_scope(scope: &str, wanted: &str) -> bool {
@@ -113,17 +121,17 @@ fn has_scope(scope: &str, wanted: &str) -> bool {
 }
 
 /// The version's x-correlator rule, then the correlator faults.
-fn api_correlator(s: &Inner, headers: &HeaderMap) -> Correlator {
-    let mut c = correlator(headers, s.correlator_rule);
-    let f = s.faults;
-    if !f.is_empty() {
-        if !c.valid && f.has(Fault::ApiCorrelatorNotValidated) {
+fn api_correlator(provider: &Inner, headers: &HeaderMap) -> Correlator {
+    let mut c = correlator(headers, provider.correlator_rule);
+    let faults = provider.faults;
+    if !faults.is_empty() {
+        if !c.valid && faults.has(Fault::ApiCorrelatorNotValidated) {
             c.valid = true;
             if let Some(v) = headers.get("x-correlator").filter(|v| !v.is_empty()) {
                 c.value = v.clone();
             }
         }
-        if f.has(Fault::ApiCorrelatorNotEchoed) {
+        if faults.has(Fault::ApiCorrelatorNotEchoed) {
             c.value = new_uuid();
         }
     }
@@ -132,7 +140,7 @@ fn api_correlator(s: &Inner, headers: &HeaderMap) -> Correlator {
 
 /// The common checks after authentication, in the documented order.
 fn authorize(
-    s: &Inner,
+    provider: &Inner,
     claims: &ApiClaims,
     correlator_valid: bool,
     scope: &str,
@@ -141,11 +149,11 @@ fn authorize(
     if !correlator_valid {
         return Err(ApiError::invalid_argument(&format!(
             "x-correlator does not match {}",
-            s.correlator_rule.pattern()
+            provider.correlator_rule.pattern()
         )));
     }
-    if !has_scope(&claims.scope, scope) && !s.faults.has(Fault::ApiScopeNotChecked) {
-        return Err(ApiError::permission_denied_for(s.version));
+    if !has_scope(&claims.scope, scope) && !provider.faults.has(Fault::ApiScopeNotChecked) {
+        return Err(ApiError::permission_denied_for(provider.version));
     }
     // NV: the token must come from network- or SIM-based authentication (amr), not SMS OTP,
     // password or a bare tel: subject.
@@ -153,17 +161,17 @@ fn authorize(
         .amr
         .iter()
         .any(|a| NETWORK_OR_SIM_AMR.contains(&a.as_str()))
-        && !s.faults.has(Fault::ApiNetworkAuthNotChecked)
+        && !provider.faults.has(Fault::ApiNetworkAuthNotChecked)
     {
         return Err(ApiError::not_network_authenticated());
     }
     Ok(())
 }
 
-fn ok(s: &Inner, body: impl Into<Body>, correlator: HeaderValue) -> Response {
+fn ok(provider: &Inner, body: impl Into<Body>, correlator: HeaderValue) -> Response {
     let mut resp = Response::new(body.into());
     let h = resp.headers_mut();
-    let ct = if s.faults.has(Fault::ApiContentTypeText) {
+    let ct = if provider.faults.has(Fault::ApiContentTypeText) {
         "text/plain"
     } else {
         "application/json"
@@ -174,13 +182,13 @@ fn ok(s: &Inner, body: impl Into<Body>, correlator: HeaderValue) -> Response {
 }
 
 /// An `ErrorInfo` response, after the error faults.
-fn fail(s: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response {
-    let f = s.faults;
-    if !f.is_empty() {
-        if f.has(Fault::ApiWrongErrorCode) && e.status() == StatusCode::UNAUTHORIZED {
+fn fail(provider: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response {
+    let faults = provider.faults;
+    if !faults.is_empty() {
+        if faults.has(Fault::ApiWrongErrorCode) && e.status() == StatusCode::UNAUTHORIZED {
             e.set_code("UNAUTHORIZED");
         }
-        if f.has(Fault::ApiErrorStatusMismatch) {
+        if faults.has(Fault::ApiErrorStatusMismatch) {
             e.set_body_status(400);
         }
     }
@@ -237,26 +245,31 @@ fn lenient_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 /// The verify decision for `line`; `Err` is the ErrorInfo to send.
-fn decide(s: &Inner, line: &Line, headers: &HeaderMap, bytes: &[u8]) -> Result<bool, ApiError> {
-    let f = s.faults;
-    let lenient = f.has(Fault::ApiBodyNotValidated);
+fn decide(
+    provider: &Inner,
+    line: &Line,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<bool, ApiError> {
+    let faults = provider.faults;
+    let lenient = faults.has(Fault::ApiBodyNotValidated);
     let (phone, hash) = if lenient {
         lenient_fields(bytes)
     } else {
         strict_fields(headers, bytes)?
     };
     let verified = match (phone, hash) {
-        (Some(_), Some(_)) if !f.has(Fault::ApiBothFieldsAccepted) => {
+        (Some(_), Some(_)) if !faults.has(Fault::ApiBothFieldsAccepted) => {
             return Err(ApiError::invalid_argument(
                 "only one of phoneNumber or hashedPhoneNumber may be provided",
             ));
         }
-        (Some(p), _) => match_phone(s, line, &p, lenient)?,
+        (Some(p), _) => match_phone(provider, line, &p, lenient)?,
         (None, Some(h)) => {
-            if f.has(Fault::ApiUndocumentedStatus) {
+            if faults.has(Fault::ApiUndocumentedStatus) {
                 return Err(ApiError::internal());
             }
-            match_hash(s, line, &h, lenient)?
+            match_hash(provider, line, &h, lenient)?
         }
         (None, None) if lenient => false,
         (None, None) => {
@@ -265,11 +278,11 @@ fn decide(s: &Inner, line: &Line, headers: &HeaderMap, bytes: &[u8]) -> Result<b
             ));
         }
     };
-    Ok(verified || f.has(Fault::ApiVerifyAlwaysTrue))
+    Ok(verified || faults.has(Fault::ApiVerifyAlwaysTrue))
 }
 
-fn match_phone(s: &Inner, line: &Line, p: &str, lenient: bool) -> Result<bool, ApiError> {
-    if !s.version.phone_number_pattern() {
+fn match_phone(provider: &Inner, line: &Line, p: &str, lenient: bool) -> Result<bool, ApiError> {
+    if !provider.version.phone_number_pattern() {
         // v0.3.1: no pattern, '+' optional; compare the digits.
         let digits = p.strip_prefix('+').unwrap_or(p);
         return Ok(line.msisdn[1..] == *digits);
@@ -282,18 +295,18 @@ fn match_phone(s: &Inner, line: &Line, p: &str, lenient: bool) -> Result<bool, A
     Ok(*line.msisdn == *p)
 }
 
-fn match_hash(s: &Inner, line: &Line, h: &str, lenient: bool) -> Result<bool, ApiError> {
-    let v = s.version;
+fn match_hash(provider: &Inner, line: &Line, h: &str, lenient: bool) -> Result<bool, ApiError> {
+    let version = provider.version;
     if !is_sha256_hex(h) {
         // 2.1.0-rc.1+: pattern ^[a-fA-F0-9]{64}$; before, any string (it just does not match).
-        if v.hashed_phone_number_pattern() && !lenient {
+        if version.hashed_phone_number_pattern() && !lenient {
             return Err(ApiError::invalid_argument(
                 "hashedPhoneNumber must match ^[a-fA-F0-9]{64}$",
             ));
         }
         return Ok(false);
     }
-    let case_sensitive = s.faults.has(Fault::ApiHashCaseSensitive);
+    let case_sensitive = provider.faults.has(Fault::ApiHashCaseSensitive);
     let eq = |ours: &str| {
         if case_sensitive {
             ours == h
@@ -305,7 +318,7 @@ fn match_hash(s: &Inner, line: &Line, h: &str, lenient: bool) -> Result<bool, Ap
     if eq(&line.sha256_hex) {
         return Ok(true);
     }
-    if !v.phone_number_pattern() {
+    if !version.phone_number_pattern() {
         // v0.3.1: the hash input is the number "optionally prefixed with '+'".
         let without_plus = hex::encode(Sha256::digest(line.msisdn[1..].as_bytes()));
         return Ok(eq(&without_plus));
@@ -314,25 +327,30 @@ fn match_hash(s: &Inner, line: &Line, h: &str, lenient: bool) -> Result<bool, Ap
 }
 
 async fn verify(State(state): State<AppState>, req: Request) -> Response {
-    let s = &*state.0;
-    if s.faults.has(Fault::ApiDelay100ms) {
+    let provider = &*state.0;
+    if provider.faults.has(Fault::ApiDelay100ms) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (parts, body) = req.into_parts();
-    let corr = api_correlator(s, &parts.headers);
+    let corr = api_correlator(provider, &parts.headers);
     let result = async {
-        let (claims, line) = authenticate(s, &parts.headers)?;
-        authorize(s, &claims, corr.valid, s.version.scope_verify())?;
+        let (claims, line) = authenticate(provider, &parts.headers)?;
+        authorize(
+            provider,
+            &claims,
+            corr.valid,
+            provider.version.scope_verify(),
+        )?;
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
             .map_err(|_| ApiError::invalid_argument("request body unreadable or too large"))?;
-        decide(s, &line, &parts.headers, &bytes)
+        decide(provider, &line, &parts.headers, &bytes)
     }
     .await;
     match result {
-        Ok(true) => ok(s, VERIFIED_TRUE, corr.value),
-        Ok(false) => ok(s, VERIFIED_FALSE, corr.value),
-        Err(e) => fail(s, e, corr.value),
+        Ok(true) => ok(provider, VERIFIED_TRUE, corr.value),
+        Ok(false) => ok(provider, VERIFIED_FALSE, corr.value),
+        Err(e) => fail(provider, e, corr.value),
     }
 }
 
@@ -346,17 +364,23 @@ fn another_number(msisdn: &str) -> String {
 }
 
 async fn share(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = &*state.0;
-    if s.faults.has(Fault::ApiDelay100ms) {
+    let provider = &*state.0;
+    if provider.faults.has(Fault::ApiDelay100ms) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let corr = api_correlator(s, &headers);
-    let result = authenticate(s, &headers).and_then(|(claims, line)| {
-        authorize(s, &claims, corr.valid, s.version.scope_share()).map(|()| line)
+    let corr = api_correlator(provider, &headers);
+    let result = authenticate(provider, &headers).and_then(|(claims, line)| {
+        authorize(
+            provider,
+            &claims,
+            corr.valid,
+            provider.version.scope_share(),
+        )
+        .map(|()| line)
     });
     match result {
-        Ok(line) if s.faults.has(Fault::ApiShareWrongNumber) => ok(
-            s,
+        Ok(line) if provider.faults.has(Fault::ApiShareWrongNumber) => ok(
+            provider,
             format!(
                 "{{\"devicePhoneNumber\":\"{}\"}}",
                 another_number(&line.msisdn)
@@ -364,26 +388,30 @@ async fn share(State(state): State<AppState>, headers: HeaderMap) -> Response {
             corr.value,
         ),
         Ok(line) => ok(
-            s,
+            provider,
             format!("{{\"devicePhoneNumber\":\"{}\"}}", line.msisdn),
             corr.value,
         ),
-        Err(e) => fail(s, e, corr.value),
+        Err(e) => fail(provider, e, corr.value),
     }
 }
 
 async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = &*state.0;
-    fail(s, ApiError::not_found(), api_correlator(s, &headers).value)
+    let provider = &*state.0;
+    fail(
+        provider,
+        ApiError::not_found(),
+        api_correlator(provider, &headers).value,
+    )
 }
 
 async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = &*state.0;
+    let provider = &*state.0;
     // axum adds the `Allow` header to method fallbacks.
     fail(
-        s,
+        provider,
         ApiError::method_not_allowed(),
-        api_correlator(s, &headers).value,
+        api_correlator(provider, &headers).value,
     )
 }
 

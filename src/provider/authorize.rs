@@ -23,7 +23,7 @@ use super::config::is_e164;
 use super::error::{OAuthError, redirect_with};
 use super::extract::{Params, content_type_is, ct_eq, now_unix, parse_params_lenient};
 use super::fault::Fault;
-use super::state::{AppState, AuthnMethod, Client, CodeGrant, GrantedScope, canonical_ip};
+use super::state::{AppState, AuthnMethod, Client, CodeGrant, GrantedScope};
 use super::version::SpecVersion;
 
 /// Routes: `GET /authorize` and, per OIDC Core §3.1.2.1, `POST /authorize` (form-encoded).
@@ -113,18 +113,21 @@ fn merge_request_object(
     jwt: &str,
     params: &mut Params,
 ) -> Result<(), String> {
-    let s = &state.0;
+    let provider = &state.0;
     let Some(key) = &client.key else {
         return Err("client has no registered key to verify signed requests".into());
     };
     // ICM: aud is RECOMMENDED to be the authorization endpoint; OIDC Core §6.1 uses the issuer.
-    let audiences = [s.authorization_endpoint.as_str(), s.issuer.as_str()];
+    let audiences = [
+        provider.endpoints.authorization_endpoint.as_str(),
+        provider.endpoints.issuer.as_str(),
+    ];
     // ICM: the request object MUST contain iss, aud, iat, exp, jti.
     let rules = client_jwt::Rules {
         require_iat: true,
         require_jti: true,
-        check_aud: !s.faults.has(Fault::RequestObjectAudienceNotChecked),
-        check_expiry: !s.faults.has(Fault::RequestObjectExpiryNotChecked),
+        check_aud: !provider.faults.has(Fault::RequestObjectAudienceNotChecked),
+        check_expiry: !provider.faults.has(Fault::RequestObjectExpiryNotChecked),
         ..client_jwt::Rules::new(&audiences)
     };
     let checked = client_jwt::verify(jwt, key, &client.client_id, &rules).map_err(|e| e.0)?;
@@ -150,7 +153,7 @@ fn merge_request_object(
 
 /// The request's parameters, checked in the documented order.
 fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OAuthError> {
-    let s = &state.0;
+    let provider = &state.0;
     let (mut p, duplicate) = parse_params_lenient(raw);
 
     // (1) Client. RFC 6749 §4.1.2.1: unknown or missing client → never redirect.
@@ -160,7 +163,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     let Some(client_id) = p.get("client_id").cloned() else {
         return Err(OAuthError::page("invalid_request", "client_id is missing"));
     };
-    let Some(client) = s.clients.get(&client_id) else {
+    let Some(client) = provider.clients.get(&client_id) else {
         return Err(OAuthError::page(
             "invalid_client",
             "client_id is not registered",
@@ -168,10 +171,10 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     };
 
     // Signed request (by value): verified before the redirect URI is chosen, since it may carry it.
-    let f = s.faults;
+    let faults = provider.faults;
     let mut request_object_error = None;
     if let Some(jwt) = p.get("request").cloned() {
-        if f.has(Fault::RequestObjectRejected) {
+        if faults.has(Fault::RequestObjectRejected) {
             request_object_error = Some("request objects are not accepted".to_owned());
         } else if let Err(e) = merge_request_object(state, client, &jwt, &mut p) {
             request_object_error = Some(e);
@@ -192,7 +195,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         ));
     };
     let unregistered_ok = || {
-        f.has(Fault::RedirectUriNotChecked)
+        faults.has(Fault::RedirectUriNotChecked)
             && url::Url::parse(redirect_uri).is_ok_and(|u| u.has_host() && u.fragment().is_none())
     };
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) && !unregistered_ok() {
@@ -204,7 +207,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     let r = Redirector {
         redirect_uri,
         state: p.get("state").map(String::as_str),
-        iss: &s.issuer,
+        iss: &provider.endpoints.issuer,
     };
     if let Some(e) = request_object_error {
         return Err(r.err("invalid_request_object", e));
@@ -220,15 +223,15 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         return Err(r.err("invalid_request", format!("parameter {d} is repeated")));
     }
     // Fault switches that refuse what must be ignored.
-    if f.has(Fault::UnknownParameterRejected)
+    if faults.has(Fault::UnknownParameterRejected)
         && let Some(k) = p.keys().find(|k| !KNOWN_PARAMS.contains(&k.as_str()))
     {
         return Err(r.err("invalid_request", format!("unknown parameter {k}")));
     }
-    if f.has(Fault::AcrValuesRejected) && p.contains_key("acr_values") {
+    if faults.has(Fault::AcrValuesRejected) && p.contains_key("acr_values") {
         return Err(r.err("invalid_request", "acr_values is not supported"));
     }
-    if f.has(Fault::LoginHintRejected)
+    if faults.has(Fault::LoginHintRejected)
         && p.contains_key("login_hint")
         && !p.contains_key("test_otp")
     {
@@ -251,7 +254,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     let scope = parse_scope(
         p.get("scope").map(String::as_str),
         p.get("purpose").map(String::as_str),
-        s.version,
+        provider.version,
     )
     .map_err(|e| r.err("invalid_scope", e))?;
 
@@ -262,7 +265,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         challenge,
         p.get("code_challenge_method").map(String::as_str),
     ) {
-        (Some(c), Some("plain")) if f.has(Fault::PkcePlainAccepted) => {
+        (Some(c), Some("plain")) if faults.has(Fault::PkcePlainAccepted) => {
             if !is_plain_challenge(c) {
                 return Err(r.err(
                     "invalid_request",
@@ -330,24 +333,27 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         authn,
         auth_time: now_unix(),
     };
-    let code = s.issue_code(grant, client.code_ttl).map_err(|_| {
-        r.err(
-            "temporarily_unavailable",
-            "too many outstanding authorization codes",
-        )
-    })?;
+    let code = provider
+        .stores
+        .issue_code(grant, client.code_ttl)
+        .map_err(|_| {
+            r.err(
+                "temporarily_unavailable",
+                "too many outstanding authorization codes",
+            )
+        })?;
     let mut pairs: Vec<(&str, &str)> = vec![("code", &code)];
     if let Some(st) = r.state
-        && !f.has(Fault::StateNotReturned)
+        && !faults.has(Fault::StateNotReturned)
     {
         let st = match st.char_indices().nth(TRUNCATED_STATE_CHARS) {
-            Some((cut, _)) if f.has(Fault::StateTruncated) => &st[..cut],
+            Some((cut, _)) if faults.has(Fault::StateTruncated) => &st[..cut],
             _ => st,
         };
         pairs.push(("state", st));
     }
     // RFC 9207: lets the client detect mix-up attacks.
-    pairs.push(("iss", &s.issuer));
+    pairs.push(("iss", &provider.endpoints.issuer));
     Ok(redirect_with(redirect_uri, &pairs))
 }
 
@@ -451,24 +457,24 @@ pub(crate) fn parse_scope(
 /// `Ok(None)` when neither identifies the device; `Err` (a description) for an invalid header.
 /// Shared by `/authorize` and the TS.43 operator-token endpoint.
 pub(crate) fn network_identity(state: &AppState, parts: &Parts) -> Result<Option<String>, String> {
-    let s = &state.0;
+    let clients = &state.0.clients;
     // (a) The "network" vouches for any E.164 number in the enrichment header (TEST-ONLY trust).
-    let mut values = parts.headers.get_all(&s.enrichment_header).iter();
+    let mut values = parts.headers.get_all(&clients.enrichment_header).iter();
     if let Some(v) = values.next() {
         let ok = values.next().is_none();
         return match v.to_str() {
             Ok(m) if ok && is_e164(m) => Ok(Some(m.to_owned())),
             _ => Err(format!(
                 "{} header is not a single E.164 number",
-                s.enrichment_header
+                clients.enrichment_header
             )),
         };
     }
     // (b) The TCP source address, as the mobile core would see it.
     if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
-        && let Some(m) = s.ip_table.get(&canonical_ip(addr.ip()))
+        && let Some(msisdn) = clients.msisdn_at(addr.ip())
     {
-        return Ok(Some(m.clone()));
+        return Ok(Some(msisdn.to_owned()));
     }
     Ok(None)
 }
@@ -480,12 +486,11 @@ fn identify(
     parts: &Parts,
     p: &Params,
 ) -> Result<(String, AuthnMethod), (&'static str, String)> {
-    let s = &state.0;
-    if let Some(m) = network_identity(state, parts).map_err(|d| ("access_denied", d))? {
-        return Ok((m, AuthnMethod::Network));
+    if let Some(msisdn) = network_identity(state, parts).map_err(|d| ("access_denied", d))? {
+        return Ok((msisdn, AuthnMethod::Network));
     }
     // (c) TEST-ONLY non-network login, to exercise USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK.
-    let otp = &s.config.otp_login;
+    let otp = &state.0.config.otp_login;
     if otp.enabled
         && let Some(given) = p.get("test_otp")
     {

@@ -142,7 +142,7 @@ fn authenticate_assertion<'s>(
     p: &Params,
     audiences: &[&str],
 ) -> Result<&'s Client, OAuthError> {
-    let s = &state.0;
+    let provider = &state.0;
     let fail = |d: String| OAuthError::invalid_client(d, false);
     match p.get("client_assertion_type").map(String::as_str) {
         Some(JWT_BEARER_ASSERTION) => {}
@@ -173,7 +173,7 @@ fn authenticate_assertion<'s>(
         (None, Some(i)) => i,
         (None, None) => return Err(fail("client assertion has no iss".into())),
     };
-    let client = s
+    let client = provider
         .clients
         .get(&client_id)
         .ok_or_else(|| fail("unknown client".into()))?;
@@ -185,22 +185,25 @@ fn authenticate_assertion<'s>(
     let Some(key) = &client.key else {
         return Err(fail("client has no registered key".into()));
     };
-    let f = s.faults;
+    let faults = provider.faults;
     let rules = client_jwt::Rules {
         require_sub: true,
         require_jti: true,
-        check_aud: !f.has(Fault::AssertionAudienceNotChecked),
-        check_expiry: !f.has(Fault::AssertionExpiryNotChecked),
-        check_lifetime: !f.has(Fault::AssertionLifetimeNotChecked),
+        check_aud: !faults.has(Fault::AssertionAudienceNotChecked),
+        check_expiry: !faults.has(Fault::AssertionExpiryNotChecked),
+        check_lifetime: !faults.has(Fault::AssertionLifetimeNotChecked),
         ..client_jwt::Rules::new(audiences)
     };
     let checked = client_jwt::verify(assertion, key, &client.client_id, &rules)
         .map_err(|e| fail(format!("client assertion rejected: {}", e.0)))?;
-    if f.has(Fault::AssertionJtiReplayAccepted) {
+    if faults.has(Fault::AssertionJtiReplayAccepted) {
         return Ok(client);
     }
     let jti = checked.jti.unwrap_or_default();
-    match s.record_jti(&client.client_id, &jti, checked.exp) {
+    match provider
+        .stores
+        .record_jti(&client.client_id, &jti, checked.exp)
+    {
         Ok(()) => Ok(client),
         Err(JtiError::Replayed) => Err(fail("client assertion jti was already used".into())),
         Err(JtiError::Full) => Err(OAuthError::unavailable("too many recent client assertions")),

@@ -35,25 +35,26 @@ fn json(value: &serde_json::Value) -> Response {
 
 /// The OIDC Discovery §3 metadata document (plus CIBA Core §4 metadata for NV 2.0.0+).
 pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
-    let s = &state.0;
-    let v = s.version;
-    let f = s.faults;
-    let issuer = if f.has(Fault::DiscoveryIssuerMismatch) {
-        format!("{}/issuer-mismatch", s.issuer)
+    let provider = &state.0;
+    let endpoints = &provider.endpoints;
+    let version = provider.version;
+    let faults = provider.faults;
+    let issuer = if faults.has(Fault::DiscoveryIssuerMismatch) {
+        format!("{}/issuer-mismatch", endpoints.issuer)
     } else {
-        s.issuer.clone()
+        endpoints.issuer.clone()
     };
     // ICM mandates private_key_jwt; client_secret_basic is offered for simple harnesses.
-    let auth_methods: &[&str] = if f.has(Fault::DiscoveryNoPrivateKeyJwt) {
+    let auth_methods: &[&str] = if faults.has(Fault::DiscoveryNoPrivateKeyJwt) {
         &["client_secret_basic"]
     } else {
         &["private_key_jwt", "client_secret_basic"]
     };
     let mut m = serde_json::json!({
         "issuer": issuer,
-        "authorization_endpoint": s.authorization_endpoint,
-        "token_endpoint": s.token_endpoint,
-        "jwks_uri": s.jwks_uri,
+        "authorization_endpoint": endpoints.authorization_endpoint,
+        "token_endpoint": endpoints.token_endpoint,
+        "jwks_uri": endpoints.jwks_uri,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": supported_grant_types(state),
@@ -63,7 +64,7 @@ pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", v.scope_verify(), v.scope_share()],
+        "scopes_supported": ["openid", version.scope_verify(), version.scope_share()],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
         // ICM: signed authentication requests MUST be supported (by value; not by reference).
         "request_parameter_supported": true,
@@ -75,8 +76,8 @@ pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
     });
-    if v.supports_ciba() {
-        m["backchannel_authentication_endpoint"] = s.backchannel_endpoint.clone().into();
+    if version.supports_ciba() {
+        m["backchannel_authentication_endpoint"] = endpoints.backchannel_endpoint.clone().into();
         m["backchannel_token_delivery_modes_supported"] = serde_json::json!(["poll"]);
         m["backchannel_authentication_request_signing_alg_values_supported"] =
             serde_json::json!(["ES256"]);
@@ -91,5 +92,5 @@ async fn openid_configuration(State(state): State<AppState>) -> Response {
 
 async fn jwks(State(state): State<AppState>) -> Response {
     // `application/json` rather than `application/jwk-set+json`: what most clients expect.
-    json(&state.0.jwks)
+    json(&state.0.keys.jwks)
 }

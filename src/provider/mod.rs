@@ -11,8 +11,9 @@
 //! config) so that nvcert's checks can be shown to catch them.
 //!
 //! Modules: [`config`] (TOML format), [`version`] (per-version facts), [`fault`] (fault switches),
-//! `state` (keys, bounded stores), `discovery`, `authorize`, `token` (+ `client_auth`), `operator`
-//! (TS.43 operator token, CIBA, JWT bearer), `api` (one router each, merged by [`router`]),
+//! `state` (per instance: keys, endpoint URLs, client registry, bounded stores), `discovery`,
+//! `authorize`, `token` (+ `client_auth`), `operator` (TS.43 operator token, CIBA, JWT bearer),
+//! `api` (one router each, merged by [`router`]), `mint` (access and ID tokens for every grant),
 //! `error` (wire forms of errors).
 //!
 //! URLs: the issuer is the public URL without trailing slash; every endpoint is
@@ -33,6 +34,7 @@ mod client_auth;
 mod client_jwt;
 mod discovery;
 mod extract;
+mod mint;
 mod operator;
 mod state;
 mod token;
@@ -59,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(token::router())
         .merge(operator::router(&state))
         .merge(api::router(&state));
-    let path = state.0.public_path.clone();
+    let path = state.0.endpoints.public_path.clone();
     let routes = if path.is_empty() {
         routes
     } else {

@@ -4,7 +4,7 @@
 //!
 //! Owns the `login_hint` / assertion `sub` grammar (`operatortoken:<t>` → SIM-based, amr `sim`;
 //! `tel:+E164` → no network or SIM proof, amr `tel`), the CIBA pending/slow-down/expiry rules, and
-//! the JWT-bearer assertion rules (ICM "JWT Bearer Flow"). Tokens are minted by `token::mint`.
+//! the JWT-bearer assertion rules (ICM "JWT Bearer Flow"). Tokens are minted by `mint`.
 //!
 //! TEST-ONLY: the operator-token endpoint trusts the enrichment header exactly as `/authorize`
 //! does; it stands in for the TS.43 entitlement server a real device would reach over EAP-AKA.
@@ -27,8 +27,8 @@ use super::config::is_e164;
 use super::error::OAuthError;
 use super::extract::{Params, content_type_is, now_unix, parse_params};
 use super::fault::Fault;
+use super::mint::{Grant, json_no_store, token_response};
 use super::state::{AppState, AuthnMethod, CibaPoll, CibaRequest, Client, JtiError};
-use super::token::{Grant, json_no_store, mint};
 
 /// Claims of a signed CIBA request that are JWT bookkeeping, not request parameters.
 const JWT_ONLY_CLAIMS: &[&str] = &["iss", "aud", "exp", "iat", "nbf", "jti", "sub"];
@@ -54,7 +54,7 @@ fn forbidden(description: String) -> OAuthError {
 
 /// TS.43 simulation: a single-use operator token for the line the network identifies.
 async fn operator_token(State(state): State<AppState>, parts: Parts) -> Response {
-    let s = &state.0;
+    let provider = &state.0;
     let msisdn = match network_identity(&state, &parts) {
         Ok(Some(m)) => m,
         Ok(None) => {
@@ -65,10 +65,13 @@ async fn operator_token(State(state): State<AppState>, parts: Parts) -> Response
         }
         Err(d) => return forbidden(d).into_response(),
     };
-    let ttl = s.config.operator_token_ttl_seconds;
-    match s.issue_operator_token(&msisdn, Duration::from_secs(ttl)) {
-        Ok(t) => json_no_store(
-            &serde_json::json!({"operator_token": t, "expires_in": ttl}),
+    let ttl = provider.config.operator_token_ttl_seconds;
+    match provider
+        .stores
+        .issue_operator_token(&msisdn, Duration::from_secs(ttl))
+    {
+        Ok(token) => json_no_store(
+            &serde_json::json!({"operator_token": token, "expires_in": ttl}),
             true,
         ),
         Err(_) => OAuthError::unavailable("too many outstanding operator tokens").into_response(),
@@ -82,17 +85,20 @@ fn resolve_subject(
     hint: &str,
     accept_unknown: bool,
 ) -> Result<(String, AuthnMethod), String> {
-    let s = &state.0;
-    if let Some(t) = hint.strip_prefix("operatortoken:") {
-        return match s.take_operator_token(t) {
-            Some(m) => Ok((m, AuthnMethod::Sim)),
-            None if accept_unknown => Ok((s.fallback_line.msisdn.to_string(), AuthnMethod::Sim)),
+    let provider = &state.0;
+    if let Some(token) = hint.strip_prefix("operatortoken:") {
+        return match provider.stores.take_operator_token(token) {
+            Some(msisdn) => Ok((msisdn, AuthnMethod::Sim)),
+            None if accept_unknown => Ok((
+                provider.clients.fallback_line.msisdn.to_string(),
+                AuthnMethod::Sim,
+            )),
             None => Err("the operator token is unknown, expired or already used".to_owned()),
         };
     }
-    if let Some(m) = hint.strip_prefix("tel:") {
-        return if is_e164(m) {
-            Ok((m.to_owned(), AuthnMethod::Tel))
+    if let Some(msisdn) = hint.strip_prefix("tel:") {
+        return if is_e164(msisdn) {
+            Ok((msisdn.to_owned(), AuthnMethod::Tel))
         } else {
             Err("a tel: subject must be tel:+<E.164 digits>".to_owned())
         };
@@ -109,7 +115,7 @@ async fn bc_authorize(State(state): State<AppState>, headers: HeaderMap, body: B
 
 /// CIBA Core §7: the backchannel authentication request, CAMARA-profiled (login_hint only).
 fn backchannel(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
-    let s = &state.0;
+    let provider = &state.0;
     let bad = |e: &'static str, d: String| OAuthError::bad_request(e, d);
     if !content_type_is(headers, "application/x-www-form-urlencoded") {
         return Err(bad(
@@ -120,10 +126,11 @@ fn backchannel(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
     let mut p = parse_params(body)
         .map_err(|d| bad("invalid_request", format!("parameter {d} is repeated")))?;
     // CIBA Core §7.1: the OP's issuer is the recommended aud; the endpoint URL is accepted too.
+    let endpoints = &provider.endpoints;
     let audiences = [
-        s.backchannel_endpoint.as_str(),
-        s.issuer.as_str(),
-        s.token_endpoint.as_str(),
+        endpoints.backchannel_endpoint.as_str(),
+        endpoints.issuer.as_str(),
+        endpoints.token_endpoint.as_str(),
     ];
     let client = client_auth::authenticate(state, headers, &p, &audiences)?;
     if let Some(jwt) = p.get("request").cloned() {
@@ -137,7 +144,7 @@ fn backchannel(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
             "only login_hint may identify the user (no login_hint_token, id_token_hint)".into(),
         ));
     }
-    let scope = parse_scope(p.get("scope").map(String::as_str), None, s.version)
+    let scope = parse_scope(p.get("scope").map(String::as_str), None, provider.version)
         .map_err(|e| bad("invalid_scope", e))?;
     if !scope.openid {
         return Err(bad(
@@ -151,10 +158,10 @@ fn backchannel(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
     let (msisdn, authn) = resolve_subject(
         state,
         hint,
-        s.faults.has(Fault::CibaUnknownLoginHintAccepted),
+        provider.faults.has(Fault::CibaUnknownLoginHintAccepted),
     )
     .map_err(|d| bad("unknown_user_id", format!("login_hint {d}")))?;
-    let cfg = &s.config;
+    let cfg = &provider.config;
     let req = CibaRequest {
         client_id: client.client_id.clone(),
         scope,
@@ -162,7 +169,8 @@ fn backchannel(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
         authn,
         auth_time: now_unix(),
     };
-    let id = s
+    let id = provider
+        .stores
         .issue_ciba(
             req,
             Duration::from_secs(cfg.ciba_request_ttl_seconds),
@@ -188,11 +196,14 @@ fn merge_signed_request(
     jwt: &str,
     p: &mut Params,
 ) -> Result<(), String> {
-    let s = &state.0;
+    let endpoints = &state.0.endpoints;
     let Some(key) = &client.key else {
         return Err("client has no registered key to verify signed requests".into());
     };
-    let audiences = [s.backchannel_endpoint.as_str(), s.issuer.as_str()];
+    let audiences = [
+        endpoints.backchannel_endpoint.as_str(),
+        endpoints.issuer.as_str(),
+    ];
     let rules = client_jwt::Rules {
         require_iat: true,
         require_jti: true,
@@ -217,20 +228,20 @@ pub(crate) fn ciba_grant(
     client: &Client,
     p: &Params,
 ) -> Result<Response, OAuthError> {
-    let s = &state.0;
-    let f = s.faults;
+    let provider = &state.0;
+    let faults = provider.faults;
     let Some(id) = p.get("auth_req_id") else {
         return Err(OAuthError::bad_request(
             "invalid_request",
             "auth_req_id is missing",
         ));
     };
-    let interval = Duration::from_secs(s.config.ciba_interval_seconds);
-    let req = match s.poll_ciba(
+    let interval = Duration::from_secs(provider.config.ciba_interval_seconds);
+    let req = match provider.stores.poll_ciba(
         id,
         &client.client_id,
         interval,
-        f.has(Fault::CibaPendingIgnored),
+        faults.has(Fault::CibaPendingIgnored),
     ) {
         CibaPoll::Ready(r) => r,
         CibaPoll::Unknown => return Err(OAuthError::invalid_grant("auth_req_id is invalid")),
@@ -263,7 +274,7 @@ pub(crate) fn ciba_grant(
             ));
         }
     };
-    mint(
+    token_response(
         state,
         &Grant {
             client,
@@ -273,7 +284,7 @@ pub(crate) fn ciba_grant(
             auth_time: req.auth_time,
             nonce: None,
             id_token: req.scope.openid,
-            refresh_token: f.has(Fault::RefreshTokenIssued),
+            refresh_token: faults.has(Fault::RefreshTokenIssued),
         },
     )
 }
@@ -285,8 +296,8 @@ pub(crate) fn jwt_bearer_grant(
     headers: &HeaderMap,
     p: &Params,
 ) -> Result<Response, OAuthError> {
-    let s = &state.0;
-    let f = s.faults;
+    let provider = &state.0;
+    let faults = provider.faults;
     let grant_err = |d: String| OAuthError::invalid_grant(d);
     if p.contains_key("scope") {
         return Err(OAuthError::bad_request(
@@ -302,7 +313,7 @@ pub(crate) fn jwt_bearer_grant(
     };
     let iss = client_auth::unverified_iss(assertion)
         .ok_or_else(|| grant_err("assertion is not a JWT with an iss claim".into()))?;
-    let client = s
+    let client = provider
         .clients
         .get(&iss)
         .ok_or_else(|| grant_err("assertion iss is not a registered client".into()))?;
@@ -310,8 +321,9 @@ pub(crate) fn jwt_bearer_grant(
         return Err(grant_err("client has no registered key".into()));
     };
     // Additional client authentication is not needed; if sent, it must be the same client.
+    let endpoints = &provider.endpoints;
     if client_auth::has_credentials(headers, p) {
-        let audiences = [s.token_endpoint.as_str(), s.issuer.as_str()];
+        let audiences = [endpoints.token_endpoint.as_str(), endpoints.issuer.as_str()];
         let other = client_auth::authenticate(state, headers, p, &audiences)?;
         if other.client_id != client.client_id {
             return Err(grant_err(
@@ -320,17 +332,20 @@ pub(crate) fn jwt_bearer_grant(
         }
     }
     // ICM: aud is the endpoint URL; the issuer is accepted as well (RFC 7523 §3).
-    let audiences = [s.token_endpoint.as_str(), s.issuer.as_str()];
+    let audiences = [endpoints.token_endpoint.as_str(), endpoints.issuer.as_str()];
     let rules = client_jwt::Rules {
         require_iat: true,
         require_jti: true,
-        check_aud: !f.has(Fault::JwtBearerAudienceNotChecked),
+        check_aud: !faults.has(Fault::JwtBearerAudienceNotChecked),
         ..client_jwt::Rules::new(&audiences)
     };
     let checked = client_jwt::verify(assertion, key, &client.client_id, &rules)
         .map_err(|e| grant_err(format!("assertion rejected: {}", e.0)))?;
     let jti = checked.jti.as_deref().unwrap_or_default();
-    match s.record_jti(&client.client_id, jti, checked.exp) {
+    match provider
+        .stores
+        .record_jti(&client.client_id, jti, checked.exp)
+    {
         Ok(()) => {}
         Err(JtiError::Replayed) => return Err(grant_err("assertion jti was already used".into())),
         Err(JtiError::Full) => {
@@ -342,14 +357,14 @@ pub(crate) fn jwt_bearer_grant(
             "the assertion must carry a scope claim (purpose and NV scopes)".into(),
         ));
     };
-    let scope = parse_scope(Some(scope), None, s.version)
+    let scope = parse_scope(Some(scope), None, provider.version)
         .map_err(|e| OAuthError::bad_request("invalid_scope", e))?;
     let Some(sub) = checked.claims.get("sub").and_then(Value::as_str) else {
         return Err(grant_err("the assertion must carry a sub claim".into()));
     };
     let (msisdn, authn) =
         resolve_subject(state, sub, false).map_err(|d| grant_err(format!("sub {d}")))?;
-    mint(
+    token_response(
         state,
         &Grant {
             client,
@@ -359,7 +374,7 @@ pub(crate) fn jwt_bearer_grant(
             auth_time: now_unix(),
             nonce: None,
             id_token: false,
-            refresh_token: f.has(Fault::JwtBearerRefreshTokenIssued),
+            refresh_token: faults.has(Fault::JwtBearerRefreshTokenIssued),
         },
     )
 }
