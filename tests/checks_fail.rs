@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::DEVICE;
 use common::mock_provider::{self as mock, BASE};
 use serde_json::json;
 use wiremock::{MockServer, Request, ResponseTemplate};
@@ -274,7 +275,7 @@ async fn correlator_not_echoed_fails() {
         "GET",
         &format!("{BASE}/device-phone-number"),
         |_: &Request| {
-            ResponseTemplate::new(200).set_body_json(json!({"devicePhoneNumber": mock::DEVICE}))
+            ResponseTemplate::new(200).set_body_json(json!({"devicePhoneNumber": DEVICE}))
         },
     )
     .await;
@@ -291,7 +292,7 @@ async fn correlator_off_pattern_fails() {
         |_: &Request| {
             ResponseTemplate::new(200)
                 .insert_header("x-correlator", "bad value=1")
-                .set_body_json(json!({"devicePhoneNumber": mock::DEVICE}))
+                .set_body_json(json!({"devicePhoneNumber": DEVICE}))
         },
     )
     .await;
@@ -311,7 +312,7 @@ async fn invalid_correlator_accepted_fails() {
         "GET",
         &format!("{BASE}/device-phone-number"),
         |_: &Request| {
-            ResponseTemplate::new(200).set_body_json(json!({"devicePhoneNumber": mock::DEVICE}))
+            ResponseTemplate::new(200).set_body_json(json!({"devicePhoneNumber": DEVICE}))
         },
     )
     .await;

@@ -4,16 +4,16 @@
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 
-#[path = "provider_support.rs"]
-mod support;
+mod common;
 
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
+use common::provider::*;
+use common::{ANOTHER, DEVICE, fixtures, sha256_hex};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use nvcert::provider::{Fault, JWT_BEARER_ASSERTION, ProviderConfig, SpecVersion};
 use serde_json::{Value, json};
-use support::*;
 
 const V: SpecVersion = SpecVersion::V2_1_0;
 
@@ -57,7 +57,7 @@ async fn every_fault_keeps_the_ordinary_flow_working() {
 
 #[tokio::test]
 async fn faults_come_from_the_config_file_too() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let dir = fixtures();
     let text = std::fs::read_to_string(dir.join("reference-provider.toml")).expect("toml");
     let cfg = ProviderConfig::from_toml(
         &text.replace("faults = []", "faults = [\"token-type-not-bearer\"]"),
@@ -366,7 +366,8 @@ async fn fault_assertion_lifetime_not_checked() {
     let (good, bad) = pair(Fault::AssertionLifetimeNotChecked);
     // exp − iat > 300 (exp within 300 s of now), and exp more than 300 s away.
     for (iat, exp) in [(-100, 250), (0, 400)] {
-        assert_oauth_error(
+        assert_oauth_error_for(
+            &format!("iat {iat}, exp {exp}"),
             &redeem_with_assertion(&good, &assertion_at(iat, exp)).await,
             401,
             "invalid_client",
@@ -924,7 +925,8 @@ async fn fault_api_body_not_validated() {
     let g = good.access_token(DEVICE).await;
     let b = bad.access_token(DEVICE).await;
     for body in &bodies {
-        assert_error_info(
+        assert_error_info_for(
+            body,
             &good.verify_raw(&g, body, &[]).await,
             400,
             "INVALID_ARGUMENT",

@@ -3,20 +3,20 @@
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 
-#[path = "provider_support.rs"]
-mod support;
+mod common;
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
+use common::provider::*;
+use common::{ANOTHER, DEVICE, ENRICH, sha256_hex};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use nvcert::provider::{
     GRANT_CIBA, GRANT_JWT_BEARER, JWT_BEARER_ASSERTION, ProviderConfig, SpecVersion,
 };
 use serde_json::{Value, json};
-use support::*;
 
 const V: SpecVersion = SpecVersion::V2_1_0;
 
@@ -134,7 +134,7 @@ async fn x_correlator_rules_per_version() {
         }
         for c in bad {
             let r = p.verify_raw(&at, &body, &[("X-Correlator", c)]).await;
-            assert_error_info(&r, 400, "INVALID_ARGUMENT");
+            assert_error_info_for(&format!("{v} {c}"), &r, 400, "INVALID_ARGUMENT");
             assert_ne!(r.header("x-correlator"), Some(*c), "{v} {c}");
         }
     }
@@ -174,7 +174,8 @@ async fn request_body_rules_per_version() {
         json!({"phoneNumber": DEVICE, "hashedPhoneNumber": plus_hash}),
         json!({"foo": "bar"}),
     ] {
-        assert_error_info(&p.verify(&at, &body).await, 400, "INVALID_ARGUMENT");
+        let r = p.verify(&at, &body).await;
+        assert_error_info_for(&body.to_string(), &r, 400, "INVALID_ARGUMENT");
     }
 
     // 1.0.0-rc.1 … 2.0.0: phoneNumber pattern, hashedPhoneNumber any string.
@@ -229,7 +230,7 @@ async fn error_messages_follow_the_version() {
         let r = p
             .api(Method::GET, "/device-phone-number", None, &[], None)
             .await;
-        assert_error_info(&r, 401, "UNAUTHENTICATED");
+        assert_error_info_for(&v.to_string(), &r, 401, "UNAUTHENTICATED");
         let msg = r.json()["message"].as_str().expect("msg").to_owned();
         assert!(msg.ends_with(suffix), "{v}: {msg}");
         // 403 PERMISSION_DENIED for a token without the operation's scope.
@@ -238,7 +239,12 @@ async fn error_messages_follow_the_version() {
             .as_str()
             .expect("at")
             .to_owned();
-        assert_error_info(&p.share(&at).await, 403, "PERMISSION_DENIED");
+        assert_error_info_for(
+            &v.to_string(),
+            &p.share(&at).await,
+            403,
+            "PERMISSION_DENIED",
+        );
     }
 }
 
@@ -529,8 +535,8 @@ async fn ciba_request_errors() {
     ];
     for (form, error) in cases {
         let r = p.bc_authorize(DEMO, &form).await;
-        assert_oauth_error(&r, 400, error);
-        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_oauth_error_for(&format!("{form:?}"), &r, 400, error);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{form:?}");
     }
     let form = [("scope", sc.as_str()), ("login_hint", "tel:+34600000001")];
     // No client authentication, or Basic for a client without client_secret_basic: 401.

@@ -7,13 +7,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use super::{DEVICE, ENRICH, sha256_hex};
+
 /// Priority of the correct mocks; overrides use 1.
 pub const BASE_PRIORITY: u8 = 10;
-pub const DEVICE: &str = "+34600000001";
 pub const BASE: &str = "/number-verification/v2";
 const CORRELATOR: &str = r"^[a-zA-Z0-9-_:;./<>{}]{0,256}$";
 
@@ -57,7 +57,7 @@ fn authorize(req: &Request) -> ResponseTemplate {
     let redirect = query(req, "redirect_uri").unwrap_or_default();
     let state = query(req, "state").unwrap_or_default();
     let scope = query(req, "scope").unwrap_or_default();
-    let network = req.headers.get("x-nvcert-msisdn").is_some();
+    let network = req.headers.get(ENRICH).is_some();
     let otp = query(req, "test_otp").as_deref() == Some("246810");
     if !network && !otp {
         let loc = format!(
@@ -141,7 +141,7 @@ pub fn verify(req: &Request) -> ResponseTemplate {
     ) {
         (1, Some(Value::String(p)), None) if phone.is_match(p) => p == DEVICE,
         (1, None, Some(Value::String(h))) if hash.is_match(h) => {
-            h.eq_ignore_ascii_case(&hex::encode(Sha256::digest(DEVICE.as_bytes())))
+            h.eq_ignore_ascii_case(&sha256_hex(DEVICE))
         }
         _ => return error(req, 400, "INVALID_ARGUMENT"),
     };

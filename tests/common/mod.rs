@@ -1,16 +1,39 @@
-//! Helpers shared by integration tests: run the CLI in process, write profiles, read results.
+//! Helpers shared by integration tests (every test file includes them with `mod common;`):
+//! run the CLI in process, write profiles, read results; the test lines and fixtures.
+//!
+//! - [`provider`]: the reference provider in process (router + `oneshot`), its clients and flows.
+//! - [`mock_provider`]: a wiremock NV provider, correct by default, for breaking one rule at a time.
+//!
+//! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
+
+// Each test file is its own crate and uses only some of these helpers; the rest would be
+// reported as dead code in that crate.
 #![allow(dead_code)]
 
 pub mod mock_provider;
+pub mod provider;
 
 use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The device's line: the profile's `lines.device` and the number the enrichment header carries.
+pub const DEVICE: &str = "+34600000001";
+/// Another line known to the reference provider (`lines.other` of the profile).
+pub const ANOTHER: &str = "+34600000009";
+/// The header-enrichment header naming the device's line.
+pub const ENRICH: &str = "x-nvcert-msisdn";
 
 /// The repository's fixtures folder.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Lower-case hex SHA-256 of `s` (what `hashedPhoneNumber` carries).
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// Runs `nvcert ARGS…` in process and returns its exit code.
@@ -55,14 +78,14 @@ client_secret = "file:{keys}/demo-client-secret.TEST-ONLY.txt"
 redirect_uri = "https://client.nvcert.invalid/callback"
 
 [device_leg]
-headers = {{ "x-nvcert-msisdn" = "+34600000001" }}
+headers = {{ "{ENRICH}" = "{DEVICE}" }}
 
 [non_network_login]
-authorize_params = {{ login_hint = "tel:+34600000001", test_otp = "246810" }}
+authorize_params = {{ login_hint = "tel:{DEVICE}", test_otp = "246810" }}
 
 [lines]
-device = "+34600000001"
-other = "+34600000009"
+device = "{DEVICE}"
+other = "{ANOTHER}"
 "#
     )
 }

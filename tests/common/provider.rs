@@ -1,11 +1,9 @@
-//! Helpers shared by `provider.rs`, `provider_flows.rs` and `provider_faults.rs` (included there
-//! with `#[path = "provider_support.rs"] mod support;`). Compiled alone it is an empty test crate.
+//! The reference provider in process: [`P`] wraps `router(..)` and sends requests with
+//! `oneshot`, plus the clients, scopes and flows the provider tests share.
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
-#![allow(dead_code, missing_docs)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Body;
@@ -21,22 +19,22 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
+use super::{ENRICH, fixtures};
+
 pub const ISSUER: &str = "http://provider.test:8080";
 pub const DEMO: &str = "nvcert-demo";
 pub const OTHER: &str = "nvcert-other";
 pub const SHORT: &str = "nvcert-short-lived";
 pub const REDIRECT: &str = "https://client.nvcert.invalid/callback";
 pub const OTHER_REDIRECT: &str = "https://other.nvcert.invalid/callback";
-pub const DEVICE: &str = "+34600000001";
-pub const ANOTHER: &str = "+34600000009";
 pub const PURPOSE: &str = "dpv:FraudPreventionAndDetection";
-pub const ENRICH: &str = "x-nvcert-msisdn";
 
-pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
+/// 2.1.0 scopes (openid, purpose, verify and/or share), as [`scope`] builds them.
+pub const VERIFY_SCOPE: &str = "openid dpv:FraudPreventionAndDetection number-verification:verify";
+pub const SHARE_SCOPE: &str =
+    "openid dpv:FraudPreventionAndDetection number-verification:device-phone-number:read";
+pub const BOTH_SCOPE: &str = "openid dpv:FraudPreventionAndDetection number-verification:verify \
+                              number-verification:device-phone-number:read";
 
 pub fn client_key(client: &str) -> EncodingKey {
     let name = if client == OTHER {
@@ -44,12 +42,13 @@ pub fn client_key(client: &str) -> EncodingKey {
     } else {
         "demo-client"
     };
-    let pem = std::fs::read(fixture(&format!("keys/{name}-es256.TEST-ONLY.pem"))).expect("key");
+    let pem =
+        std::fs::read(fixtures().join(format!("keys/{name}-es256.TEST-ONLY.pem"))).expect("key");
     EncodingKey::from_ec_pem(&pem).expect("ec key")
 }
 
 pub fn demo_secret() -> String {
-    std::fs::read_to_string(fixture("keys/demo-client-secret.TEST-ONLY.txt"))
+    std::fs::read_to_string(fixtures().join("keys/demo-client-secret.TEST-ONLY.txt"))
         .expect("secret")
         .trim_end()
         .to_owned()
@@ -66,10 +65,6 @@ pub fn random_jti() -> String {
     let mut b = [0u8; 12];
     rand::Rng::fill(&mut rand::rng(), &mut b);
     hex::encode(b)
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// (verifier, S256 challenge).
@@ -158,21 +153,48 @@ impl Resp {
 
 /// Asserts a CAMARA ErrorInfo response with `status`/`code`.
 pub fn assert_error_info(r: &Resp, status: u16, code: &str) {
-    assert_eq!(r.status.as_u16(), status, "{}", r.text());
-    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_error_info_for("", r, status, code);
+}
+
+/// [`assert_error_info`], naming `case` (one row of a table of cases) in failure messages.
+pub fn assert_error_info_for(case: &str, r: &Resp, status: u16, code: &str) {
+    let at = prefix(case);
+    assert_eq!(r.status.as_u16(), status, "{at}{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"), "{at}");
     let b = r.json();
-    assert_eq!(b["status"], status, "{b}");
-    assert_eq!(b["code"], code, "{b}");
-    assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()), "{b}");
-    assert!(r.header("x-correlator").is_some(), "x-correlator missing");
+    assert_eq!(b["status"], status, "{at}{b}");
+    assert_eq!(b["code"], code, "{at}{b}");
+    assert!(
+        b["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{at}{b}"
+    );
+    assert!(
+        r.header("x-correlator").is_some(),
+        "{at}x-correlator missing"
+    );
 }
 
 /// Asserts an RFC 6749 JSON error.
 pub fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
-    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert_oauth_error_for("", r, status, error);
+}
+
+/// [`assert_oauth_error`], naming `case` (one row of a table of cases) in failure messages.
+pub fn assert_oauth_error_for(case: &str, r: &Resp, status: u16, error: &str) {
+    let at = prefix(case);
+    assert_eq!(r.status.as_u16(), status, "{at}{}", r.text());
     let b = r.json();
-    assert_eq!(b["error"], error, "{b}");
-    assert!(b["error_description"].is_string(), "{b}");
+    assert_eq!(b["error"], error, "{at}{b}");
+    assert!(b["error_description"].is_string(), "{at}{b}");
+}
+
+/// `"case: "`, or nothing for no case.
+fn prefix(case: &str) -> String {
+    if case.is_empty() {
+        String::new()
+    } else {
+        format!("{case}: ")
+    }
 }
 
 /// One provider instance in process.
@@ -310,6 +332,17 @@ impl P {
             .clone()
     }
 
+    /// [`P::code`], stricter: the redirect must carry no `error` either.
+    pub async fn code_for(&self, client: &str, scope: &str, msisdn: &str) -> String {
+        let r = self
+            .authorize_as(&self.params(client, scope, "st"), msisdn)
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        let p = r.location_params();
+        assert!(!p.contains_key("error"), "{p:?}");
+        p["code"].clone()
+    }
+
     // --- token endpoint ---------------------------------------------------------------------
 
     /// Redeems `code` for `client` with a fresh private_key_jwt assertion plus `extra`.
@@ -350,6 +383,14 @@ impl P {
             .as_str()
             .expect("access_token")
             .to_owned()
+    }
+
+    /// An access token for `client`/`scope`/`msisdn` (the code obtained with [`P::code_for`]).
+    pub async fn access_token_for(&self, client: &str, scope: &str, msisdn: &str) -> String {
+        let code = self.code_for(client, scope, msisdn).await;
+        let r = self.redeem(client, &code, &[]).await;
+        r.ok();
+        r.json()["access_token"].as_str().expect("token").to_owned()
     }
 
     // --- operator-token flows ---------------------------------------------------------------
