@@ -6,31 +6,76 @@
 //! §3.6): a scenario without `When`, schema references the spec lacks, tags naming another
 //! operation, status codes written as strings, base paths that differ from the spec's, exact
 //! `message` texts, undeclared testing assets, unsatisfiable token requirements, and the like.
+//!
+//! This file is the driver: it walks features, scenarios and steps, and keeps the rules that
+//! read a Feature line, a scenario's tags and shape, or every phrasing alike. A rule that reads
+//! one step phrasing lives beside that step (`steps::<domain>::lint_…`) and is listed in
+//! [`STEP_RULES`].
 
 use cucumber::gherkin::{Feature, Scenario, Step, StepType};
 
-use super::steps::camara::{ASSETS, UNDECLARED_DEVICE_ASSET, resolve_legacy, takes_body};
+use super::camara_vocabulary::{feature_operation, feature_version, resolve_legacy};
+use super::steps::{auth, body, lines, request, response, send};
 use crate::results::Lint;
 use crate::spec::{Operation, SpecDocument};
 
-/// The operation a Feature line names (`CAMARA Number Verification API, v2.1.0 - Operation
-/// phoneNumberVerify` → `phoneNumberVerify`), as the API-Testing-Guidelines write it.
-pub fn feature_operation(feature: &Feature) -> Option<String> {
-    let (_, rest) = feature.name.rsplit_once("- Operation ")?;
-    let id = rest.trim();
-    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then(|| id.to_owned())
+/// A rule reading one step; it reports through [`StepLint::report`].
+pub(super) type StepRule = fn(&mut StepLint<'_>);
+
+/// Every step rule, in the order their findings have always been made (which decides the order
+/// of findings that share a line and a rule name).
+const STEP_RULES: &[StepRule] = &[
+    response::lint_status,
+    schema_ref_missing,
+    request::lint_base_url,
+    auth::lint_token_no_single_number,
+    auth::lint_token_without_number,
+    body::lint_contains_neither,
+    body::lint_has_no_field,
+    response::lint_message_exact,
+    lines::lint_undefined_assets,
+    request::lint_resource_is,
+    send::lint_legacy_send,
+    // Rules that need the operation the step belongs to.
+    response::lint_code_undocumented,
+    body::lint_body_without_request_body,
+    request::lint_content_type_without_body,
+    response::lint_response_schema,
+    auth::lint_scope_operation,
+];
+
+/// What earlier steps of a scenario (or Background) said, for rules that need it.
+#[derive(Default)]
+pub(super) struct Seen {
+    /// Legacy `the resource is "/verify"`.
+    pub resource: Option<String>,
+    /// The status of the last `the response status code is …`.
+    pub status: Option<u16>,
 }
 
-/// The API version a Feature line names (`…, v2.1.0 - Operation …` → `2.1.0`, `vwip` → `wip`).
-fn feature_version(feature: &Feature) -> Option<&str> {
-    let head = feature
-        .name
-        .split_once(" - Operation")
-        .map_or(feature.name.as_str(), |(h, _)| h);
-    let (_, version) = head.rsplit_once(", v")?;
-    let version = version.trim();
-    (!version.is_empty() && !version.contains(' ')).then_some(version)
+/// One step as a step rule sees it.
+pub(super) struct StepLint<'a> {
+    /// The step's text, trimmed.
+    pub text: &'a str,
+    /// The spec of the run.
+    pub spec: &'a SpecDocument,
+    /// The operation the step's scenario sends (else the Feature's), when known.
+    pub operation: Option<&'a Operation>,
+    /// What earlier steps said.
+    pub seen: &'a mut Seen,
+    findings: Vec<(&'static str, String)>,
+}
+
+impl StepLint<'_> {
+    /// Records a finding of rule `rule` on this step.
+    pub fn report(&mut self, rule: &'static str, message: String) {
+        self.findings.push((rule, message));
+    }
+
+    /// Where the spec comes from, for messages.
+    pub fn origin(&self) -> &str {
+        self.spec.origin()
+    }
 }
 
 /// Lints `features` against `spec`; findings in file and line order, without duplicates (an
@@ -51,15 +96,6 @@ pub fn lint(features: &[Feature], spec: &SpecDocument) -> Vec<Lint> {
     out.sort_by(|a, b| (&a.file, a.line, &a.rule).cmp(&(&b.file, b.line, &b.rule)));
     out.dedup();
     out
-}
-
-/// What earlier steps of a scenario (or Background) said, for rules that need it.
-#[derive(Default)]
-struct Seen {
-    /// Legacy `the resource is "/verify"`.
-    resource: Option<String>,
-    /// The status of the last `the response status code is …`.
-    status: Option<u16>,
 }
 
 struct FeatureLint<'a> {
@@ -206,273 +242,33 @@ impl<'a> FeatureLint<'a> {
         scenario: Option<&str>,
         seen: &mut Seen,
     ) {
-        let line = step.position.line;
-        let text = step.value.trim();
-        let origin = self.spec.origin().to_owned();
-
-        if let Some(code) = text
-            .strip_prefix("the response status code is \"")
-            .and_then(|r| r.strip_suffix('"'))
-        {
-            self.push(
-                line,
-                "status-as-string",
-                scenario,
-                format!("status code written as the string \"{code}\"; read as the integer {code}"),
-            );
+        let mut lint = StepLint {
+            text: step.value.trim(),
+            spec: self.spec,
+            operation: op,
+            seen,
+            findings: Vec::new(),
+        };
+        for rule in STEP_RULES {
+            rule(&mut lint);
         }
-
-        for reference in schema_references(text) {
-            if self.spec.resolved_schema(&reference).is_err() {
-                let fallback = text.starts_with("the request body property \"")
-                    || text.starts_with("the same phone number is compliant");
-                let how = if fallback {
-                    "; nvcert checks the request-body property's own schema instead"
-                } else {
-                    "; the check cannot run"
-                };
-                self.push(
-                    line,
-                    "schema-ref-missing",
-                    scenario,
-                    format!("schema {reference} is not in {origin}{how}"),
-                );
-            }
-        }
-
-        if let Some(base) = text
-            .strip_prefix("the resource \"")
-            .and_then(|r| r.split_once('"'))
-            .filter(|(_, rest)| rest.split_whitespace().eq(["as", "base", "url"]))
-            .map(|(b, _)| b)
-            && base.trim_end_matches('/') != self.spec.base_path().trim_end_matches('/')
-        {
-            let spec_base = self.spec.base_path().to_owned();
-            self.push(
-                line,
-                "base-path",
-                scenario,
-                format!(
-                    "base url {base} differs from the path of the spec's server URL \
-                     ({spec_base}); nvcert uses {spec_base}"
-                ),
-            );
-        }
-
-        if text.ends_with("which does not identify a single phone number") {
-            self.push(
-                line,
-                "unsatisfiable-token",
-                scenario,
-                "an NV access token always identifies one line, so a valid one that does not \
-                 identify a single phone number cannot exist (CAMARA PR #255 removes this step); \
-                 read as a valid access token"
-                    .to_owned(),
-            );
-        }
-        if text == "the access token is not associated with a phone number" {
-            self.push(
-                line,
-                "unsatisfiable-token",
-                scenario,
-                "an NV access token always identifies a line, so no flow yields one that is not \
-                 associated with a phone number; the scenario is skipped"
-                    .to_owned(),
-            );
-        }
-        if text.contains("does not contain neither") {
-            self.push(
-                line,
-                "wording",
-                scenario,
-                "double negative \"does not contain neither … nor …\"; read as \"contains \
-                 neither … nor …\""
-                    .to_owned(),
-            );
-        }
-        if text.contains("has NO the field") {
-            self.push(
-                line,
-                "wording",
-                scenario,
-                "\"has NO the field … or …\" read as \"has neither field\"".to_owned(),
-            );
-        }
-        if text.starts_with("the response property \"$.message\" is \"") {
-            self.push(
-                line,
-                "message-exact",
-                scenario,
-                "exact message text expected, but `message` is free text (Commonalities \
-                 API-Testing-Guidelines); a different text is reported as a warning, not a \
-                 failure"
-                    .to_owned(),
-            );
-        }
-
-        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-            if word.starts_with("NUMBERVERIFY_") && !ASSETS.iter().any(|(n, _, _)| *n == word) {
-                let how = if word == UNDECLARED_DEVICE_ASSET {
-                    "; read as the device line (…PHONENUMBER1)"
-                } else {
-                    "; the step is skipped"
-                };
-                self.push(
-                    line,
-                    "undefined-asset",
-                    scenario,
-                    format!("testing asset {word} is not declared by the definitions{how}"),
-                );
-            }
-        }
-
-        if let Some(path) = text
-            .strip_prefix("the resource is \"")
-            .and_then(|r| r.strip_suffix('"'))
-        {
-            seen.resource = Some(path.to_owned());
-        }
-        let resource = &seen.resource;
-        if let Some(method) = legacy_method(text)
-            && let Ok((found, false)) =
-                resolve_legacy(self.spec, &method, resource.as_deref(), None)
-        {
-            self.push(
-                line,
-                "wrong-method",
-                scenario,
-                format!(
-                    "{method} {} is not an operation of {origin}; nvcert sends {} ({} {})",
-                    resource.as_deref().unwrap_or(&found.path),
-                    found.operation_id,
-                    found.method,
-                    found.path
-                ),
-            );
-        }
-
-        if let Some(status) = text
-            .strip_prefix("the response status code is ")
-            .and_then(|c| c.trim_matches('"').parse::<u16>().ok())
-        {
-            seen.status = Some(status);
-        }
-        if let (Some(op), Some(status), Some(code)) = (
-            op,
-            seen.status,
-            text.strip_prefix("the response property \"$.code\" is \"")
-                .and_then(|r| r.strip_suffix('"')),
-        ) {
-            let documented = self.spec.documented_error_codes(&op.operation_id, status);
-            if !documented.is_empty() && !documented.iter().any(|c| c == code) {
-                self.push(
-                    line,
-                    "code-undocumented",
-                    scenario,
-                    format!(
-                        "code {code} is not documented for {} {status} in {origin} (documented: \
-                         {}); a conformant provider fails this check",
-                        op.operation_id,
-                        documented.join(", ")
-                    ),
-                );
-            }
-        }
-
-        if let Some(op) = op {
-            self.operation_rules(step, text, op, scenario);
+        for (rule, message) in lint.findings {
+            self.push(step.position.line, rule, scenario, message);
         }
     }
+}
 
-    /// Rules that need the operation the step belongs to.
-    fn operation_rules(&mut self, step: &Step, text: &str, op: &Operation, scenario: Option<&str>) {
-        let line = step.position.line;
-        let id = op.operation_id.clone();
-        let has_body = takes_body(self.spec, op);
-        let body_step = (text.starts_with("the request body")
-            || text.starts_with("the body property"))
-            && text != "the request body is not included";
-        if !has_body && body_step {
-            self.push(
-                line,
-                "body-without-request-body",
-                scenario,
-                format!(
-                    "{id} ({} {}) takes no request body; nvcert sends none",
-                    op.method, op.path
-                ),
-            );
-        }
-        if !has_body
-            && text
-                .to_ascii_lowercase()
-                .starts_with("the header \"content-type\" is set to")
-        {
-            self.push(
-                line,
-                "content-type-without-body",
-                scenario,
-                format!(
-                    "{id} ({} {}) takes no request body, so a Content-Type request header \
-                     describes nothing (sent as written)",
-                    op.method, op.path
-                ),
-            );
-        }
-        if let Some(name) = text.strip_prefix("the response body is compliant with the schema ") {
-            let success = format!(
-                "#/paths/{}/{}/responses/200",
-                op.path.replace('~', "~0").replace('/', "~1"),
-                op.method.as_str().to_ascii_lowercase()
-            );
-            if let (Ok(named), Ok(actual)) = (
-                self.spec.resolved_schema(name.trim()),
-                self.spec.resolved_schema(&success),
-            ) && named != actual
-            {
-                self.push(
-                    line,
-                    "response-schema",
-                    scenario,
-                    format!(
-                        "{} is not the schema of {id}'s 200 answer; not applied (nvcert judges \
-                         every answer against the spec anyway)",
-                        name.trim()
-                    ),
-                );
-            }
-        }
-        for (prefix, excluded) in [
-            (
-                "one of the scopes associated with the access token is ",
-                false,
-            ),
-            (
-                "none of the scopes associated with the access token is ",
-                true,
-            ),
-        ] {
-            let Some(scope) = text.strip_prefix(prefix).map(str::trim) else {
-                continue;
-            };
-            if op.scopes.iter().any(|s| s == scope) {
-                continue;
-            }
-            let how = if excluded {
-                format!(
-                    "a token without it tests nothing; nvcert uses a token without {id}'s own \
-                     scope ({})",
-                    op.scopes.join(" ")
-                )
+/// `schema-ref-missing`: a schema reference, in whatever phrasing, that the spec lacks.
+fn schema_ref_missing(l: &mut StepLint<'_>) {
+    for reference in schema_references(l.text) {
+        if l.spec.resolved_schema(&reference).is_err() {
+            let how = if body::checks_property_schema_instead(l.text) {
+                "; nvcert checks the request-body property's own schema instead"
             } else {
-                "the valid token carries every NV scope anyway".to_owned()
+                "; the check cannot run"
             };
-            self.push(
-                line,
-                "scope-operation",
-                scenario,
-                format!("scope {scope} is not a scope of {id}; {how}"),
-            );
+            let message = format!("schema {reference} is not in {}{how}", l.origin());
+            l.report("schema-ref-missing", message);
         }
     }
 }
@@ -497,17 +293,6 @@ fn schema_references(text: &str) -> Vec<String> {
     refs
 }
 
-/// The method of a legacy `the HTTPS "POST" request is sent`.
-fn legacy_method(text: &str) -> Option<http::Method> {
-    let rest = text
-        .strip_prefix("the HTTPS \"")
-        .or_else(|| text.strip_prefix("the HTTP \""))?;
-    let (method, tail) = rest.split_once('"')?;
-    (tail == " request is sent")
-        .then(|| http::Method::from_bytes(method.as_bytes()).ok())
-        .flatten()
-}
-
 /// The operation a scenario sends: `the request "X" is sent`, or a legacy send resolved like
 /// at run time.
 fn scenario_operation(
@@ -518,21 +303,13 @@ fn scenario_operation(
     let mut resource: Option<String> = None;
     for step in &scenario.steps {
         let text = step.value.trim();
-        if let Some(path) = text
-            .strip_prefix("the resource is \"")
-            .and_then(|r| r.strip_suffix('"'))
-        {
+        if let Some(path) = request::named_resource(text) {
             resource = Some(path.to_owned());
         }
-        if let Some(id) = text
-            .strip_prefix("the request \"")
-            .and_then(|r| r.split_once('"'))
-            .filter(|(_, tail)| tail.starts_with(" is sent"))
-            .map(|(id, _)| id)
-        {
+        if let Some(id) = send::sent_operation(text) {
             return spec.operation(id).cloned();
         }
-        if let Some(method) = legacy_method(text) {
+        if let Some(method) = send::legacy_send_method(text) {
             return resolve_legacy(spec, &method, resource.as_deref(), feature_operation)
                 .ok()
                 .map(|(op, _)| op);
@@ -555,38 +332,32 @@ fn tag_operation(spec: &SpecDocument, tag: &str) -> Option<String> {
         .find(|id| norm.starts_with(&id.to_ascii_lowercase()))
 }
 
+/// Test helpers for the rules beside the steps.
 #[cfg(test)]
-mod tests {
-    use cucumber::gherkin::GherkinEnv;
+pub(super) mod testing {
+    use cucumber::gherkin::{Feature, GherkinEnv};
 
-    use super::*;
-
-    fn parse(text: &str) -> Feature {
+    /// `text` parsed as feature file `t.feature`.
+    pub fn parse(text: &str) -> Feature {
         let mut f = Feature::parse(text, GherkinEnv::default()).expect("parses");
         f.path = Some("t.feature".into());
         f
     }
 
-    fn rules(text: &str, version: &str) -> Vec<(usize, String)> {
+    /// The (line, rule) findings of feature `text` against NV `version`.
+    pub fn rules(text: &str, version: &str) -> Vec<(usize, String)> {
         let spec = crate::spec::builtin(version).expect("spec");
-        lint(&[parse(text)], &spec)
+        super::lint(&[parse(text)], &spec)
             .into_iter()
             .map(|l| (l.line, l.rule))
             .collect()
     }
+}
 
-    #[test]
-    fn feature_line_operation_and_version() {
-        let f = parse(
-            "Feature: CAMARA Number Verification API, v2.1.0 - Operation phoneNumberVerify\n  Scenario: x\n    Given y\n",
-        );
-        assert_eq!(feature_operation(&f).as_deref(), Some("phoneNumberVerify"));
-        assert_eq!(feature_version(&f), Some("2.1.0"));
-        let legacy =
-            parse("Feature: Camara Number Verification API verify\n  Scenario: x\n    Given y\n");
-        assert_eq!(feature_operation(&legacy), None);
-        assert_eq!(feature_version(&legacy), None);
-    }
+#[cfg(test)]
+mod tests {
+    use super::testing::rules;
+    use super::*;
 
     #[test]
     fn tags_name_operations() {
@@ -647,27 +418,6 @@ mod tests {
                 (8, "status-as-string".to_owned()),
                 (9, "message-exact".to_owned()),
             ]
-        );
-    }
-
-    #[test]
-    fn codes_are_judged_against_the_status_the_scenario_expects() {
-        // CAMARA r1.2 expected 403 UNAUTHENTICATED (fixed to PERMISSION_DENIED in r1.3).
-        let text = r##"Feature: Camara Number Verification API verify
-  Scenario: missing scope
-    Given the resource is "/verify"
-    When the HTTPS "POST" request is sent
-    Then the response status code is 403
-    And the response property "$.code" is "UNAUTHENTICATED"
-  Scenario: expired
-    Given the resource is "/verify"
-    When the HTTPS "POST" request is sent
-    Then the response status code is 401
-    And the response property "$.code" is "UNAUTHENTICATED"
-"##;
-        assert_eq!(
-            rules(text, "1.0.0"),
-            vec![(6, "code-undocumented".to_owned())]
         );
     }
 

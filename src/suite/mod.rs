@@ -4,6 +4,7 @@
 //! Cucumber is embedded: it never parses process arguments and never prints; nvcert's report
 //! writers do the printing.
 
+mod camara_vocabulary;
 mod collect;
 mod context;
 mod features;
@@ -65,7 +66,7 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
-            world.feature_operation = lint::feature_operation(feature);
+            world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
             world.warnings = Some(world::ScenarioWarnings::new(
                 hook_warnings.clone(),
                 (

@@ -103,22 +103,60 @@ pub struct PendingRequest {
     pub body: BodyPlan,
 }
 
-/// Per-scenario state. `Debug` prints no secret (cucumber may print the World).
+/// Per-scenario state, in parts: the NV API call, what a scenario sends without saying so, the
+/// OIDC flow, the operator flows. `Debug` prints no secret (cucumber may print the World).
 #[derive(Default, cucumber::World)]
 pub struct NvWorld {
     /// Set by the run's before-hook.
     pub ctx: Option<Arc<RunContext>>,
+    /// The NV API request: being prepared, sent, answered.
+    pub api: ApiCall,
+    /// What the scenario sends when it does not say `the request "…" is sent`.
+    pub implied: ImpliedSend,
+    /// The OIDC authorization code flow, step by step.
+    pub oidc: OidcFlow,
+    /// The operator-token flows (CIBA, JWT bearer).
+    pub operator: OperatorFlow,
+    /// Where this scenario's warnings go (set by the before-hook).
+    pub warnings: Option<ScenarioWarnings>,
+}
+
+/// The NV API request of a scenario: what Given steps prepare, what was sent, what came back.
+#[derive(Default)]
+pub struct ApiCall {
     /// The request being prepared.
     pub request: PendingRequest,
     /// The token actually sent in the last request, if any.
     pub sent_token: Option<Secret>,
     /// The last API exchange and its operationId.
     pub last: Option<(String, Exchange)>,
+    /// The body property the last CAMARA step set (what "the same phone number" refers to).
+    pub last_property: Option<String>,
+}
+
+/// What a scenario sends when it names no operation in a `When` (legacy CAMARA definitions,
+/// and CAMARA v2.1.0 400.3, which has no `When` at all).
+#[derive(Default)]
+pub struct ImpliedSend {
+    /// The operation the Feature line names (`… - Operation phoneNumberVerify`), set by the
+    /// before-hook: what a scenario without a `When` sends before its first response check.
+    pub feature_operation: Option<String>,
+    /// The resource named by legacy `the resource is "/verify"` (relative to the base path).
+    pub resource: Option<String>,
+    /// A request described but not sent yet: legacy CAMARA definitions say `When the HTTPS
+    /// "POST" request is sent` and go on setting the request up, so the first response check
+    /// sends it. The method as written.
+    pub pending_method: Option<http::Method>,
+}
+
+/// The OIDC authorization code flow of a scenario.
+#[derive(Default)]
+pub struct OidcFlow {
     /// The last discovery fetch.
     pub discovery: Option<(Result<Discovery, String>, Exchange)>,
     /// The last device leg.
     pub authorization: Option<(AuthorizeRequest, AuthorizeOutcome)>,
-    /// The last token exchange.
+    /// The last token exchange (also the last CIBA poll).
     pub token: Option<(Result<TokenResponse, String>, Exchange)>,
     /// How the next authorization request deviates from the default.
     pub authz_mods: AuthzMods,
@@ -126,23 +164,15 @@ pub struct NvWorld {
     pub token_mods: TokenOptions,
     /// The client assertion of the last token request (to replay it).
     pub last_assertion: Option<Secret>,
+}
+
+/// The operator-token flows of a scenario (CIBA, JWT bearer).
+#[derive(Default)]
+pub struct OperatorFlow {
     /// The last CIBA authentication request and, when accepted, its start.
     pub ciba: Option<(Exchange, Option<CibaStart>)>,
     /// `aud` of the next JWT bearer assertion, when a check changes it.
     pub jwt_bearer_audience: Option<String>,
-    /// The operation the Feature line names (`… - Operation phoneNumberVerify`), set by the
-    /// before-hook: what a scenario without a `When` sends before its first response check.
-    pub feature_operation: Option<String>,
-    /// A request described but not sent yet: legacy CAMARA definitions say `When the HTTPS
-    /// "POST" request is sent` and go on setting the request up, so the first response check
-    /// sends it. The method as written.
-    pub pending_send: Option<http::Method>,
-    /// The resource named by legacy `the resource is "/verify"` (relative to the base path).
-    pub resource: Option<String>,
-    /// The body property the last CAMARA step set (what "the same phone number" refers to).
-    pub last_property: Option<String>,
-    /// Where this scenario's warnings go (set by the before-hook).
-    pub warnings: Option<ScenarioWarnings>,
 }
 
 /// Identifies a scenario across the run: feature file, scenario name, line.
@@ -199,20 +229,25 @@ pub struct AuthzMods {
 impl fmt::Debug for NvWorld {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NvWorld")
-            .field("auth", &self.request.auth)
+            .field("auth", &self.api.request.auth)
             .field(
                 "headers",
                 &self
+                    .api
                     .request
                     .headers
                     .iter()
                     .map(|(k, _)| k)
                     .collect::<Vec<_>>(),
             )
-            .field("last_operation", &self.last.as_ref().map(|(op, _)| op))
+            .field("last_operation", &self.api.last.as_ref().map(|(op, _)| op))
             .field(
                 "last_status",
-                &self.last.as_ref().map(|(_, e)| e.response.status.as_u16()),
+                &self
+                    .api
+                    .last
+                    .as_ref()
+                    .map(|(_, e)| e.response.status.as_u16()),
             )
             .finish_non_exhaustive()
     }
@@ -228,7 +263,7 @@ impl NvWorld {
 
     /// The last API exchange, or a failure naming the step that needs it.
     pub fn last_exchange(&self) -> Result<&Exchange, StepFailure> {
-        self.last.as_ref().map(|(_, e)| e).ok_or_else(|| {
+        self.api.last.as_ref().map(|(_, e)| e).ok_or_else(|| {
             fail("no request has been sent in this scenario (missing `When the request … is sent`)")
         })
     }

@@ -18,12 +18,12 @@ use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
 async fn fetch_discovery(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
     let (parsed, exchange) = ctx.flow.fetch_discovery().await?;
-    world.discovery = Some((parsed.map_err(|e| e.to_string()), exchange));
+    world.oidc.discovery = Some((parsed.map_err(|e| e.to_string()), exchange));
     Ok(())
 }
 
 fn discovery(world: &NvWorld) -> Result<&crate::flow::Discovery, StepFailure> {
-    match &world.discovery {
+    match &world.oidc.discovery {
         Some((Ok(d), _)) => Ok(d),
         Some((Err(e), _)) => Err(fail(e.clone())),
         None => Err(fail(
@@ -95,19 +95,20 @@ async fn jwks_has_key(world: &mut NvWorld) -> StepResult {
     regex = r#"^the authorization request adds the parameter "([^"]+)" with the value "([^"]*)"$"#
 )]
 fn authz_param(world: &mut NvWorld, name: String, value: String) {
-    world.authz_mods.extra.push((name, value));
+    world.oidc.authz_mods.extra.push((name, value));
 }
 
 /// `the authorization request uses the redirect_uri "https://…"`
 #[given(regex = r#"^the authorization request uses the redirect_uri "([^"]+)"$"#)]
 fn authz_redirect(world: &mut NvWorld, uri: String) {
-    world.authz_mods.redirect_uri = Some(uri);
+    world.oidc.authz_mods.redirect_uri = Some(uri);
 }
 
 /// `the authorization request is also sent as a signed request object`
 #[given(regex = r"^the authorization request is also sent as a signed request object$")]
 fn authz_request_object(world: &mut NvWorld) {
     world
+        .oidc
         .authz_mods
         .request_object
         .get_or_insert_with(RequestObject::default);
@@ -117,6 +118,7 @@ fn authz_request_object(world: &mut NvWorld) {
 #[given(regex = r#"^the signed request object is addressed to "([^"]+)"$"#)]
 fn authz_request_object_aud(world: &mut NvWorld, aud: String) {
     world
+        .oidc
         .authz_mods
         .request_object
         .get_or_insert_with(RequestObject::default)
@@ -127,6 +129,7 @@ fn authz_request_object_aud(world: &mut NvWorld, aud: String) {
 #[given(regex = r"^the signed request object expired a minute ago$")]
 fn authz_request_object_expired(world: &mut NvWorld) {
     world
+        .oidc
         .authz_mods
         .request_object
         .get_or_insert_with(RequestObject::default)
@@ -136,13 +139,13 @@ fn authz_request_object_expired(world: &mut NvWorld) {
 /// `the authorization request uses the PKCE method "plain"`
 #[given(regex = r#"^the authorization request uses the PKCE method "plain"$"#)]
 fn authz_pkce_plain(world: &mut NvWorld) {
-    world.authz_mods.pkce_plain = true;
+    world.oidc.authz_mods.pkce_plain = true;
 }
 
 /// `the authorization request is made for the short-lived client` (or `the other client`)
 #[given(regex = r"^the authorization request is made for the (other|short-lived) client$")]
 fn authz_client(world: &mut NvWorld, which: String) {
-    world.authz_mods.client = Some(role(&which));
+    world.oidc.authz_mods.client = Some(role(&which));
 }
 
 fn role(which: &str) -> ClientRole {
@@ -190,7 +193,7 @@ async fn authorize_with(
             ctx.spec.origin()
         ))
     })?;
-    let mods = std::mem::take(&mut world.authz_mods);
+    let mods = std::mem::take(&mut world.oidc.authz_mods);
     let mut request = flow.authorize_request(&op.scopes, Login::Network);
     if let Some(role) = mods.client {
         request = flow.for_client(request, role)?;
@@ -208,7 +211,7 @@ async fn authorize_with(
     request.extra.extend(mods.extra);
     request.request_object = mods.request_object;
     let outcome = flow.authorize(&request).await?;
-    world.authorization = Some((request, outcome));
+    world.oidc.authorization = Some((request, outcome));
     Ok(())
 }
 
@@ -224,6 +227,7 @@ fn authorization(
     world: &NvWorld,
 ) -> Result<&(crate::flow::AuthorizeRequest, crate::flow::AuthorizeOutcome), StepFailure> {
     world
+        .oidc
         .authorization
         .as_ref()
         .ok_or_else(|| fail("no authorization request was made in this scenario"))
@@ -276,56 +280,56 @@ fn refused(world: &mut NvWorld) -> StepResult {
 /// `the token request sends a code_verifier that does not match the challenge`
 #[given(regex = r"^the token request sends a code_verifier that does not match the challenge$")]
 fn token_wrong_verifier(world: &mut NvWorld) {
-    world.token_mods.verifier = VerifierChoice::Wrong;
+    world.oidc.token_mods.verifier = VerifierChoice::Wrong;
 }
 
 /// `the token request uses the redirect_uri "https://…"`
 #[given(regex = r#"^the token request uses the redirect_uri "([^"]+)"$"#)]
 fn token_redirect(world: &mut NvWorld, uri: String) {
-    world.token_mods.redirect_uri = Some(uri);
+    world.oidc.token_mods.redirect_uri = Some(uri);
 }
 
 /// `the token request authenticates as the other client`
 #[given(regex = r"^the token request authenticates as the other client$")]
 fn token_other_client(world: &mut NvWorld) {
-    world.token_mods.client = Some(ClientRole::Other);
+    world.oidc.token_mods.client = Some(ClientRole::Other);
 }
 
 /// `the token request authenticates with client_secret_basic as the other client`
 #[given(regex = r"^the token request authenticates with client_secret_basic as the other client$")]
 fn token_other_client_secret(world: &mut NvWorld) {
-    world.token_mods.client = Some(ClientRole::Other);
-    world.token_mods.auth_method = Some(ClientAuthMethod::ClientSecretBasic);
+    world.oidc.token_mods.client = Some(ClientRole::Other);
+    world.oidc.token_mods.auth_method = Some(ClientAuthMethod::ClientSecretBasic);
 }
 
 /// `the client assertion expired 60 seconds ago`
 #[given(regex = r"^the client assertion expired (\d+) seconds ago$")]
 fn assertion_expired(world: &mut NvWorld, secs: u64) {
-    world.token_mods.assertion = AssertionTweak::ExpiredSecondsAgo(secs);
+    world.oidc.token_mods.assertion = AssertionTweak::ExpiredSecondsAgo(secs);
 }
 
 /// `the client assertion is valid for 600 seconds`
 #[given(regex = r"^the client assertion is valid for (\d+) seconds$")]
 fn assertion_lifetime(world: &mut NvWorld, secs: u64) {
-    world.token_mods.assertion = AssertionTweak::LifetimeSecs(secs);
+    world.oidc.token_mods.assertion = AssertionTweak::LifetimeSecs(secs);
 }
 
 /// `the client assertion is addressed to "https://…"`
 #[given(regex = r#"^the client assertion is addressed to "([^"]+)"$"#)]
 fn assertion_audience(world: &mut NvWorld, aud: String) {
-    world.token_mods.assertion = AssertionTweak::Audience(aud);
+    world.oidc.token_mods.assertion = AssertionTweak::Audience(aud);
 }
 
 /// `the token request carries a DPoP proof`
 #[given(regex = r"^the token request carries a DPoP proof$")]
 fn token_dpop(world: &mut NvWorld) {
-    world.token_mods.dpop = true;
+    world.oidc.token_mods.dpop = true;
 }
 
 /// `the backend exchanges the code at the token endpoint`
 #[when(regex = r"^the backend exchanges the code at the token endpoint$")]
 async fn exchange_code(world: &mut NvWorld) -> StepResult {
-    let options = std::mem::take(&mut world.token_mods);
+    let options = std::mem::take(&mut world.oidc.token_mods);
     exchange(world, &options).await
 }
 
@@ -338,7 +342,7 @@ async fn exchange_again(world: &mut NvWorld) -> StepResult {
 /// `the backend exchanges a new code with the same client assertion`
 #[when(regex = r"^the backend exchanges a new code with the same client assertion$")]
 async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
-    let assertion = world.last_assertion.clone().ok_or_else(|| {
+    let assertion = world.oidc.last_assertion.clone().ok_or_else(|| {
         StepFailure::Skip(
             "the client authenticates without an assertion (not private_key_jwt)".into(),
         )
@@ -348,7 +352,7 @@ async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
     let mut fresh = ctx.flow.authorize_request(&[], Login::Network);
     fresh.scope = request.scope.clone();
     let outcome = ctx.flow.authorize(&fresh).await?;
-    world.authorization = Some((fresh, outcome));
+    world.oidc.authorization = Some((fresh, outcome));
     let options = TokenOptions {
         assertion: AssertionTweak::Reuse(assertion),
         ..TokenOptions::default()
@@ -386,13 +390,14 @@ async fn exchange(world: &mut NvWorld, options: &TokenOptions) -> StepResult {
         .flow
         .parse_token_response(&attempt.exchange)
         .map_err(|e| e.to_string());
-    world.last_assertion = attempt.assertion;
-    world.token = Some((parsed, attempt.exchange));
+    world.oidc.last_assertion = attempt.assertion;
+    world.oidc.token = Some((parsed, attempt.exchange));
     Ok(())
 }
 
 fn token_exchange(world: &NvWorld) -> Result<&crate::exchange::Exchange, StepFailure> {
     world
+        .oidc
         .token
         .as_ref()
         .map(|(_, e)| e)
@@ -400,7 +405,7 @@ fn token_exchange(world: &NvWorld) -> Result<&crate::exchange::Exchange, StepFai
 }
 
 fn token_response(world: &NvWorld) -> Result<&crate::flow::TokenResponse, StepFailure> {
-    match &world.token {
+    match &world.oidc.token {
         Some((Ok(t), _)) => Ok(t),
         Some((Err(e), _)) => Err(fail(e.clone())),
         None => Err(fail("no token request was made in this scenario")),
@@ -514,7 +519,7 @@ async fn id_token_valid(world: &mut NvWorld) -> StepResult {
 )]
 fn auth_from_token_response(world: &mut NvWorld) -> StepResult {
     let token = token_response(world)?.access_token.clone();
-    world.request.auth = crate::suite::world::AuthPlan::Literal(crate::secret::Secret::new(
+    world.api.request.auth = crate::suite::world::AuthPlan::Literal(crate::secret::Secret::new(
         format!("Bearer {}", token.expose()),
     ));
     Ok(())

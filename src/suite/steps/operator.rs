@@ -55,7 +55,7 @@ async fn ciba_request(world: &mut NvWorld, operation_id: String, who: String) ->
     let hint = subject(world, &who).await?;
     let exchange = ctx.flow.ciba_request(&hint, &scopes).await?;
     let start = ctx.flow.ciba_start(&exchange).ok();
-    world.ciba = Some((exchange, start));
+    world.operator.ciba = Some((exchange, start));
     Ok(())
 }
 
@@ -63,6 +63,7 @@ async fn ciba_request(world: &mut NvWorld, operation_id: String, who: String) ->
 #[then(regex = r"^the CIBA request is accepted with an auth_req_id$")]
 fn ciba_accepted(world: &mut NvWorld) -> StepResult {
     let (exchange, _) = world
+        .operator
         .ciba
         .as_ref()
         .ok_or_else(|| fail("no CIBA request was made in this scenario"))?;
@@ -78,6 +79,7 @@ fn ciba_accepted(world: &mut NvWorld) -> StepResult {
 #[then(regex = r#"^the CIBA request is refused with the error "([^"]+)"$"#)]
 fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
     let (exchange, _) = world
+        .operator
         .ciba
         .as_ref()
         .ok_or_else(|| fail("no CIBA request was made in this scenario"))?;
@@ -97,7 +99,7 @@ fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
 }
 
 fn ciba_start(world: &NvWorld) -> Result<crate::flow::CibaStart, StepFailure> {
-    match &world.ciba {
+    match &world.operator.ciba {
         Some((_, Some(start))) => Ok(start.clone()),
         Some((exchange, None)) => Err(fail(format!(
             "backchannel authentication endpoint: expected an auth_req_id, found HTTP {}",
@@ -138,13 +140,14 @@ fn record_token_answer(
         .flow
         .parse_token_response(&exchange)
         .map_err(|e| e.to_string());
-    world.token = Some((parsed, exchange));
+    world.oidc.token = Some((parsed, exchange));
 }
 
 /// `the early poll is answered "slow_down" or "authorization_pending"` (CIBA Core §11)
 #[then(regex = r#"^the early poll is answered "slow_down" or "authorization_pending"$"#)]
 fn early_poll(world: &mut NvWorld) -> StepResult {
     let (_, exchange) = world
+        .oidc
         .token
         .as_ref()
         .ok_or_else(|| fail("no token poll was made in this scenario"))?;
@@ -165,7 +168,7 @@ fn early_poll(world: &mut NvWorld) -> StepResult {
 /// `the JWT bearer assertion is addressed to "https://…"`
 #[given(regex = r#"^the JWT bearer assertion is addressed to "([^"]+)"$"#)]
 fn jwt_bearer_audience(world: &mut NvWorld, aud: String) {
-    world.jwt_bearer_audience = Some(aud);
+    world.operator.jwt_bearer_audience = Some(aud);
 }
 
 /// `the backend requests a token with a JWT bearer assertion for the operation "phoneNumberVerify"
@@ -178,7 +181,7 @@ async fn jwt_bearer(world: &mut NvWorld, operation_id: String, who: String) -> S
     let ctx = world.ctx()?;
     let scopes = nv_scopes(world, &operation_id)?;
     let sub = subject(world, &who).await?;
-    let audience = world.jwt_bearer_audience.take();
+    let audience = world.operator.jwt_bearer_audience.take();
     let exchange = ctx
         .flow
         .jwt_bearer_request(&sub, &scopes, audience.as_deref())

@@ -1,36 +1,98 @@
-//! Request setup: base path, headers, body.
+//! Request setup: base path, resource, headers (the body has its own file, `body.rs`).
 
 use cucumber::given;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::suite::jsonpath;
-use crate::suite::world::{BodyPlan, NvWorld, StepResult, fail};
+use crate::secret::Secret;
+use crate::suite::camara_vocabulary::takes_body;
+use crate::suite::lint::StepLint;
+use crate::suite::world::{AuthPlan, NvWorld, StepResult, fail};
 
 /// `the resource "/number-verification/v2" as base url` (the provider's API root is prefixed).
 #[given(regex = r#"^the resource "([^"]+)"\s+as\s+base url$"#)]
 fn resource(world: &mut NvWorld, path: String) {
-    world.request.base_path = Some(path);
+    world.api.request.base_path = Some(path);
+}
+
+/// `base-path`: a base url other than the path of the spec's server URL.
+pub(in crate::suite) fn lint_base_url(l: &mut StepLint<'_>) {
+    let spec_base = l.spec.base_path();
+    if let Some(base) = l
+        .text
+        .strip_prefix("the resource \"")
+        .and_then(|r| r.split_once('"'))
+        .filter(|(_, rest)| rest.split_whitespace().eq(["as", "base", "url"]))
+        .map(|(b, _)| b)
+        && base.trim_end_matches('/') != spec_base.trim_end_matches('/')
+    {
+        let message = format!(
+            "base url {base} differs from the path of the spec's server URL ({spec_base}); \
+             nvcert uses {spec_base}"
+        );
+        l.report("base-path", message);
+    }
+}
+
+/// `they use the base url` (the spec's base path is always used).
+#[given(regex = r"^they use the base url$")]
+fn use_base_url(_world: &mut NvWorld) {}
+
+/// `the resource is "/verify"`: the path, relative to the base path, the scenario sends to.
+#[given(regex = r#"^the resource is "([^"]+)"$"#)]
+fn resource_is(world: &mut NvWorld, path: String) {
+    world.implied.resource = Some(path);
+}
+
+/// The path of `the resource is "/verify"`, as the lint reads it.
+pub(in crate::suite) fn named_resource(text: &str) -> Option<&str> {
+    text.strip_prefix("the resource is \"")
+        .and_then(|r| r.strip_suffix('"'))
+}
+
+/// Remembers the resource [`resource_is`] names, for the legacy sends after it.
+pub(in crate::suite) fn lint_resource_is(l: &mut StepLint<'_>) {
+    if let Some(path) = named_resource(l.text) {
+        l.seen.resource = Some(path.to_owned());
+    }
 }
 
 /// `the header "Content-Type" is set to "application/json"`
 #[given(regex = r#"^the header "([^"]+)" is set to "([^"]*)"$"#)]
 fn header(world: &mut NvWorld, name: String, value: String) -> StepResult {
     if name.eq_ignore_ascii_case("authorization") {
-        world.request.auth =
-            crate::suite::world::AuthPlan::Literal(crate::secret::Secret::new(value));
+        world.api.request.auth = AuthPlan::Literal(Secret::new(value));
         return Ok(());
     }
     set_header(world, name, value);
     Ok(())
 }
 
+/// `content-type-without-body`: a Content-Type request header for an operation that takes no
+/// request body.
+pub(in crate::suite) fn lint_content_type_without_body(l: &mut StepLint<'_>) {
+    let Some(op) = l.operation else { return };
+    if !takes_body(l.spec, op)
+        && l.text
+            .to_ascii_lowercase()
+            .starts_with("the header \"content-type\" is set to")
+    {
+        let message = format!(
+            "{} ({} {}) takes no request body, so a Content-Type request header describes \
+             nothing (sent as written)",
+            op.operation_id, op.method, op.path
+        );
+        l.report("content-type-without-body", message);
+    }
+}
+
 pub(super) fn set_header(world: &mut NvWorld, name: String, value: String) {
     world
+        .api
         .request
         .headers
         .retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-    world.request.headers.push((name, value));
+    world.api.request.headers.push((name, value));
 }
 
 /// `the header "x-correlator" complies with the schema at "#/components/schemas/XCorrelator"`:
@@ -57,114 +119,6 @@ fn header_compliant(world: &mut NvWorld, name: String, schema: String) -> StepRe
 #[given(regex = r#"^the header "([^"]+)" is set to a UUID value$"#)]
 fn header_uuid(world: &mut NvWorld, name: String) {
     set_header(world, name, uuid_v4());
-}
-
-/// `the request body is set by default to a request body compliant with the schema`: the
-/// operation's default body, replaced as soon as a step sets a body property.
-#[given(
-    regex = r"^the request body is set by default to a request body compliant with the schema$"
-)]
-fn body_default(world: &mut NvWorld) {
-    world.request.body = BodyPlan::Default;
-}
-
-/// `the request body is set to a valid request body`: the device's own number.
-#[given(regex = r"^the request body is set to a valid request body$")]
-fn body_valid(world: &mut NvWorld) -> StepResult {
-    let device = world.ctx()?.flow.profile().lines.device.clone();
-    world.request.body = BodyPlan::Json(json!({ "phoneNumber": device }));
-    Ok(())
-}
-
-/// `the request body is set to "{}"` (the text is sent as is, JSON or not).
-#[given(regex = r#"^the request body is set to "(.*)"$"#)]
-fn body_raw(world: &mut NvWorld, text: String) {
-    world.request.body = match serde_json::from_str(&text) {
-        Ok(v) => BodyPlan::Json(v),
-        Err(_) => BodyPlan::Raw(text),
-    };
-}
-
-/// `the request body is not included`
-#[given(regex = r"^the request body is not included$")]
-fn body_absent(world: &mut NvWorld) {
-    world.request.body = BodyPlan::Absent;
-}
-
-/// `the request body property "$.phoneNumber" is set to "+34…"` (also `the body property …`).
-#[given(regex = r#"^the (?:request )?body property "([^"]+)" is set to "([^"]*)"$"#)]
-fn body_property(world: &mut NvWorld, path: String, value: String) -> StepResult {
-    set_body_property(world, &path, Value::String(value))
-}
-
-/// `the request body property "$.x" is removed`
-#[given(regex = r#"^the (?:request )?body property "([^"]+)" is removed$"#)]
-fn body_property_removed(world: &mut NvWorld, path: String) -> StepResult {
-    let mut body = body_json(world);
-    jsonpath::remove(&mut body, &path).map_err(fail)?;
-    world.request.body = BodyPlan::Json(body);
-    Ok(())
-}
-
-/// `the body property "$.phoneNumber" is set to the phone number identified by the access token`
-#[given(
-    regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token$"#
-)]
-fn body_device_number(world: &mut NvWorld, path: String) -> StepResult {
-    let n = world.ctx()?.flow.profile().lines.device.clone();
-    set_body_property(world, &path, Value::String(n))
-}
-
-/// `the body property "$.phoneNumber" is set to a valid phone number different from the one identified by the access token`
-#[given(
-    regex = r#"^the (?:request )?body property "([^"]+)" is set to a valid phone number different from the one identified by the access token$"#
-)]
-fn body_other_number(world: &mut NvWorld, path: String) -> StepResult {
-    let n = world.ctx()?.flow.profile().lines.other.clone();
-    set_body_property(world, &path, Value::String(n))
-}
-
-/// `the body property "$.hashedPhoneNumber" is set to the phone number identified by the access token, hashed in SHA-256 (in hexadecimal representation)`
-#[given(
-    regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token, hashed in SHA-256 \(in hexadecimal representation\)$"#
-)]
-fn body_device_hashed(world: &mut NvWorld, path: String) -> StepResult {
-    let n = world.ctx()?.flow.profile().lines.device.clone();
-    set_body_property(world, &path, Value::String(sha256_hex(&n)))
-}
-
-/// `… set to a valid phone number different from the one identified by the access token, hashed in SHA-256 (in hexadecimal representation)`
-#[given(
-    regex = r#"^the (?:request )?body property "([^"]+)" is set to a valid phone number different from the one identified by the access token, hashed in SHA-256 \(in hexadecimal representation\)$"#
-)]
-fn body_other_hashed(world: &mut NvWorld, path: String) -> StepResult {
-    let n = world.ctx()?.flow.profile().lines.other.clone();
-    set_body_property(world, &path, Value::String(sha256_hex(&n)))
-}
-
-/// The same hash in upper-case hex (the spec's pattern allows both cases).
-#[given(
-    regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token, hashed in SHA-256 in upper-case hexadecimal$"#
-)]
-fn body_device_hashed_upper(world: &mut NvWorld, path: String) -> StepResult {
-    let n = world.ctx()?.flow.profile().lines.device.clone();
-    set_body_property(world, &path, Value::String(sha256_hex(&n).to_uppercase()))
-}
-
-fn body_json(world: &NvWorld) -> Value {
-    match &world.request.body {
-        // A property set replaces the default body: CAMARA backgrounds set a default and
-        // scenarios then describe the body they want.
-        BodyPlan::Json(v) => v.clone(),
-        BodyPlan::Default | BodyPlan::Absent | BodyPlan::Raw(_) => json!({}),
-    }
-}
-
-fn set_body_property(world: &mut NvWorld, path: &str, value: Value) -> StepResult {
-    let mut body = body_json(world);
-    jsonpath::set(&mut body, path, value).map_err(fail)?;
-    world.request.body = BodyPlan::Json(body);
-    Ok(())
 }
 
 /// Lower-case hex SHA-256 of the UTF-8 text (CAMARA: hash of the E.164 number with '+').

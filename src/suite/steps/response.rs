@@ -2,13 +2,16 @@
 //! sent yet ([`ensure_sent`]): legacy CAMARA definitions set the request up after `When`, and
 //! one v2.1.0 scenario has no `When` at all.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use serde_json::Value;
 
+use super::lines::asset_value;
 use super::send::ensure_sent;
 use crate::exchange::quote_json as shown;
+use crate::suite::camara_vocabulary::pointer_segment;
 use crate::suite::jsonpath;
-use crate::suite::world::{NvWorld, StepResult, fail};
+use crate::suite::lint::StepLint;
+use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
 
 /// `the response status code is 200` (also `is "401"`, as CAMARA writes it both ways)
 #[then(regex = r#"^the response status code is "?(\d{3})"?$"#)]
@@ -23,6 +26,28 @@ async fn status(world: &mut NvWorld, expected: u16) -> StepResult {
     Err(fail(format!(
         "response status: expected {expected}, found {found} (body: {body})"
     )))
+}
+
+/// `status-as-string`: `the response status code is "401"`, as CAMARA sometimes writes it.
+/// Also remembers the status for [`lint_code_undocumented`].
+pub(in crate::suite) fn lint_status(l: &mut StepLint<'_>) {
+    if let Some(code) = l
+        .text
+        .strip_prefix("the response status code is \"")
+        .and_then(|r| r.strip_suffix('"'))
+    {
+        l.report(
+            "status-as-string",
+            format!("status code written as the string \"{code}\"; read as the integer {code}"),
+        );
+    }
+    if let Some(status) = l
+        .text
+        .strip_prefix("the response status code is ")
+        .and_then(|c| c.trim_matches('"').parse::<u16>().ok())
+    {
+        l.seen.status = Some(status);
+    }
 }
 
 /// `the response status code is one of 400, 415`
@@ -129,7 +154,44 @@ async fn body_schema(world: &mut NvWorld, schema: String) -> StepResult {
     }
 }
 
-fn property(world: &NvWorld, path: &str) -> Result<Value, crate::suite::world::StepFailure> {
+/// `the response body is compliant with the schema NumberVerificationMatchResponse` (legacy
+/// Background, before any request): a statement about successful answers, which the spec
+/// engine checks on every exchange anyway; not applied to error answers, which would contradict
+/// it. The lint reports a schema that is not the operation's.
+#[given(regex = r"^the response body is compliant with the schema (\S+)$")]
+fn response_compliant_declared(_world: &mut NvWorld, _schema: String) {}
+
+/// `response-schema`: [`response_compliant_declared`] naming another schema than that of the
+/// operation's 200 answer.
+pub(in crate::suite) fn lint_response_schema(l: &mut StepLint<'_>) {
+    let Some(op) = l.operation else { return };
+    let Some(name) = l
+        .text
+        .strip_prefix("the response body is compliant with the schema ")
+    else {
+        return;
+    };
+    let success = format!(
+        "#/paths/{}/{}/responses/200",
+        pointer_segment(&op.path),
+        op.method.as_str().to_ascii_lowercase()
+    );
+    if let (Ok(named), Ok(actual)) = (
+        l.spec.resolved_schema(name.trim()),
+        l.spec.resolved_schema(&success),
+    ) && named != actual
+    {
+        let message = format!(
+            "{} is not the schema of {}'s 200 answer; not applied (nvcert judges every answer \
+             against the spec anyway)",
+            name.trim(),
+            op.operation_id
+        );
+        l.report("response-schema", message);
+    }
+}
+
+fn property(world: &NvWorld, path: &str) -> Result<Value, StepFailure> {
     let body = world.last_json()?;
     jsonpath::get(&body, path)
         .map_err(fail)?
@@ -189,6 +251,45 @@ async fn property_string(world: &mut NvWorld, path: String, expected: String) ->
     }
 }
 
+/// `message-exact`: an exact `$.message` text, which CAMARA declares free.
+pub(in crate::suite) fn lint_message_exact(l: &mut StepLint<'_>) {
+    if l.text
+        .starts_with("the response property \"$.message\" is \"")
+    {
+        l.report(
+            "message-exact",
+            "exact message text expected, but `message` is free text (Commonalities \
+             API-Testing-Guidelines); a different text is reported as a warning, not a failure"
+                .to_owned(),
+        );
+    }
+}
+
+/// `code-undocumented`: an error `code` the spec does not document for the operation and the
+/// status the scenario expects.
+pub(in crate::suite) fn lint_code_undocumented(l: &mut StepLint<'_>) {
+    let (Some(op), Some(status), Some(code)) = (
+        l.operation,
+        l.seen.status,
+        l.text
+            .strip_prefix("the response property \"$.code\" is \"")
+            .and_then(|r| r.strip_suffix('"')),
+    ) else {
+        return;
+    };
+    let documented = l.spec.documented_error_codes(&op.operation_id, status);
+    if !documented.is_empty() && !documented.iter().any(|c| c == code) {
+        let message = format!(
+            "code {code} is not documented for {} {status} in {} (documented: {}); a \
+             conformant provider fails this check",
+            op.operation_id,
+            l.origin(),
+            documented.join(", ")
+        );
+        l.report("code-undocumented", message);
+    }
+}
+
 /// `the response property "$.message" contains a user friendly text`: a non-blank string (the
 /// message is free text; CAMARA only requires it to be there).
 #[then(regex = r#"^the response property "([^"]+)" contains a user friendly text$"#)]
@@ -212,4 +313,53 @@ async fn property_device_number(world: &mut NvWorld, path: String) -> StepResult
     let device = world.ctx()?.flow.profile().lines.device.clone();
     let found = property(world, &path)?;
     expect_eq(&path, &Value::String(device), &found)
+}
+
+/// `the response property "$.devicePhoneNumber" is set to NUMBERVERIFY_SHARE_PHONENUMBER1`
+#[when(regex = r#"^the response property "([^"]+)" is set to ([A-Z][A-Z0-9_]+)$"#)]
+#[then(regex = r#"^the response property "([^"]+)" is set to ([A-Z][A-Z0-9_]+)$"#)]
+async fn response_property_asset(world: &mut NvWorld, path: String, name: String) -> StepResult {
+    ensure_sent(world).await?;
+    let expected = Value::String(asset_value(world, &name)?);
+    let body = world.last_json()?;
+    let found = jsonpath::get(&body, &path).map_err(fail)?;
+    match found {
+        Some(v) if *v == expected => Ok(()),
+        Some(v) => Err(fail(format!(
+            "response property {path}: expected {} ({name}), found {}",
+            shown(&expected),
+            shown(v)
+        ))),
+        None => Err(fail(format!(
+            "response property {path}: expected {} ({name}), found no such property in {}",
+            shown(&expected),
+            shown(&body)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::suite::lint::testing::rules;
+
+    #[test]
+    fn codes_are_judged_against_the_status_the_scenario_expects() {
+        // CAMARA r1.2 expected 403 UNAUTHENTICATED (fixed to PERMISSION_DENIED in r1.3).
+        let text = r##"Feature: Camara Number Verification API verify
+  Scenario: missing scope
+    Given the resource is "/verify"
+    When the HTTPS "POST" request is sent
+    Then the response status code is 403
+    And the response property "$.code" is "UNAUTHENTICATED"
+  Scenario: expired
+    Given the resource is "/verify"
+    When the HTTPS "POST" request is sent
+    Then the response status code is 401
+    And the response property "$.code" is "UNAUTHENTICATED"
+"##;
+        assert_eq!(
+            rules(text, "1.0.0"),
+            vec![(6, "code-undocumented".to_owned())]
+        );
+    }
 }

@@ -7,12 +7,23 @@ use cucumber::when;
 
 use crate::flow::{Login, random_token};
 use crate::secret::Secret;
+use crate::suite::camara_vocabulary::{legacy_operation, resolve_legacy, takes_body};
+use crate::suite::lint::StepLint;
 use crate::suite::world::{AuthPlan, BodyPlan, NvWorld, StepFailure, StepResult, fail};
 
 /// `the request "phoneNumberVerify" is sent` (operationId from the spec).
 #[when(regex = r#"^the request "([^"]+)" is sent$"#)]
 async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
     send_as(world, operation_id, None).await
+}
+
+/// The operationId of `the request "phoneNumberVerify" is sent…` (any ending), as the lint
+/// reads it.
+pub(in crate::suite) fn sent_operation(text: &str) -> Option<&str> {
+    text.strip_prefix("the request \"")
+        .and_then(|r| r.split_once('"'))
+        .filter(|(_, tail)| tail.starts_with(" is sent"))
+        .map(|(id, _)| id)
 }
 
 /// `the request "phoneNumberVerify" is sent with the method "GET"`: the operation's path with
@@ -28,15 +39,68 @@ async fn send_with_method(world: &mut NvWorld, operation_id: String, method: Str
 #[when(regex = r"^the same request is sent again$")]
 async fn send_again(world: &mut NvWorld) -> StepResult {
     let (operation_id, _) = world
+        .api
         .last
         .clone()
         .ok_or_else(|| fail("no request has been sent in this scenario"))?;
     let token = world
+        .api
         .sent_token
         .clone()
         .ok_or_else(|| fail("the previous request carried no token"))?;
-    world.request.auth = AuthPlan::Literal(Secret::new(format!("Bearer {}", token.expose())));
+    world.api.request.auth = AuthPlan::Literal(Secret::new(format!("Bearer {}", token.expose())));
     send_as(world, operation_id, None).await
+}
+
+/// `When the HTTPS "POST" request is sent` (also `HTTP`): legacy definitions go on setting the
+/// request up after this, so it is sent by the first response check. The operation comes from
+/// `the resource is "…"` (else the Feature line, else the method).
+#[when(regex = r#"^the HTTPS? "([A-Z]+)" request is sent$"#)]
+fn legacy_send(world: &mut NvWorld, method: String) -> StepResult {
+    let method = http::Method::from_bytes(method.as_bytes())
+        .map_err(|e| fail(format!("method {method:?}: {e}")))?;
+    world.implied.pending_method = Some(method);
+    Ok(())
+}
+
+/// The method of a legacy `the HTTPS "POST" request is sent`, as the lint reads it.
+pub(in crate::suite) fn legacy_send_method(text: &str) -> Option<http::Method> {
+    let rest = text
+        .strip_prefix("the HTTPS \"")
+        .or_else(|| text.strip_prefix("the HTTP \""))?;
+    let (method, tail) = rest.split_once('"')?;
+    (tail == " request is sent")
+        .then(|| http::Method::from_bytes(method.as_bytes()).ok())
+        .flatten()
+}
+
+/// `wrong-method`: a legacy send whose method is not the operation's on the resource.
+pub(in crate::suite) fn lint_legacy_send(l: &mut StepLint<'_>) {
+    let resource = l.seen.resource.clone();
+    if let Some(method) = legacy_send_method(l.text)
+        && let Ok((found, false)) = resolve_legacy(l.spec, &method, resource.as_deref(), None)
+    {
+        let message = format!(
+            "{method} {} is not an operation of {}; nvcert sends {} ({} {})",
+            resource.as_deref().unwrap_or(&found.path),
+            l.origin(),
+            found.operation_id,
+            found.method,
+            found.path
+        );
+        l.report("wrong-method", message);
+    }
+}
+
+/// Legacy request setup may follow `When … request is sent`; after the request actually went
+/// out it could no longer change it, which must not pass unnoticed.
+pub(super) fn still_setting_up(world: &NvWorld, what: &str) -> StepResult {
+    if world.api.last.is_some() && world.implied.pending_method.is_none() {
+        return Err(StepFailure::Skip(format!(
+            "{what} comes after the request was sent, so it cannot change it"
+        )));
+    }
+    Ok(())
 }
 
 /// Sends what the scenario described but has not sent yet, before a response check reads the
@@ -44,19 +108,19 @@ async fn send_again(world: &mut NvWorld) -> StepResult {
 /// when the scenario has no `When` at all (CAMARA v2.1.0 400.3), the operation its Feature line
 /// names. Nothing to do when a request was sent and none is pending.
 pub(super) async fn ensure_sent(world: &mut NvWorld) -> StepResult {
-    if let Some(method) = world.pending_send.take() {
+    if let Some(method) = world.implied.pending_method.take() {
         let ctx = world.ctx()?;
-        let op = super::camara::legacy_operation(world, &ctx, &method)?;
-        if !super::camara::takes_body(&ctx.spec, &op) {
+        let op = legacy_operation(&ctx.spec, &method, &world.implied).map_err(StepFailure::Skip)?;
+        if !takes_body(&ctx.spec, &op) {
             // Legacy share definitions set a body on the GET; the operation takes none.
-            world.request.body = BodyPlan::Absent;
+            world.api.request.body = BodyPlan::Absent;
         }
         return send_as(world, op.operation_id, None).await;
     }
-    if world.last.is_some() {
+    if world.api.last.is_some() {
         return Ok(());
     }
-    match world.feature_operation.clone() {
+    match world.implied.feature_operation.clone() {
         Some(op) => send_as(world, op, None).await,
         None => Err(StepFailure::Skip(
             "the scenario sends no request (it has no `When`) and its Feature line names no \
@@ -78,14 +142,14 @@ pub(super) async fn send_as(
     // Always the spec's base path: the provider serves the version it is judged by, and CAMARA's
     // `the resource "…" as base url` is sometimes wrong (legacy share files); the lint reports
     // a difference.
-    let api = flow.api().operation(&operation_id).ok_or_else(|| {
+    let operation = flow.api().operation(&operation_id).ok_or_else(|| {
         fail(format!(
             "operation {operation_id:?} is not in {}",
             ctx.spec.origin()
         ))
     })?;
 
-    let token = match &world.request.auth {
+    let token = match &world.api.request.auth {
         AuthPlan::Removed => None,
         AuthPlan::Literal(value) => Some(value.clone()),
         AuthPlan::Invalid => Some(forged_token()),
@@ -99,13 +163,13 @@ pub(super) async fn send_as(
                 .api()
                 .all_scopes()
                 .iter()
-                .filter(|s| !api.scopes.contains(s))
+                .filter(|s| !operation.scopes.contains(s))
                 .cloned()
                 .collect();
             if others.is_empty() {
                 return Err(StepFailure::Skip(format!(
                     "the spec names no scope other than {:?} to request",
-                    api.scopes
+                    operation.scopes
                 )));
             }
             Some(
@@ -116,31 +180,31 @@ pub(super) async fn send_as(
         }
         AuthPlan::Expired => Some(expired_token(&ctx).await?),
         AuthPlan::NonNetwork => Some(
-            flow.obtain_token(&api.scopes, Login::NonNetwork)
+            flow.obtain_token(&operation.scopes, Login::NonNetwork)
                 .await?
                 .access_token,
         ),
     };
 
     let mut builder = flow.backend().request(
-        method.clone().unwrap_or_else(|| api.method.clone()),
-        api.url.clone(),
+        method.clone().unwrap_or_else(|| operation.method.clone()),
+        operation.url.clone(),
     );
     let mut has_content_type = false;
-    for (name, value) in &world.request.headers {
+    for (name, value) in &world.api.request.headers {
         has_content_type |= name.eq_ignore_ascii_case("content-type");
         builder = builder.header(name.as_str(), value.as_str());
     }
     if let Some(token) = &token {
-        let value = if matches!(world.request.auth, AuthPlan::Literal(_)) {
+        let value = if matches!(world.api.request.auth, AuthPlan::Literal(_)) {
             token.expose().to_owned()
         } else {
             format!("Bearer {}", token.expose())
         };
         builder = builder.header("authorization", value);
     }
-    let body: Option<bytes::Bytes> = match &world.request.body {
-        BodyPlan::Default if method.is_none() => api.default_body.clone(),
+    let body: Option<bytes::Bytes> = match &world.api.request.body {
+        BodyPlan::Default if method.is_none() => operation.default_body.clone(),
         BodyPlan::Default | BodyPlan::Absent => None,
         BodyPlan::Json(v) => Some(v.to_string().into()),
         BodyPlan::Raw(t) => Some(t.clone().into()),
@@ -156,7 +220,7 @@ pub(super) async fn send_as(
         .map_err(|e| fail(format!("cannot build the {operation_id} request: {e}")))?;
     let exchange = flow.send(request, "NV API").await?;
     // The bare token (without "Bearer ") is what a replay sends again.
-    world.sent_token = token.map(|t| {
+    world.api.sent_token = token.map(|t| {
         Secret::new(
             t.expose()
                 .strip_prefix("Bearer ")
@@ -171,7 +235,7 @@ pub(super) async fn send_as(
     } else {
         ctx.observe(&operation_id, exchange.response.status.as_u16());
     }
-    world.last = Some((operation_id.clone(), exchange));
+    world.api.last = Some((operation_id.clone(), exchange));
     if violations.is_empty() {
         Ok(())
     } else {
