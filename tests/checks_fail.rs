@@ -428,7 +428,7 @@ async fn lenient_body_validation_fails() {
 }
 
 #[tokio::test]
-async fn unreachable_provider_fails_with_transport_error() {
+async fn unreachable_provider_is_an_error_not_a_failure() {
     // A port nothing listens on: bind, learn the port, close.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -440,16 +440,31 @@ async fn unreachable_provider_fails_with_transport_error() {
         dir.path(),
         &common::profile_text(&format!("http://127.0.0.1:{port}"), "private_key_jwt"),
     );
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &["--provider", &profile, "--tags", "@verify_plain_true"],
-    )
-    .await;
-    assert_eq!(code, 1);
-    assert!(
-        common::all_failures(&results).contains("request to http://127.0.0.1"),
-        "{results:#}"
-    );
+    // MUST scenarios that could not run fail the run; a SHOULD one alone does not (like a
+    // SHOULD failure), but it is never counted as passed.
+    for (tags, level, exit_code) in [
+        ("@verify_plain_true", "MUST", 1),
+        ("@pkce_plain", "SHOULD", 0),
+    ] {
+        let (code, results) =
+            common::run_suite(dir.path(), &["--provider", &profile, "--tags", tags]).await;
+        assert_eq!(code, exit_code, "{tags}: {results:#}");
+        let scenario = &results["scenarios"][0];
+        assert_eq!(scenario["status"], "error", "{tags}: {results:#}");
+        assert_eq!(scenario["level"], level, "{tags}");
+        let error = scenario["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("request to http://127.0.0.1"),
+            "{tags}: {error}"
+        );
+        assert_eq!(scenario["failures"], serde_json::json!([]), "{tags}");
+        let summary = &results["summary"];
+        assert_eq!(
+            (&summary["passed"], &summary["failed"], &summary["errored"]),
+            (&0.into(), &0.into(), &1.into()),
+            "{tags}: {summary}"
+        );
+    }
 }
 
 #[tokio::test]

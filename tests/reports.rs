@@ -113,20 +113,40 @@ fn the_redactor_hides_what_writers_are_given() {
             api_base: "a".into(),
             spec_version: "2.1.0".into(),
         },
-        vec![ScenarioResult {
-            feature: "f".into(),
-            name: "n".into(),
-            tags: vec![],
-            status: Status::Failed,
-            level: Level::Must,
-            citation: Some("RFC 6750 §2.1".into()),
-            failures: vec!["sent Bearer tok-very-secret-123".into()],
-            skip_reason: None,
-            review: None,
-            unexpectedly_passed: false,
-            undefined_steps: vec![],
-            duration_ms: 1,
-        }],
+        vec![
+            ScenarioResult {
+                feature: "f".into(),
+                name: "n".into(),
+                tags: vec![],
+                status: Status::Failed,
+                level: Level::Must,
+                citation: Some("RFC 6750 §2.1".into()),
+                failures: vec!["sent Bearer tok-very-secret-123".into()],
+                skip_reason: None,
+                error: None,
+                review: None,
+                unexpectedly_passed: false,
+                undefined_steps: vec![],
+                duration_ms: 1,
+            },
+            ScenarioResult {
+                feature: "f".into(),
+                name: "could not run".into(),
+                tags: vec![],
+                status: Status::Error,
+                level: Level::Must,
+                citation: None,
+                failures: vec![],
+                skip_reason: None,
+                error: Some(
+                    "NV API: request to http://x/?t=tok-very-secret-123 failed: reset".into(),
+                ),
+                review: None,
+                unexpectedly_passed: false,
+                undefined_steps: vec![],
+                duration_ms: 1,
+            },
+        ],
         vec![],
         vec![],
         1,
@@ -135,14 +155,29 @@ fn the_redactor_hides_what_writers_are_given() {
     nvcert::report::write_all(&results, dir.path(), &redactor).expect("write");
     let mut console = Vec::new();
     nvcert::report::write_console(&results, &redactor, &mut console).expect("console");
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let console = String::from_utf8(console).unwrap();
     for text in [
-        std::fs::read_to_string(dir.path().join("junit.xml")).unwrap(),
-        std::fs::read_to_string(dir.path().join("results.json")).unwrap(),
-        String::from_utf8(console).unwrap(),
+        &junit,
+        &std::fs::read_to_string(dir.path().join("results.json")).unwrap(),
+        &console,
     ] {
         assert!(
             !text.contains("tok-very-secret-123") && text.contains("[redacted]"),
             "{text}"
         );
     }
+    // The scenario that could not run is an <error>, counted apart from failures.
+    assert!(junit.contains("failures=\"1\" errors=\"1\""), "{junit}");
+    assert!(
+        junit
+            .contains("<error message=\"NV API: request to http://x/?t=[redacted] failed: reset\""),
+        "{junit}"
+    );
+    assert!(
+        console.contains("ERROR    MUST   f › could not run"),
+        "{console}"
+    );
+    assert!(console.contains("1 failed, 1 could not run"), "{console}");
+    assert!(!results.succeeded());
 }

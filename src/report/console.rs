@@ -34,6 +34,7 @@ pub fn write_console(
             Status::Review => "REVIEW",
             Status::ExpectedFailure => "expected",
             Status::Skipped => "skipped",
+            Status::Error => "ERROR",
         };
         text.push_str(&format!(
             "  {label:<9}{:<7}{} › {}",
@@ -43,6 +44,12 @@ pub fn write_console(
         ));
         if let Some(reason) = &sc.skip_reason {
             text.push_str(&format!(" ({reason})"));
+        }
+        if let Some(error) = &sc.error {
+            text.push_str(" — could not run");
+            for line in error.lines() {
+                text.push_str(&format!("\n                 {line}"));
+            }
         }
         if sc.unexpectedly_passed {
             text.push_str(" (listed in --expect-failures but passed)");
@@ -68,8 +75,8 @@ pub fn write_console(
     }
     let s = &results.summary;
     text.push_str(&format!(
-        "\n{} scenarios: {} passed, {} failed, {} warnings, {} to review, {} expected failures, {} skipped ({} ms)\n",
-        s.total, s.passed, s.failed, s.warnings, s.review, s.expected_failures, s.skipped, results.duration_ms
+        "\n{} scenarios: {} passed, {} failed, {} could not run, {} warnings, {} to review, {} expected failures, {} skipped ({} ms)\n",
+        s.total, s.passed, s.failed, s.errored, s.warnings, s.review, s.expected_failures, s.skipped, results.duration_ms
     ));
     if !results.lint.is_empty() {
         text.push_str(&format!(

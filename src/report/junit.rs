@@ -1,11 +1,12 @@
 //! `junit.xml` in the shape CI servers read (Jenkins, GitLab, GitHub test reporters):
 //!
 //! ```xml
-//! <testsuites name="nvcert" tests="3" failures="1" skipped="1" time="0.42">
-//!   <testsuite name="POST /verify" tests="3" failures="1" skipped="1" time="0.40">
+//! <testsuites name="nvcert" tests="4" failures="1" errors="1" skipped="1" time="0.42">
+//!   <testsuite name="POST /verify" tests="4" failures="1" errors="1" skipped="1" time="0.40">
 //!     <testcase classname="POST /verify" name="Plain number of the device line" time="0.10"/>
 //!     <testcase classname="POST /verify" name="…"><failure message="…">all messages</failure></testcase>
 //!     <testcase classname="POST /verify" name="…"><skipped message="reason"/></testcase>
+//!     <testcase classname="POST /verify" name="…"><error message="could not run: …">…</error></testcase>
 //!   </testsuite>
 //! </testsuites>
 //! ```
@@ -20,13 +21,13 @@ use crate::results::{RunResults, ScenarioResult, Status};
 pub(super) fn render(results: &RunResults) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let all: Vec<&ScenarioResult> = results.scenarios.iter().collect();
-    let (failures, skipped) = counts(&all, results.strict);
+    let (failures, errors, skipped) = counts(&all, results.strict);
     let lint = results.lint.len();
     let _ = writeln!(
         out,
         "<testsuites name=\"nvcert\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
         all.len() + lint,
-        results.errors.len(),
+        errors + results.errors.len(),
         skipped + lint,
         seconds(results.duration_ms)
     );
@@ -49,11 +50,11 @@ pub(super) fn render(results: &RunResults) -> String {
         out.push_str("  </testsuite>\n");
     }
     for (feature, scenarios) in group_by_feature(&results.scenarios) {
-        let (failures, skipped) = counts(&scenarios, results.strict);
+        let (failures, errors, skipped) = counts(&scenarios, results.strict);
         let time: u64 = scenarios.iter().map(|s| s.duration_ms).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\">",
             escape(feature),
             scenarios.len(),
             seconds(time)
@@ -171,22 +172,41 @@ fn write_case(out: &mut String, feature: &str, sc: &ScenarioResult, strict: bool
                 escape(sc.skip_reason.as_deref().unwrap_or("skipped"))
             );
         }
+        // Could not run: JUnit's <error> (not <failure>), so CI tells it from a broken rule.
+        Status::Error => {
+            let error = sc.error.as_deref().unwrap_or("could not run");
+            let _ = write!(
+                out,
+                "<error message=\"{}\" type=\"{}\">{}</error>",
+                escape(first_line(error)),
+                sc.level.as_str(),
+                escape(error)
+            );
+        }
     }
     out.push_str("</testcase>\n");
 }
 
-/// (failures, skipped) as JUnit counts them: every status but passed and failed is a skip, except
-/// warnings under --strict, which are failures.
-fn counts(scenarios: &[&ScenarioResult], strict: bool) -> (usize, usize) {
+/// (failures, errors, skipped) as JUnit counts them: every status but passed, failed and error
+/// is a skip, except warnings under --strict, which are failures.
+fn counts(scenarios: &[&ScenarioResult], strict: bool) -> (usize, usize, usize) {
     let failures = scenarios
         .iter()
         .filter(|s| s.status == Status::Failed || (strict && s.status == Status::Warning))
+        .count();
+    let errors = scenarios
+        .iter()
+        .filter(|s| s.status == Status::Error)
         .count();
     let passed = scenarios
         .iter()
         .filter(|s| s.status == Status::Passed)
         .count();
-    (failures, scenarios.len() - failures - passed)
+    (
+        failures,
+        errors,
+        scenarios.len() - failures - errors - passed,
+    )
 }
 
 fn group_by_feature(scenarios: &[ScenarioResult]) -> Vec<(&str, Vec<&ScenarioResult>)> {

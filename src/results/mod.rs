@@ -1,5 +1,6 @@
 //! The neutral result model every report writer reads. Plain data and the rules that turn a
-//! scenario's raw outcome into its verdict (level, expected failures); no I/O, no formatting.
+//! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
+//! I/O but reading the `--expect-failures` list.
 
 mod expectations;
 
@@ -55,6 +56,8 @@ pub enum Outcome {
     Failed,
     /// The scenario could not run here.
     Skipped,
+    /// A step could not run to a verdict (transport failure, timeout, answer too large).
+    Errored,
     /// Every MUST check passed, but a step recorded a SHOULD-level finding.
     Warned,
 }
@@ -75,6 +78,9 @@ pub enum Status {
     ExpectedFailure,
     /// The scenario could not run here (missing capability, undefined step); never counted as passed.
     Skipped,
+    /// A step could not run to a verdict (transport failure, timeout, answer too large): neither
+    /// passed nor failed. Fails the run for MUST and REVIEW checks (SHOULD ones with `--strict`).
+    Error,
 }
 
 impl Status {
@@ -82,6 +88,8 @@ impl Status {
     pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
         match (outcome, level) {
             (Outcome::Skipped, _) => Self::Skipped,
+            // Could not run is not a failure, so a known-deviation listing does not cover it.
+            (Outcome::Errored, _) => Self::Error,
             // Not a failure, so a known-deviation listing does not change it.
             (Outcome::Warned, _) => Self::Warning,
             (Outcome::Failed, _) if listed => Self::ExpectedFailure,
@@ -114,6 +122,9 @@ pub struct ScenarioResult {
     /// Why the scenario was skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// Why the scenario could not run to a verdict, when it could not (status `error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// What a person must confirm (REVIEW checks), from the scenario's `Review:` lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -148,6 +159,10 @@ pub struct Summary {
     pub unexpected_passes: usize,
     /// Skipped.
     pub skipped: usize,
+    /// Could not run to a verdict (status `error`).
+    pub errored: usize,
+    /// Of those, MUST and REVIEW scenarios (they fail the run).
+    pub errored_must: usize,
     /// Undefined steps met, over all scenarios.
     pub undefined_steps: usize,
 }
@@ -244,11 +259,14 @@ impl RunResults {
         }
     }
 
-    /// True when nothing failed (with `strict`, no warning either) and every feature loaded.
+    /// True when nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning
+    /// and no error at all) and every feature loaded.
     pub fn succeeded(&self) -> bool {
-        self.summary.failed == 0
+        let s = &self.summary;
+        s.failed == 0
+            && s.errored_must == 0
             && self.errors.is_empty()
-            && !(self.strict && self.summary.warnings > 0)
+            && !(self.strict && (s.warnings > 0 || s.errored > 0))
     }
 }
 
@@ -260,7 +278,7 @@ impl Summary {
             total: scenarios.len(),
             executed: scenarios
                 .iter()
-                .filter(|r| r.status != Status::Skipped)
+                .filter(|r| !matches!(r.status, Status::Skipped | Status::Error))
                 .count(),
             passed: count(Status::Passed),
             failed: count(Status::Failed),
@@ -269,6 +287,11 @@ impl Summary {
             expected_failures: count(Status::ExpectedFailure),
             unexpected_passes: scenarios.iter().filter(|r| r.unexpectedly_passed).count(),
             skipped: count(Status::Skipped),
+            errored: count(Status::Error),
+            errored_must: scenarios
+                .iter()
+                .filter(|r| r.status == Status::Error && r.level != Level::Should)
+                .count(),
             undefined_steps: scenarios.iter().map(|r| r.undefined_steps.len()).sum(),
         }
     }
@@ -294,6 +317,8 @@ mod tests {
         assert_eq!(Status::judge(O::Passed, Should, false), Status::Passed);
         assert_eq!(Status::judge(O::Warned, Must, false), Status::Warning);
         assert_eq!(Status::judge(O::Warned, Review, true), Status::Warning);
+        assert_eq!(Status::judge(O::Errored, Must, true), Status::Error);
+        assert_eq!(Status::judge(O::Errored, Should, false), Status::Error);
     }
 
     #[test]

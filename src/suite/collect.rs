@@ -7,13 +7,15 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
 use cucumber::gherkin;
 use cucumber::{Event, parser};
 
-use super::world::{NvWorld, SKIP_MARKER, ScenarioKey as Key, WarningStore};
+use super::world::{NvWorld, ScenarioKey as Key, StepFailure, WarningStore};
 use crate::results::{ExpectedFailures, Level, Outcome, ScenarioResult, Status};
 
 #[derive(Default)]
 struct Open {
     started: Option<Instant>,
     failures: Vec<String>,
+    /// Why the scenario could not run to a verdict (the first such step).
+    error: Option<String>,
     skip_reason: Option<String>,
     undefined: Vec<String>,
     steps: usize,
@@ -75,19 +77,23 @@ impl Collector {
                 }
                 match ev {
                     Step::Failed(_, _, _, err) => {
-                        let message = step_error(&err);
-                        match message.strip_prefix(SKIP_MARKER) {
-                            Some(reason) => {
-                                open.skip_reason.get_or_insert_with(|| {
-                                    format!("{}: {reason}", step_text(&step))
-                                });
+                        let text = step_text(&step);
+                        match step_failure(&err) {
+                            StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),
+                            StepFailure::CouldNotRun(m) => {
+                                open.error.get_or_insert_with(|| format!("{text}: {m}"));
                             }
-                            None => open
-                                .failures
-                                .push(format!("{}: {message}", step_text(&step))),
+                            StepFailure::Skip(m) => {
+                                open.skip_reason
+                                    .get_or_insert_with(|| format!("{text}: {m}"));
+                            }
                         }
                     }
-                    Step::Skipped if open.skip_reason.is_none() && open.failures.is_empty() => {
+                    Step::Skipped
+                        if open.skip_reason.is_none()
+                            && open.error.is_none()
+                            && open.failures.is_empty() =>
+                    {
                         // cucumber skips a step no definition matches (and every step after a failure,
                         // which the guard above leaves alone).
                         open.skip_reason = Some(format!("undefined step: {}", step_text(&step)));
@@ -100,8 +106,8 @@ impl Collector {
                 self.open
                     .entry(key)
                     .or_default()
-                    .failures
-                    .push(format!("hook failed: {}", panic_text(&info)));
+                    .error
+                    .get_or_insert_with(|| format!("hook failed: {}", panic_text(&info)));
             }
             Scenario::Finished => {
                 let mut open = self.open.remove(&key).unwrap_or_default();
@@ -111,13 +117,15 @@ impl Collector {
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&key)
                     .unwrap_or_default();
-                if open.steps == 0 && open.failures.is_empty() {
+                if open.steps == 0 && open.failures.is_empty() && open.error.is_none() {
                     // Nothing was checked, so nothing passed.
                     open.skip_reason
                         .get_or_insert_with(|| "the scenario has no steps".to_owned());
                 }
                 let outcome = if !open.failures.is_empty() {
                     Outcome::Failed
+                } else if open.error.is_some() {
+                    Outcome::Errored
                 } else if open.skip_reason.is_some() {
                     Outcome::Skipped
                 } else if !warnings.is_empty() {
@@ -125,8 +133,9 @@ impl Collector {
                 } else {
                     Outcome::Passed
                 };
-                // Warnings read like failures of SHOULD checks; a skipped scenario has none.
-                if outcome != Outcome::Skipped {
+                // Warnings read like failures of SHOULD checks; a scenario that did not run to its
+                // end has none.
+                if !matches!(outcome, Outcome::Skipped | Outcome::Errored) {
                     open.failures.extend(warnings);
                 }
                 // Effective tags: the feature's, then the scenario's own.
@@ -145,6 +154,11 @@ impl Collector {
                     failures: open.failures,
                     skip_reason: if status == Status::Skipped {
                         open.skip_reason
+                    } else {
+                        None
+                    },
+                    error: if status == Status::Error {
+                        open.error
                     } else {
                         None
                     },
@@ -181,11 +195,20 @@ fn step_text(step: &gherkin::Step) -> String {
     format!("{}{}", step.keyword, step.value)
 }
 
-fn step_error(err: &StepError) -> String {
+/// The typed failure a step unwound with ([`crate::suite::world::StepOutcome`]); anything else
+/// (no matching definition, an ambiguous one, a panic in nvcert's own code) means the step could
+/// not run.
+fn step_failure(err: &StepError) -> StepFailure {
     match err {
-        StepError::NotFound => "no step definition matches".to_owned(),
-        StepError::AmbiguousMatch(e) => format!("ambiguous step: {e}"),
-        StepError::Panic(info) => panic_text(info),
+        StepError::NotFound => StepFailure::CouldNotRun("no step definition matches".to_owned()),
+        StepError::AmbiguousMatch(e) => StepFailure::CouldNotRun(format!("ambiguous step: {e}")),
+        StepError::Panic(info) => {
+            info.downcast_ref::<StepFailure>()
+                .cloned()
+                .unwrap_or_else(|| {
+                    StepFailure::CouldNotRun(format!("internal error: {}", panic_text(info)))
+                })
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub use context::RunContext;
 pub use features::{Applicability, FeatureSource};
 pub use lint::lint;
 pub use steps::request::{sha256_hex, uuid_v4};
-pub use world::{NvWorld, SKIP_MARKER};
+pub use world::{NvWorld, StepFailure};
 
 use crate::results::{ExpectedFailures, ScenarioResult, Target};
 

@@ -15,25 +15,32 @@ use crate::flow::{
 };
 use crate::secret::Secret;
 
-/// Marks a step error that means "cannot run here" rather than "failed"; the collector turns a
-/// scenario whose step ends with it into SKIPPED, never PASSED.
-pub const SKIP_MARKER: &str = "nvcert-skip: ";
-
-/// Why a step did not pass.
-#[derive(Debug)]
+/// Why a step did not pass. The three kinds end a scenario differently: a failed check fails it,
+/// a step that could not run makes it an error ("could not run" is neither passed nor failed),
+/// and a premise the profile cannot meet skips it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepFailure {
     /// A check failed: the provider broke a rule.
     Check(String),
-    /// The step cannot run with this profile.
+    /// The step could not run to a verdict: transport failure, timeout, an answer too large, or
+    /// nvcert's own configuration.
+    CouldNotRun(String),
+    /// The step cannot run with this profile (a capability it does not declare).
     Skip(String),
+}
+
+impl StepFailure {
+    /// The message, whatever the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Check(m) | Self::CouldNotRun(m) | Self::Skip(m) => m,
+        }
+    }
 }
 
 impl fmt::Display for StepFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Check(m) => f.write_str(m),
-            Self::Skip(m) => write!(f, "{SKIP_MARKER}{m}"),
-        }
+        f.write_str(self.message())
     }
 }
 
@@ -41,13 +48,42 @@ impl From<FlowError> for StepFailure {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Unavailable(reason) => Self::Skip(reason),
-            other => Self::Check(other.to_string()),
+            FlowError::Provider { .. } => Self::Check(e.to_string()),
+            FlowError::Transport { .. } | FlowError::BodyTooLarge { .. } | FlowError::Config(_) => {
+                Self::CouldNotRun(e.to_string())
+            }
         }
     }
 }
 
-/// Result of a step.
+/// Result of a step body.
 pub type StepResult = Result<(), StepFailure>;
+
+/// What a step returns to cucumber (see the `step!` macro of `steps`).
+///
+/// Cucumber ends a failed step with `.unwrap_or_else(|e| panic!("{}", e))` on whatever the step
+/// returned, which would reduce the failure to text. This type's own `unwrap_or_else` unwinds
+/// with the [`StepFailure`] itself as the payload, so the collector reads its kind, not a
+/// marker in a string.
+#[derive(Debug)]
+pub struct StepOutcome(StepResult);
+
+impl From<StepResult> for StepOutcome {
+    fn from(result: StepResult) -> Self {
+        Self(result)
+    }
+}
+
+impl StepOutcome {
+    /// Returns when the step passed; otherwise unwinds with the typed failure. The text-panicking
+    /// handler cucumber passes is deliberately not called.
+    pub fn unwrap_or_else<F: FnOnce(StepFailure)>(self, _as_text: F) {
+        if let Err(failure) = self.0 {
+            // `resume_unwind` skips the panic hook: a failed check is not a crash to print.
+            std::panic::resume_unwind(Box::new(failure));
+        }
+    }
+}
 
 /// Shorthand for a failed check.
 pub fn fail(message: impl Into<String>) -> StepFailure {

@@ -47,6 +47,7 @@ fn expired(world: &mut NvWorld) {
     world.api.request.auth = AuthPlan::Expired;
 }
 
+step! {
 /// `the token has been obtained by a supported authentication method`: true of the valid
 /// token, which comes from network-based authentication (or the profile's token source, which
 /// the profile vouches for).
@@ -60,6 +61,7 @@ fn token_from_supported_method(world: &mut NvWorld) -> StepResult {
                 .into(),
         )),
     }
+}
 }
 
 /// `the header "Authorization" is set to a valid access token which does not identify a single
@@ -99,13 +101,16 @@ fn known_scope(world: &NvWorld, scope: &str) -> StepResult {
     }
 }
 
+step! {
 /// `one of the scopes associated with the access token is number-verification:verify`: the
 /// valid token carries every NV scope of the spec.
 #[given(regex = r"^one of the scopes associated with the access token is (\S+)$")]
 fn scope_included(world: &mut NvWorld, scope: String) -> StepResult {
     known_scope(world, &scope)
 }
+}
 
+step! {
 /// `none of the scopes associated with the access token is number-verification:verify`: a real
 /// token without the operation's scope.
 #[given(regex = r"^none of the scopes associated with the access token is (\S+)$")]
@@ -113,6 +118,7 @@ fn scope_excluded(world: &mut NvWorld, scope: String) -> StepResult {
     known_scope(world, &scope)?;
     world.api.request.auth = AuthPlan::WithoutRequiredScope;
     Ok(())
+}
 }
 
 /// `scope-operation`: [`scope_included`] or [`scope_excluded`] naming a scope that is not the
@@ -150,6 +156,7 @@ pub(in crate::suite) fn lint_scope_operation(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the access token has expired`: a real token of the profile's short-lived client, once its
 /// lifetime has passed.
 #[given(regex = r"^the access token has expired$")]
@@ -159,7 +166,9 @@ fn token_expired(world: &mut NvWorld) -> StepResult {
     world.api.request.auth = AuthPlan::Expired;
     Ok(())
 }
+}
 
+step! {
 /// `the access token is not associated with a phone number` (v1.0.0 INVALID_TOKEN_CONTEXT
 /// scenarios): a 3-legged NV token always identifies a line, so no flow yields one.
 #[given(regex = r"^the access token is not associated with a phone number$")]
@@ -171,6 +180,7 @@ fn token_without_number(_world: &mut NvWorld) -> StepResult {
          (CAMARA removed this scenario with INVALID_TOKEN_CONTEXT in v1.1.0-rc.1)"
             .into(),
     ))
+}
 }
 
 /// `unsatisfiable-token`: [`token_without_number`].
@@ -185,6 +195,7 @@ pub(in crate::suite) fn lint_token_without_number(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the information, e.g. authentication method reference, associated with the access token
 /// indicates that network authentication was NOT used` (v2.0.0: `… that neither Network-based
 /// nor SIM-based authentication was used`): a real token from the provider's non-network login.
@@ -198,4 +209,5 @@ fn token_not_network(world: &mut NvWorld) -> StepResult {
     still_setting_up(world, "the access token")?;
     world.api.request.auth = AuthPlan::NonNetwork;
     Ok(())
+}
 }

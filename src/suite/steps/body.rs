@@ -71,12 +71,14 @@ fn body_default(world: &mut NvWorld) {
     world.api.request.body = BodyPlan::Default;
 }
 
+step! {
 /// `the request body is set to a valid request body`: the device's own number.
 #[given(regex = r"^the request body is set to a valid request body$")]
 fn body_valid(world: &mut NvWorld) -> StepResult {
     let device = world.ctx()?.flow.profile().lines.device.clone();
     world.api.request.body = BodyPlan::Json(json!({ "phoneNumber": device }));
     Ok(())
+}
 }
 
 /// `the request body is set to "{}"` (the text is sent as is, JSON or not).
@@ -94,12 +96,15 @@ fn body_absent(world: &mut NvWorld) {
     world.api.request.body = BodyPlan::Absent;
 }
 
+step! {
 /// `the request body property "$.phoneNumber" is set to "+34…"` (also `the body property …`).
 #[given(regex = r#"^the (?:request )?body property "([^"]+)" is set to "([^"]*)"$"#)]
 fn body_property(world: &mut NvWorld, path: String, value: String) -> StepResult {
     set_property(world, &path, Value::String(value))
 }
+}
 
+step! {
 /// `the request body property "$.x" is removed`
 #[given(regex = r#"^the (?:request )?body property "([^"]+)" is removed$"#)]
 fn body_property_removed(world: &mut NvWorld, path: String) -> StepResult {
@@ -108,7 +113,9 @@ fn body_property_removed(world: &mut NvWorld, path: String) -> StepResult {
     world.api.request.body = BodyPlan::Json(body);
     Ok(())
 }
+}
 
+step! {
 /// `the body property "$.phoneNumber" is set to the phone number identified by the access token`
 #[given(
     regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token$"#
@@ -117,7 +124,9 @@ fn body_device_number(world: &mut NvWorld, path: String) -> StepResult {
     let n = world.ctx()?.flow.profile().lines.device.clone();
     set_property(world, &path, Value::String(n))
 }
+}
 
+step! {
 /// `the body property "$.phoneNumber" is set to a valid phone number different from the one identified by the access token`
 #[given(
     regex = r#"^the (?:request )?body property "([^"]+)" is set to a valid phone number different from the one identified by the access token$"#
@@ -126,7 +135,9 @@ fn body_other_number(world: &mut NvWorld, path: String) -> StepResult {
     let n = world.ctx()?.flow.profile().lines.other.clone();
     set_property(world, &path, Value::String(n))
 }
+}
 
+step! {
 /// `the body property "$.hashedPhoneNumber" is set to the phone number identified by the access token, hashed in SHA-256 (in hexadecimal representation)`
 #[given(
     regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token, hashed in SHA-256 \(in hexadecimal representation\)$"#
@@ -135,7 +146,9 @@ fn body_device_hashed(world: &mut NvWorld, path: String) -> StepResult {
     let n = world.ctx()?.flow.profile().lines.device.clone();
     set_property(world, &path, Value::String(sha256_hex(&n)))
 }
+}
 
+step! {
 /// `… set to a valid phone number different from the one identified by the access token, hashed in SHA-256 (in hexadecimal representation)`
 #[given(
     regex = r#"^the (?:request )?body property "([^"]+)" is set to a valid phone number different from the one identified by the access token, hashed in SHA-256 \(in hexadecimal representation\)$"#
@@ -144,7 +157,9 @@ fn body_other_hashed(world: &mut NvWorld, path: String) -> StepResult {
     let n = world.ctx()?.flow.profile().lines.other.clone();
     set_property(world, &path, Value::String(sha256_hex(&n)))
 }
+}
 
+step! {
 /// The same hash in upper-case hex (the spec's pattern allows both cases).
 #[given(
     regex = r#"^the (?:request )?body property "([^"]+)" is set to the phone number identified by the access token, hashed in SHA-256 in upper-case hexadecimal$"#
@@ -153,21 +168,27 @@ fn body_device_hashed_upper(world: &mut NvWorld, path: String) -> StepResult {
     let n = world.ctx()?.flow.profile().lines.device.clone();
     set_property(world, &path, Value::String(sha256_hex(&n).to_uppercase()))
 }
+}
 
+step! {
 /// `a valid phone number identified by the token and provided in the request body`
 #[given(regex = r"^a valid phone number identified by the token and provided in the request body$")]
 fn number_in_body(world: &mut NvWorld) -> StepResult {
     let n = device_number(world)?;
     set_number_property(world, "$.phoneNumber", Value::String(n))
 }
+}
 
+step! {
 /// `the request body property "$.phoneNumber" is set to a valid phone number` (the device's).
 #[given(regex = r#"^the request body property "([^"]+)" is set to a valid phone number$"#)]
 fn property_valid_number(world: &mut NvWorld, path: String) -> StepResult {
     let n = device_number(world)?;
     set_number_property(world, &path, Value::String(n))
 }
+}
 
+step! {
 /// `the same phone number is compliant with OAS schema at "#/components/schemas/PhoneNumber"`:
 /// checks the test data (the number the previous step set); a number that does not comply is
 /// the profile's problem, not the provider's, so the scenario is skipped.
@@ -188,6 +209,7 @@ fn same_number_compliant(world: &mut NvWorld, reference: String) -> StepResult {
         })?;
     compliant(world, &path, &reference, &value)
 }
+}
 
 fn compliant(world: &NvWorld, path: &str, reference: &str, value: &Value) -> StepResult {
     let violations = property_violations(world, path, reference, value)?;
@@ -202,6 +224,7 @@ fn compliant(world: &NvWorld, path: &str, reference: &str, value: &Value) -> Ste
     }
 }
 
+step! {
 /// `the request body property "$.hashedPhoneNumber" is set to a valid phone number compliant
 /// with OAS schema at "#/components/schemas/HashedPhoneNumber"`: the device's number, hashed
 /// (SHA-256 hex) when the property is a hashed one, checked against the schema.
@@ -219,7 +242,9 @@ fn property_compliant_number(world: &mut NvWorld, path: String, reference: Strin
     compliant(world, &path, &reference, &value)?;
     set_number_property(world, &path, value)
 }
+}
 
+step! {
 /// `the request body does not contain neither "$.phoneNumber" nor "$.hashedPhoneNumber"` (sic:
 /// read as "contains neither"; the lint reports the double negative).
 #[given(regex = r#"^the request body does not contain (?:neither )?"([^"]+)" nor "([^"]+)"$"#)]
@@ -230,6 +255,7 @@ fn body_contains_neither(world: &mut NvWorld, first: String, second: String) -> 
     }
     world.api.request.body = BodyPlan::Json(body);
     Ok(())
+}
 }
 
 /// `wording`: [`body_contains_neither`]'s double negative.
@@ -244,6 +270,7 @@ pub(in crate::suite) fn lint_contains_neither(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the request body property "$.phoneNumber" does not comply with the OAS schema at
 /// "#/components/schemas/PhoneNumber"`: the first of a few malformed values that the schema
 /// (or, when the spec lacks it, the property's own schema) rejects.
@@ -260,6 +287,7 @@ fn property_non_compliant(world: &mut NvWorld, path: String, reference: String) 
         "{reference} accepts every malformed value nvcert tries, so no non-compliant value exists"
     )))
 }
+}
 
 /// `the request body is compliant with the schema NumberVerificationRequestBody`: the
 /// operation's default body (the device's number for `/verify`, none for a GET).
@@ -268,13 +296,16 @@ fn body_compliant(world: &mut NvWorld, _schema: String) {
     world.api.request.body = BodyPlan::Default;
 }
 
+step! {
 /// `the request body property "$.phoneNumber" is set to: +12334foo22222` (Scenario Outline
 /// value; always a string, as the examples are phone-number texts).
 #[given(regex = r#"^the request body property "([^"]+)" is set to: (.*)$"#)]
 fn property_set_to_example(world: &mut NvWorld, path: String, value: String) -> StepResult {
     set_number_property(world, &path, Value::String(value.trim().to_owned()))
 }
+}
 
+step! {
 /// `the request body has the field phoneNumber with a value of NUMBERVERIFY_VERIFY_MATCH_PHONENUMBER1`
 #[given(regex = r"^the request body has the field (\w+) with a value of ([A-Z][A-Z0-9_]+)$")]
 #[when(regex = r"^the request body has the field (\w+) with a value of ([A-Z][A-Z0-9_]+)$")]
@@ -283,7 +314,9 @@ fn body_field_asset(world: &mut NvWorld, field: String, name: String) -> StepRes
     let value = asset_value(world, &name)?;
     set_number_property(world, &format!("$.{field}"), Value::String(value))
 }
+}
 
+step! {
 /// `the request body has NO the field phoneNumber or hashedPhoneNumber` (sic): neither field.
 #[given(regex = r"^the request body has NO the field (\w+) or (\w+)$")]
 #[when(regex = r"^the request body has NO the field (\w+) or (\w+)$")]
@@ -296,6 +329,7 @@ fn body_without_fields(world: &mut NvWorld, first: String, second: String) -> St
     }
     world.api.request.body = BodyPlan::Json(body);
     Ok(())
+}
 }
 
 /// `wording`: [`body_without_fields`]'s "has NO the field".

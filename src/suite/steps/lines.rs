@@ -49,6 +49,7 @@ pub(in crate::suite) fn lint_undefined_assets(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `a valid phone number supported by the service, identified by the token` (also `a valid
 /// testing phoneNumber supported by the service, identified by the token`): the profile's
 /// device line, which the flow's network-based authentication identifies. Nothing to set up.
@@ -58,7 +59,9 @@ pub(in crate::suite) fn lint_undefined_assets(l: &mut StepLint<'_>) {
 fn line_identified_by_token(world: &mut NvWorld) -> StepResult {
     device_number(world).map(|_| ())
 }
+}
 
+step! {
 /// `NUMBERVERIFY_VERIFY_MATCH_PHONENUMBER1 is compliant with the schema DevicePhoneNumber`:
 /// checks the profile's test line (skips when it does not comply: the test data is wrong).
 #[given(regex = r"^([A-Z][A-Z0-9_]+) is compliant with the schema (\S+)$")]
@@ -77,7 +80,9 @@ fn asset_compliant(world: &mut NvWorld, name: String, schema: String) -> StepRes
         ))),
     }
 }
+}
 
+step! {
 /// `NUMBERVERIFY_VERIFY_MATCH_PHONENUMBER1 is different to NUMBERVERIFY_VERIFY_MATCH_PHONENUMBER2`
 #[given(regex = r"^([A-Z][A-Z0-9_]+) is different to ([A-Z][A-Z0-9_]+)$")]
 fn assets_differ(world: &mut NvWorld, a: String, b: String) -> StepResult {
@@ -88,7 +93,9 @@ fn assets_differ(world: &mut NvWorld, a: String, b: String) -> StepResult {
     }
     Ok(())
 }
+}
 
+step! {
 /// `they acquired a valid access token associated with NUMBERVERIFY_SHARE_PHONENUMBER1 through
 /// OIDC authorization code flow`: the valid token comes from that flow for the device line.
 /// (v1.0.0 … v2.0.0 verify0 states it after `Then`, hence also a Then step.)
@@ -106,7 +113,9 @@ fn token_for_asset(_world: &mut NvWorld, name: String) -> StepResult {
         ))),
     }
 }
+}
 
+step! {
 /// `the connection the request is sent over originates from a device with
 /// NUMBERVERIFY_VERIFY_MATCH_PHONENUMBER1`: the device leg is the profile's device line.
 #[given(
@@ -122,4 +131,5 @@ fn connection_from_asset(_world: &mut NvWorld, name: String) -> StepResult {
             "the device leg is the profile's device line, not {name}"
         ))),
     }
+}
 }

@@ -6,6 +6,35 @@
 //! CAMARA's own vocabulary (testing ASSETs, legacy sends, Feature lines) is resolved by
 //! `suite::camara_vocabulary`, shared with the lint.
 
+/// Defines a cucumber step whose body returns a [`StepResult`](crate::suite::world::StepResult)
+/// (so it can use `?`), registered as returning a
+/// [`StepOutcome`](crate::suite::world::StepOutcome), which carries a failure to the collector as
+/// a typed value rather than as text. Attributes and docs are kept as written.
+macro_rules! step {
+    (
+        $(#[$attr:meta])*
+        async fn $name:ident($world:ident: &mut NvWorld $(, $arg:ident: $ty:ident)* $(,)?) -> StepResult
+        $body:block
+    ) => {
+        $(#[$attr])*
+        async fn $name($world: &mut NvWorld $(, $arg: $ty)*) -> crate::suite::world::StepOutcome {
+            async fn body($world: &mut NvWorld $(, $arg: $ty)*) -> StepResult $body
+            body($world $(, $arg)*).await.into()
+        }
+    };
+    (
+        $(#[$attr:meta])*
+        fn $name:ident($world:ident: &mut NvWorld $(, $arg:ident: $ty:ident)* $(,)?) -> StepResult
+        $body:block
+    ) => {
+        $(#[$attr])*
+        fn $name($world: &mut NvWorld $(, $arg: $ty)*) -> crate::suite::world::StepOutcome {
+            fn body($world: &mut NvWorld $(, $arg: $ty)*) -> StepResult $body
+            body($world $(, $arg)*).into()
+        }
+    };
+}
+
 pub(super) mod auth;
 pub(super) mod body;
 pub(super) mod lines;

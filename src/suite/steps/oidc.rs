@@ -13,6 +13,7 @@ use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
 
 // ----- discovery -------------------------------------------------------------------------------
 
+step! {
 /// `the discovery document is fetched`
 #[when(regex = r"^the discovery document is fetched$")]
 async fn fetch_discovery(world: &mut NvWorld) -> StepResult {
@@ -20,6 +21,7 @@ async fn fetch_discovery(world: &mut NvWorld) -> StepResult {
     let (parsed, exchange) = ctx.flow.fetch_discovery().await?;
     world.oidc.discovery = Some((parsed.map_err(|e| e.to_string()), exchange));
     Ok(())
+}
 }
 
 fn discovery(world: &NvWorld) -> Result<&crate::flow::Discovery, StepFailure> {
@@ -32,6 +34,7 @@ fn discovery(world: &NvWorld) -> Result<&crate::flow::Discovery, StepFailure> {
     }
 }
 
+step! {
 /// `the discovery document names an issuer, an authorization endpoint and a token endpoint`
 #[then(
     regex = r"^the discovery document names an issuer, an authorization endpoint and a token endpoint$"
@@ -39,7 +42,9 @@ fn discovery(world: &NvWorld) -> Result<&crate::flow::Discovery, StepFailure> {
 fn discovery_complete(world: &mut NvWorld) -> StepResult {
     discovery(world).map(|_| ())
 }
+}
 
+step! {
 /// `the discovery issuer is identical to the profile's issuer` (OpenID Connect Discovery §4.3)
 #[then(regex = r"^the discovery issuer is identical to the profile's issuer$")]
 fn discovery_issuer(world: &mut NvWorld) -> StepResult {
@@ -61,7 +66,9 @@ fn discovery_issuer(world: &mut NvWorld) -> StepResult {
         )))
     }
 }
+}
 
+step! {
 /// `the discovery document lists "private_key_jwt" in "token_endpoint_auth_methods_supported"`
 #[then(regex = r#"^the discovery document lists "([^"]+)" in "([^"]+)"$"#)]
 fn discovery_lists(world: &mut NvWorld, value: String, member: String) -> StepResult {
@@ -74,7 +81,9 @@ fn discovery_lists(world: &mut NvWorld, value: String, member: String) -> StepRe
         )))
     }
 }
+}
 
+step! {
 /// `the provider's JWKS holds a signing key`
 #[then(regex = r"^the provider's JWKS holds a signing key$")]
 async fn jwks_has_key(world: &mut NvWorld) -> StepResult {
@@ -86,6 +95,7 @@ async fn jwks_has_key(world: &mut NvWorld) -> StepResult {
     } else {
         Ok(())
     }
+}
 }
 
 // ----- authorization request -------------------------------------------------------------------
@@ -156,13 +166,16 @@ fn role(which: &str) -> ClientRole {
     }
 }
 
+step! {
 /// `the device requests authorization for the operation "phoneNumberVerify"`, over the
 /// network leg of the profile.
 #[when(regex = r#"^the device requests authorization for the operation "([^"]+)"$"#)]
 async fn authorize(world: &mut NvWorld, operation_id: String) -> StepResult {
     authorize_with(world, operation_id, None).await
 }
+}
 
+step! {
 /// `the device requests authorization for the operation "phoneNumberShare" with a state of 128 characters`
 #[when(
     regex = r#"^the device requests authorization for the operation "([^"]+)" with a state of (\d+) characters$"#
@@ -173,6 +186,7 @@ async fn authorize_long_state(
     state_len: usize,
 ) -> StepResult {
     authorize_with(world, operation_id, Some(state_len)).await
+}
 }
 
 async fn authorize_with(
@@ -233,6 +247,7 @@ fn authorization(
         .ok_or_else(|| fail("no authorization request was made in this scenario"))
 }
 
+step! {
 /// `the provider redirects to the redirect_uri with a code and the state intact`
 #[then(regex = r"^the provider redirects to the redirect_uri with a code and the state intact$")]
 fn redirected_with_code(world: &mut NvWorld) -> StepResult {
@@ -241,7 +256,9 @@ fn redirected_with_code(world: &mut NvWorld) -> StepResult {
         .map(|_| ())
         .map_err(|e| fail(e.to_string()))
 }
+}
 
+step! {
 /// `the provider does not redirect to the redirect_uri` (RFC 6749 §4.1.2.1 / CAMARA ICM: an
 /// invalid or unregistered redirection URI MUST NOT be redirected to)
 #[then(regex = r"^the provider does not redirect to that redirect_uri$")]
@@ -261,7 +278,9 @@ fn not_redirected(world: &mut NvWorld) -> StepResult {
         Ok(())
     }
 }
+}
 
+step! {
 /// `the provider refuses the authorization request` (an error redirect or an error page; no code)
 #[then(regex = r"^the provider refuses the authorization request$")]
 fn refused(world: &mut NvWorld) -> StepResult {
@@ -273,6 +292,7 @@ fn refused(world: &mut NvWorld) -> StepResult {
     } else {
         Ok(())
     }
+}
 }
 
 // ----- token request ---------------------------------------------------------------------------
@@ -326,19 +346,24 @@ fn token_dpop(world: &mut NvWorld) {
     world.oidc.token_mods.dpop = true;
 }
 
+step! {
 /// `the backend exchanges the code at the token endpoint`
 #[when(regex = r"^the backend exchanges the code at the token endpoint$")]
 async fn exchange_code(world: &mut NvWorld) -> StepResult {
     let options = std::mem::take(&mut world.oidc.token_mods);
     exchange(world, &options).await
 }
+}
 
+step! {
 /// `the backend exchanges the same code again`
 #[when(regex = r"^the backend exchanges the same code again$")]
 async fn exchange_again(world: &mut NvWorld) -> StepResult {
     exchange(world, &TokenOptions::default()).await
 }
+}
 
+step! {
 /// `the backend exchanges a new code with the same client assertion`
 #[when(regex = r"^the backend exchanges a new code with the same client assertion$")]
 async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
@@ -359,7 +384,9 @@ async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
     };
     exchange(world, &options).await
 }
+}
 
+step! {
 /// `the code's lifetime has passed` (the short-lived client's code lifetime, plus a second)
 #[when(regex = r"^the code's lifetime has passed$")]
 async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
@@ -379,6 +406,7 @@ async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
     ))
     .await;
     Ok(())
+}
 }
 
 async fn exchange(world: &mut NvWorld, options: &TokenOptions) -> StepResult {
@@ -412,6 +440,7 @@ fn token_response(world: &NvWorld) -> Result<&crate::flow::TokenResponse, StepFa
     }
 }
 
+step! {
 /// `the token endpoint refuses the request with the error "invalid_grant"` (RFC 6749 §5.2)
 #[then(regex = r#"^the token endpoint refuses the request with the error "([^"]+)"$"#)]
 fn token_refused(world: &mut NvWorld, expected: String) -> StepResult {
@@ -429,7 +458,9 @@ fn token_refused(world: &mut NvWorld, expected: String) -> StepResult {
         ))),
     }
 }
+}
 
+step! {
 /// `the token endpoint issues tokens` (DPoP-bound tokens count: an AS supporting DPoP may bind them)
 #[then(regex = r"^the token endpoint issues tokens$")]
 fn token_issued(world: &mut NvWorld) -> StepResult {
@@ -449,13 +480,17 @@ fn token_issued(world: &mut NvWorld) -> StepResult {
         )))
     }
 }
+}
 
+step! {
 /// `the token response carries a Bearer access token` (RFC 6749 §5.1; RFC 6750)
 #[then(regex = r"^the token response carries a Bearer access token$")]
 fn bearer_token(world: &mut NvWorld) -> StepResult {
     token_response(world).map(|_| ())
 }
+}
 
+step! {
 /// `the token response forbids caching` (RFC 6749 §5.1: `Cache-Control: no-store`)
 #[then(regex = r"^the token response forbids caching$")]
 fn no_store(world: &mut NvWorld) -> StepResult {
@@ -472,7 +507,9 @@ fn no_store(world: &mut NvWorld) -> StepResult {
         )))
     }
 }
+}
 
+step! {
 /// `the token response carries no refresh token`
 #[then(regex = r"^the token response carries no refresh token$")]
 fn no_refresh(world: &mut NvWorld) -> StepResult {
@@ -482,7 +519,9 @@ fn no_refresh(world: &mut NvWorld) -> StepResult {
         Ok(())
     }
 }
+}
 
+step! {
 /// `the token response expires_in is at most 300 seconds`
 #[then(regex = r"^the token response expires_in is at most (\d+) seconds$")]
 fn expires_at_most(world: &mut NvWorld, max: i64) -> StepResult {
@@ -494,7 +533,9 @@ fn expires_at_most(world: &mut NvWorld, max: i64) -> StepResult {
         ))),
     }
 }
+}
 
+step! {
 /// `the id_token is signed by a key of the JWKS, names the issuer and the client, and carries the nonce`
 #[then(
     regex = r"^the id_token is signed by a key of the JWKS, names the issuer and the client, and carries the nonce$"
@@ -512,7 +553,9 @@ async fn id_token_valid(world: &mut NvWorld) -> StepResult {
         .await
         .map_err(|e| fail(e.to_string()))
 }
+}
 
+step! {
 /// `the header "Authorization" is set to the access token from the token response`
 #[given(
     regex = r#"^the header "Authorization" is set to the access token from the token response$"#
@@ -523,4 +566,5 @@ fn auth_from_token_response(world: &mut NvWorld) -> StepResult {
         format!("Bearer {}", token.expose()),
     ));
     Ok(())
+}
 }

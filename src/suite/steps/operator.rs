@@ -43,6 +43,7 @@ async fn subject(world: &NvWorld, who: &str) -> Result<String, StepFailure> {
     }
 }
 
+step! {
 /// `the backend sends a CIBA authentication request for the operation "phoneNumberVerify" with
 /// the device's operator token` (or `with the login_hint "tel:+34…"`)
 #[when(
@@ -58,7 +59,9 @@ async fn ciba_request(world: &mut NvWorld, operation_id: String, who: String) ->
     world.operator.ciba = Some((exchange, start));
     Ok(())
 }
+}
 
+step! {
 /// `the CIBA request is accepted with an auth_req_id`
 #[then(regex = r"^the CIBA request is accepted with an auth_req_id$")]
 fn ciba_accepted(world: &mut NvWorld) -> StepResult {
@@ -74,7 +77,9 @@ fn ciba_accepted(world: &mut NvWorld) -> StepResult {
         .map(|_| ())
         .map_err(|e| fail(e.to_string()))
 }
+}
 
+step! {
 /// `the CIBA request is refused with the error "unknown_user_id"` (CAMARA ICM Appendix A)
 #[then(regex = r#"^the CIBA request is refused with the error "([^"]+)"$"#)]
 fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
@@ -97,6 +102,7 @@ fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
         )))
     }
 }
+}
 
 fn ciba_start(world: &NvWorld) -> Result<crate::flow::CibaStart, StepFailure> {
     match &world.operator.ciba {
@@ -109,6 +115,7 @@ fn ciba_start(world: &NvWorld) -> Result<crate::flow::CibaStart, StepFailure> {
     }
 }
 
+step! {
 /// `the backend polls the token endpoint as instructed until tokens are issued` (CIBA Core §7.3:
 /// wait `interval` between polls; `slow_down` adds 5 s)
 #[when(regex = r"^the backend polls the token endpoint as instructed until tokens are issued$")]
@@ -119,7 +126,9 @@ async fn ciba_poll(world: &mut NvWorld) -> StepResult {
     record_token_answer(world, &ctx, exchange);
     Ok(())
 }
+}
 
+step! {
 /// `the backend polls the token endpoint at once`
 #[when(regex = r"^the backend polls the token endpoint at once$")]
 async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
@@ -128,6 +137,7 @@ async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
     let exchange = ctx.flow.ciba_poll(&start).await?;
     record_token_answer(world, &ctx, exchange);
     Ok(())
+}
 }
 
 /// Keeps a token-endpoint answer (and what it parses to) for the token-response steps.
@@ -143,6 +153,7 @@ fn record_token_answer(
     world.oidc.token = Some((parsed, exchange));
 }
 
+step! {
 /// `the early poll is answered "slow_down" or "authorization_pending"` (CIBA Core §11)
 #[then(regex = r#"^the early poll is answered "slow_down" or "authorization_pending"$"#)]
 fn early_poll(world: &mut NvWorld) -> StepResult {
@@ -164,6 +175,7 @@ fn early_poll(world: &mut NvWorld) -> StepResult {
         ))),
     }
 }
+}
 
 /// `the JWT bearer assertion is addressed to "https://…"`
 #[given(regex = r#"^the JWT bearer assertion is addressed to "([^"]+)"$"#)]
@@ -171,6 +183,7 @@ fn jwt_bearer_audience(world: &mut NvWorld, aud: String) {
     world.operator.jwt_bearer_audience = Some(aud);
 }
 
+step! {
 /// `the backend requests a token with a JWT bearer assertion for the operation "phoneNumberVerify"
 /// with the device's operator token` (or `with the subject "tel:+34…"`)
 #[when(
@@ -188,4 +201,5 @@ async fn jwt_bearer(world: &mut NvWorld, operation_id: String, who: String) -> S
         .await?;
     record_token_answer(world, &ctx, exchange);
     Ok(())
+}
 }

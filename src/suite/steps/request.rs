@@ -57,6 +57,7 @@ pub(in crate::suite) fn lint_resource_is(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the header "Content-Type" is set to "application/json"`
 #[given(regex = r#"^the header "([^"]+)" is set to "([^"]*)"$"#)]
 fn header(world: &mut NvWorld, name: String, value: String) -> StepResult {
@@ -66,6 +67,7 @@ fn header(world: &mut NvWorld, name: String, value: String) -> StepResult {
     }
     set_header(world, name, value);
     Ok(())
+}
 }
 
 /// `content-type-without-body`: a Content-Type request header for an operation that takes no
@@ -95,6 +97,7 @@ pub(super) fn set_header(world: &mut NvWorld, name: String, value: String) {
     world.api.request.headers.push((name, value));
 }
 
+step! {
 /// `the header "x-correlator" complies with the schema at "#/components/schemas/XCorrelator"`:
 /// a fresh UUID, checked against that schema of the spec.
 #[given(regex = r#"^the header "([^"]+)" complies with the schema at "([^"]+)"$"#)]
@@ -112,6 +115,7 @@ fn header_compliant(world: &mut NvWorld, name: String, schema: String) -> StepRe
     }
     set_header(world, name, value);
     Ok(())
+}
 }
 
 /// `the header "x-correlator" is set to a UUID value` (a UUID fits the x-correlator pattern of

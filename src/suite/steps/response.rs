@@ -13,6 +13,7 @@ use crate::suite::jsonpath;
 use crate::suite::lint::StepLint;
 use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
 
+step! {
 /// `the response status code is 200` (also `is "401"`, as CAMARA writes it both ways)
 #[then(regex = r#"^the response status code is "?(\d{3})"?$"#)]
 async fn status(world: &mut NvWorld, expected: u16) -> StepResult {
@@ -26,6 +27,7 @@ async fn status(world: &mut NvWorld, expected: u16) -> StepResult {
     Err(fail(format!(
         "response status: expected {expected}, found {found} (body: {body})"
     )))
+}
 }
 
 /// `status-as-string`: `the response status code is "401"`, as CAMARA sometimes writes it.
@@ -50,6 +52,7 @@ pub(in crate::suite) fn lint_status(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the response status code is one of 400, 415`
 #[then(regex = r"^the response status code is one of ([\d, ]+)$")]
 async fn status_one_of(world: &mut NvWorld, list: String) -> StepResult {
@@ -68,7 +71,9 @@ async fn status_one_of(world: &mut NvWorld, list: String) -> StepResult {
         )))
     }
 }
+}
 
+step! {
 /// `the response header "Content-Type" is "application/json"` (media types compare without
 /// parameters, case-insensitively; other headers compare exactly)
 ///
@@ -95,6 +100,7 @@ async fn header_is(world: &mut NvWorld, name: String, expected: String) -> StepR
         )))
     }
 }
+}
 
 fn media_type(v: &str) -> String {
     v.split(';')
@@ -104,6 +110,7 @@ fn media_type(v: &str) -> String {
         .to_ascii_lowercase()
 }
 
+step! {
 /// `the response header "x-correlator" has same value as the request header "x-correlator"`
 ///
 /// Also a `When` step (legacy CAMARA definitions).
@@ -129,7 +136,9 @@ async fn header_echo(
         ))),
     }
 }
+}
 
+step! {
 /// `the response body complies with the OAS schema at "#/components/schemas/NumberVerificationMatchResponse"`
 ///
 /// Also a `When` step (legacy CAMARA definitions, which write `/components/…` without `#`).
@@ -152,6 +161,7 @@ async fn body_schema(world: &mut NvWorld, schema: String) -> StepResult {
             lines.join("\n")
         )))
     }
+}
 }
 
 /// `the response body is compliant with the schema NumberVerificationMatchResponse` (legacy
@@ -216,6 +226,7 @@ fn expect_eq(path: &str, expected: &Value, found: &Value) -> StepResult {
     }
 }
 
+step! {
 /// `the response property "$.status" is 400`
 #[then(regex = r#"^the response property "([^"]+)" is (-?\d+)$"#)]
 async fn property_number(world: &mut NvWorld, path: String, expected: i64) -> StepResult {
@@ -223,7 +234,9 @@ async fn property_number(world: &mut NvWorld, path: String, expected: i64) -> St
     let found = property(world, &path)?;
     expect_eq(&path, &Value::from(expected), &found)
 }
+}
 
+step! {
 /// `the response property "$.devicePhoneNumberVerified" == true` (also `is true`)
 #[then(regex = r#"^the response property "([^"]+)" (?:is|==) (true|false)$"#)]
 async fn property_bool(world: &mut NvWorld, path: String, expected: String) -> StepResult {
@@ -231,7 +244,9 @@ async fn property_bool(world: &mut NvWorld, path: String, expected: String) -> S
     let found = property(world, &path)?;
     expect_eq(&path, &Value::Bool(expected == "true"), &found)
 }
+}
 
+step! {
 /// `the response property "$.code" is "INVALID_ARGUMENT"`. For `$.message` (legacy CAMARA
 /// definitions expect exact texts) a difference is a warning: the message is free text
 /// (Commonalities API-Testing-Guidelines: "`message` is present, but its value is free").
@@ -249,6 +264,7 @@ async fn property_string(world: &mut NvWorld, path: String, expected: String) ->
         )),
         other => other,
     }
+}
 }
 
 /// `message-exact`: an exact `$.message` text, which CAMARA declares free.
@@ -290,6 +306,7 @@ pub(in crate::suite) fn lint_code_undocumented(l: &mut StepLint<'_>) {
     }
 }
 
+step! {
 /// `the response property "$.message" contains a user friendly text`: a non-blank string (the
 /// message is free text; CAMARA only requires it to be there).
 #[then(regex = r#"^the response property "([^"]+)" contains a user friendly text$"#)]
@@ -303,7 +320,9 @@ async fn property_text(world: &mut NvWorld, path: String) -> StepResult {
         ))),
     }
 }
+}
 
+step! {
 /// `the response property "$.devicePhoneNumber" is equal to the phone number associated with the access token`
 #[then(
     regex = r#"^the response property "([^"]+)" is equal to the phone number associated with the access token$"#
@@ -314,7 +333,9 @@ async fn property_device_number(world: &mut NvWorld, path: String) -> StepResult
     let found = property(world, &path)?;
     expect_eq(&path, &Value::String(device), &found)
 }
+}
 
+step! {
 /// `the response property "$.devicePhoneNumber" is set to NUMBERVERIFY_SHARE_PHONENUMBER1`
 #[when(regex = r#"^the response property "([^"]+)" is set to ([A-Z][A-Z0-9_]+)$"#)]
 #[then(regex = r#"^the response property "([^"]+)" is set to ([A-Z][A-Z0-9_]+)$"#)]
@@ -336,6 +357,7 @@ async fn response_property_asset(world: &mut NvWorld, path: String, name: String
             shown(&body)
         ))),
     }
+}
 }
 
 #[cfg(test)]

@@ -11,10 +11,12 @@ use crate::suite::camara_vocabulary::{legacy_operation, resolve_legacy, takes_bo
 use crate::suite::lint::StepLint;
 use crate::suite::world::{AuthPlan, BodyPlan, NvWorld, StepFailure, StepResult, fail};
 
+step! {
 /// `the request "phoneNumberVerify" is sent` (operationId from the spec).
 #[when(regex = r#"^the request "([^"]+)" is sent$"#)]
 async fn send(world: &mut NvWorld, operation_id: String) -> StepResult {
     send_as(world, operation_id, None).await
+}
 }
 
 /// The operationId of `the request "phoneNumberVerify" is sent…` (any ending), as the lint
@@ -26,6 +28,7 @@ pub(in crate::suite) fn sent_operation(text: &str) -> Option<&str> {
         .map(|(id, _)| id)
 }
 
+step! {
 /// `the request "phoneNumberVerify" is sent with the method "GET"`: the operation's path with
 /// another method. Not an operation of the spec, so only the ErrorInfo shape is judged.
 #[when(regex = r#"^the request "([^"]+)" is sent with the method "([A-Z]+)"$"#)]
@@ -34,7 +37,9 @@ async fn send_with_method(world: &mut NvWorld, operation_id: String, method: Str
         .map_err(|e| fail(format!("method {method:?}: {e}")))?;
     send_as(world, operation_id, Some(method)).await
 }
+}
 
+step! {
 /// `the same request is sent again` (same token, same body)
 #[when(regex = r"^the same request is sent again$")]
 async fn send_again(world: &mut NvWorld) -> StepResult {
@@ -51,7 +56,9 @@ async fn send_again(world: &mut NvWorld) -> StepResult {
     world.api.request.auth = AuthPlan::Literal(Secret::new(format!("Bearer {}", token.expose())));
     send_as(world, operation_id, None).await
 }
+}
 
+step! {
 /// `When the HTTPS "POST" request is sent` (also `HTTP`): legacy definitions go on setting the
 /// request up after this, so it is sent by the first response check. The operation comes from
 /// `the resource is "…"` (else the Feature line, else the method).
@@ -61,6 +68,7 @@ fn legacy_send(world: &mut NvWorld, method: String) -> StepResult {
         .map_err(|e| fail(format!("method {method:?}: {e}")))?;
     world.implied.pending_method = Some(method);
     Ok(())
+}
 }
 
 /// The method of a legacy `the HTTPS "POST" request is sent`, as the lint reads it.
