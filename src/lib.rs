@@ -7,6 +7,7 @@
 //! the process (arguments, stdout, exit codes). The load tester ([`load`]) drives the same
 //! [`flow`] with goose and reports counts and timings, never exchanges.
 
+pub mod checks;
 pub mod cli;
 pub mod exchange;
 pub mod flow;

@@ -116,6 +116,48 @@ pub struct AuthorizeOutcome {
     pub exchanges: Vec<Exchange>,
 }
 
+impl AuthorizeOutcome {
+    /// Whether the flow can go on to the token endpoint, and with which code: only after a
+    /// redirect to the redirect_uri carrying a code and the request's state intact (RFC 6749
+    /// §4.1.2; CAMARA ICM "CSRF protection": a client that gets another state must stop).
+    pub fn code_to_continue(&self, request: &AuthorizeRequest) -> Result<Secret, FlowError> {
+        if !self.redirected {
+            let status = self.exchanges.last().map_or_else(
+                || "nothing".to_owned(),
+                |e| format!("HTTP {}", e.response.status),
+            );
+            return Err(FlowError::provider(
+                STEP,
+                "a redirect to the redirect_uri",
+                format!("{status} without such a redirect"),
+            ));
+        }
+        if let Some(error) = &self.error {
+            let desc = self
+                .error_description
+                .as_deref()
+                .map_or_else(String::new, |d| format!(" ({d})"));
+            return Err(FlowError::provider(
+                STEP,
+                "a redirect with a code",
+                format!("error={error}{desc}"),
+            ));
+        }
+        if self.state.as_deref() != Some(request.state.as_str()) {
+            return Err(FlowError::provider(
+                STEP,
+                format!("state {:?} returned intact", request.state),
+                self.state
+                    .as_deref()
+                    .map_or_else(|| "no state".to_owned(), |s| format!("{s:?}")),
+            ));
+        }
+        self.code.clone().ok_or_else(|| {
+            FlowError::provider(STEP, "a `code` parameter in the redirect", "no code")
+        })
+    }
+}
+
 /// `n` random bytes, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];

@@ -10,7 +10,7 @@ mod device;
 mod discovery;
 mod error;
 pub mod http;
-mod id_token;
+mod jwks;
 mod token;
 
 use std::sync::Arc;
@@ -282,7 +282,7 @@ impl Flow {
         }
         let request = self.for_client(self.authorize_request(nv_scopes, login), role)?;
         let outcome = self.authorize(&request).await?;
-        let code = code_of(&outcome, &request)?;
+        let code = outcome.code_to_continue(&request)?;
         let (response, _) = self.exchange_code(&code, &request).await?;
         Ok(ObtainedToken {
             access_token: response.access_token.clone(),
@@ -369,49 +369,4 @@ impl Flow {
 /// A token source that gives no value makes the flows that need it impossible here.
 fn unavailable(e: SourceError) -> FlowError {
     FlowError::Unavailable(e.to_string())
-}
-
-/// The code of a device-leg outcome, after checking the provider redirected with a code and the
-/// state intact (OAuth 2.0 §4.1.2, CAMARA ICM CSRF protection).
-pub fn code_of(
-    outcome: &AuthorizeOutcome,
-    request: &AuthorizeRequest,
-) -> Result<Secret, FlowError> {
-    const STEP: &str = "authorization endpoint";
-    if !outcome.redirected {
-        let status = outcome.exchanges.last().map_or_else(
-            || "nothing".to_owned(),
-            |e| format!("HTTP {}", e.response.status),
-        );
-        return Err(FlowError::provider(
-            STEP,
-            "a redirect to the redirect_uri",
-            format!("{status} without such a redirect"),
-        ));
-    }
-    if let Some(error) = &outcome.error {
-        let desc = outcome
-            .error_description
-            .as_deref()
-            .map_or_else(String::new, |d| format!(" ({d})"));
-        return Err(FlowError::provider(
-            STEP,
-            "a redirect with a code",
-            format!("error={error}{desc}"),
-        ));
-    }
-    if outcome.state.as_deref() != Some(request.state.as_str()) {
-        return Err(FlowError::provider(
-            STEP,
-            format!("state {:?} returned intact", request.state),
-            outcome
-                .state
-                .as_deref()
-                .map_or_else(|| "no state".to_owned(), |s| format!("{s:?}")),
-        ));
-    }
-    outcome
-        .code
-        .clone()
-        .ok_or_else(|| FlowError::provider(STEP, "a `code` parameter in the redirect", "no code"))
 }

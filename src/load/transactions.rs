@@ -15,7 +15,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
 
 use super::scenarios::{ScenarioKind, Step};
-use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, code_of};
+use crate::flow::{AuthorizeRequest, Flow, FlowError, Login};
 use crate::secret::Secret;
 
 /// Where the API steps get their tokens.
@@ -192,7 +192,7 @@ async fn authorize(ctx: &LoadContext, user: &mut GooseUser) -> TransactionResult
     let request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
     let started = Instant::now();
     let outcome = match ctx.flow.authorize(&request).await {
-        Ok(outcome) => code_of(&outcome, &request).map(|code| {
+        Ok(outcome) => outcome.code_to_continue(&request).map(|code| {
             let status = outcome.exchanges.last().map(|e| e.response.status);
             (code, status)
         }),

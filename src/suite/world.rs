@@ -56,6 +56,12 @@ impl From<FlowError> for StepFailure {
     }
 }
 
+impl From<crate::checks::Finding> for StepFailure {
+    fn from(finding: crate::checks::Finding) -> Self {
+        Self::Check(finding.to_string())
+    }
+}
+
 /// Result of a step body.
 pub type StepResult = Result<(), StepFailure>;
 

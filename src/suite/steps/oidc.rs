@@ -3,10 +3,10 @@
 //! "When" step applies it, so a scenario reads as the request it makes.
 
 use cucumber::{given, then, when};
-use serde_json::Value;
 
+use crate::checks;
 use crate::flow::{
-    AssertionTweak, ClientRole, Login, Pkce, RequestObject, TokenOptions, VerifierChoice, code_of,
+    AssertionTweak, ClientRole, Login, Pkce, RequestObject, TokenOptions, VerifierChoice,
 };
 use crate::profile::ClientAuthMethod;
 use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
@@ -49,22 +49,10 @@ step! {
 #[then(regex = r"^the discovery issuer is identical to the profile's issuer$")]
 fn discovery_issuer(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
-    let expected = ctx
-        .flow
-        .profile()
-        .issuer
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
-    let d = discovery(world)?;
-    if d.issuer.trim_end_matches('/') == expected {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "discovery issuer: expected {expected:?}, found {:?}",
-            d.issuer
-        )))
-    }
+    Ok(checks::discovery::issuer_identical(
+        discovery(world)?,
+        &ctx.flow.profile().issuer,
+    )?)
 }
 }
 
@@ -72,14 +60,7 @@ step! {
 /// `the discovery document lists "private_key_jwt" in "token_endpoint_auth_methods_supported"`
 #[then(regex = r#"^the discovery document lists "([^"]+)" in "([^"]+)"$"#)]
 fn discovery_lists(world: &mut NvWorld, value: String, member: String) -> StepResult {
-    let found = discovery(world)?.strings(&member);
-    if found.contains(&value) {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "discovery {member}: expected it to contain {value:?}, found {found:?}"
-        )))
-    }
+    Ok(checks::discovery::lists(discovery(world)?, &member, &value)?)
 }
 }
 
@@ -88,13 +69,7 @@ step! {
 #[then(regex = r"^the provider's JWKS holds a signing key$")]
 async fn jwks_has_key(world: &mut NvWorld) -> StepResult {
     let jwks = world.ctx()?.flow.jwks().await?;
-    if jwks.keys.is_empty() {
-        Err(fail(
-            "jwks_uri: expected at least one key, found an empty key set",
-        ))
-    } else {
-        Ok(())
-    }
+    Ok(checks::discovery::jwks_has_key(&jwks)?)
 }
 }
 
@@ -252,9 +227,7 @@ step! {
 #[then(regex = r"^the provider redirects to the redirect_uri with a code and the state intact$")]
 fn redirected_with_code(world: &mut NvWorld) -> StepResult {
     let (request, outcome) = authorization(world)?;
-    code_of(outcome, request)
-        .map(|_| ())
-        .map_err(|e| fail(e.to_string()))
+    Ok(checks::authorization::redirected_with_code(outcome, request)?)
 }
 }
 
@@ -264,19 +237,7 @@ step! {
 #[then(regex = r"^the provider does not redirect to that redirect_uri$")]
 fn not_redirected(world: &mut NvWorld) -> StepResult {
     let (request, outcome) = authorization(world)?;
-    if outcome.redirected {
-        Err(fail(format!(
-            "authorization endpoint: expected an error page and no redirect, found a redirect to {} ({})",
-            request.redirect_uri,
-            if outcome.code.is_some() {
-                "with a code"
-            } else {
-                "with an error"
-            }
-        )))
-    } else {
-        Ok(())
-    }
+    Ok(checks::authorization::not_redirected(outcome, request)?)
 }
 }
 
@@ -285,13 +246,7 @@ step! {
 #[then(regex = r"^the provider refuses the authorization request$")]
 fn refused(world: &mut NvWorld) -> StepResult {
     let (_, outcome) = authorization(world)?;
-    if outcome.code.is_some() {
-        Err(fail(
-            "authorization endpoint: expected the request to be refused, found a redirect with a code",
-        ))
-    } else {
-        Ok(())
-    }
+    Ok(checks::authorization::refused(outcome)?)
 }
 }
 
@@ -412,7 +367,9 @@ async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
 async fn exchange(world: &mut NvWorld, options: &TokenOptions) -> StepResult {
     let ctx = world.ctx()?;
     let (request, outcome) = authorization(world)?;
-    let code = code_of(outcome, request).map_err(|e| fail(e.to_string()))?;
+    let code = outcome
+        .code_to_continue(request)
+        .map_err(|e| fail(e.to_string()))?;
     let attempt = ctx.flow.request_token_with(&code, request, options).await?;
     let parsed = ctx
         .flow
@@ -444,19 +401,7 @@ step! {
 /// `the token endpoint refuses the request with the error "invalid_grant"` (RFC 6749 §5.2)
 #[then(regex = r#"^the token endpoint refuses the request with the error "([^"]+)"$"#)]
 fn token_refused(world: &mut NvWorld, expected: String) -> StepResult {
-    let e = token_exchange(world)?;
-    let status = e.response.status.as_u16();
-    let error = e
-        .response
-        .json()
-        .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned));
-    match (status, error.as_deref()) {
-        (400 | 401, Some(found)) if found == expected => Ok(()),
-        _ => Err(fail(format!(
-            "token endpoint: expected HTTP 400/401 with error {expected:?}, found HTTP {status}{}",
-            error.map_or_else(String::new, |e| format!(" with error {e:?}"))
-        ))),
-    }
+    Ok(checks::token::refused_with(token_exchange(world)?, &expected)?)
 }
 }
 
@@ -464,21 +409,7 @@ step! {
 /// `the token endpoint issues tokens` (DPoP-bound tokens count: an AS supporting DPoP may bind them)
 #[then(regex = r"^the token endpoint issues tokens$")]
 fn token_issued(world: &mut NvWorld) -> StepResult {
-    let e = token_exchange(world)?;
-    let body = e.response.json().unwrap_or(Value::Null);
-    let has_token = body
-        .get("access_token")
-        .and_then(Value::as_str)
-        .is_some_and(|t| !t.is_empty());
-    if e.response.status.is_success() && has_token {
-        Ok(())
-    } else {
-        let error = body.get("error").and_then(Value::as_str).unwrap_or("");
-        Err(fail(format!(
-            "token endpoint: expected HTTP 200 with an access_token, found HTTP {} {error}",
-            e.response.status
-        )))
-    }
+    Ok(checks::token::issued(token_exchange(world)?)?)
 }
 }
 
@@ -494,18 +425,7 @@ step! {
 /// `the token response forbids caching` (RFC 6749 §5.1: `Cache-Control: no-store`)
 #[then(regex = r"^the token response forbids caching$")]
 fn no_store(world: &mut NvWorld) -> StepResult {
-    let found = token_exchange(world)?.response.header("cache-control");
-    if found.is_some_and(|v| {
-        v.split(',')
-            .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
-    }) {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "token response header Cache-Control: expected \"no-store\", found {}",
-            found.map_or("no such header".into(), |v| format!("{v:?}"))
-        )))
-    }
+    Ok(checks::token::no_store(token_exchange(world)?)?)
 }
 }
 
@@ -513,11 +433,7 @@ step! {
 /// `the token response carries no refresh token`
 #[then(regex = r"^the token response carries no refresh token$")]
 fn no_refresh(world: &mut NvWorld) -> StepResult {
-    if token_response(world)?.has_refresh_token {
-        Err(fail("token response: expected no refresh_token, found one"))
-    } else {
-        Ok(())
-    }
+    Ok(checks::token::no_refresh_token(token_response(world)?)?)
 }
 }
 
@@ -525,13 +441,7 @@ step! {
 /// `the token response expires_in is at most 300 seconds`
 #[then(regex = r"^the token response expires_in is at most (\d+) seconds$")]
 fn expires_at_most(world: &mut NvWorld, max: i64) -> StepResult {
-    match token_response(world)?.expires_in {
-        Some(e) if (1..=max).contains(&e) => Ok(()),
-        found => Err(fail(format!(
-            "token response expires_in: expected 1..={max}, found {}",
-            found.map_or("no expires_in".into(), |e| e.to_string())
-        ))),
-    }
+    Ok(checks::token::expires_at_most(token_response(world)?, max)?)
 }
 }
 
@@ -548,10 +458,15 @@ async fn id_token_valid(world: &mut NvWorld) -> StepResult {
         fail("token response: expected an id_token (scope has openid), found none")
     })?;
     let client_id = ctx.flow.client(request.client)?.client.client_id.clone();
-    ctx.flow
-        .verify_id_token(&id_token, &client_id, &request.nonce)
-        .await
-        .map_err(|e| fail(e.to_string()))
+    let issuer = ctx.flow.discovery().await?.issuer.clone();
+    let jwks = ctx.flow.jwks().await?;
+    Ok(checks::id_token::valid(
+        &id_token,
+        &jwks,
+        &issuer,
+        &client_id,
+        &request.nonce,
+    )?)
 }
 }
 
