@@ -5,7 +5,9 @@
 //! provider ([`provider`]) is an independent peer: it shares no validation code with the
 //! checking side, so one bug cannot hide on both sides. [`cli`] is the only module that touches
 //! the process (arguments, stdout, exit codes). The load tester ([`load`]) drives the same
-//! [`flow`] with goose and reports counts and timings, never exchanges.
+//! [`flow`] with goose and reports counts and timings, never exchanges. Besides [`cli`], only
+//! [`profile`] reads the environment (its value sources). `tests/architecture.rs` checks these
+//! rules on the source.
 
 pub mod checks;
 pub mod cli;

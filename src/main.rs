@@ -1,5 +1,10 @@
 //! The `nvcert` binary: parse, run, exit. Everything else is in the library.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "the binary reports a runtime that cannot start on stderr"
+)]
+
 use std::process::ExitCode;
 
 use clap::Parser as _;

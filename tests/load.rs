@@ -332,7 +332,7 @@ async fn print_token_gives_a_token_the_api_accepts() {
     let (code, err) = nvcert_bin(&["load", "--print-token"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--provider"), "{err}");
-    handle.shutdown().await;
+    handle.shutdown().await.expect("provider stopped cleanly");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,7 +464,7 @@ async fn a_latency_fault_breaks_a_latency_threshold() {
         "verify.p50<50ms",
     ];
     let (code, summary) = load(dir.path(), &args).await;
-    handle.shutdown().await;
+    handle.shutdown().await.expect("provider stopped cleanly");
     assert_eq!(code, 1, "{summary:#}");
     let t = &summary["thresholds"][0];
     assert_eq!(t["passed"], false);

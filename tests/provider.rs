@@ -220,7 +220,7 @@ async fn end_to_end_flow_over_tcp() {
     assert_eq!(b, json!({"devicePhoneNumber": ANOTHER}));
 
     let addr = handle.local_addr;
-    handle.shutdown().await;
+    handle.shutdown().await.expect("provider stopped cleanly");
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "listener closed after shutdown"
@@ -251,7 +251,7 @@ async fn public_url_with_path_is_used_for_issuer_and_routes() {
         .expect("json");
     assert_eq!(meta["issuer"], "http://127.0.0.1:1/op");
     assert_eq!(meta["jwks_uri"], "http://127.0.0.1:1/op/jwks");
-    handle.shutdown().await;
+    handle.shutdown().await.expect("provider stopped cleanly");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
 //! The command line: the only place where process arguments, stdout/stderr, `anyhow` and exit
 //! codes live. Everything else is library code returning typed values.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line is the one module that writes to stdout and stderr"
+)]
+
 mod command;
 pub mod exit;
 mod load;

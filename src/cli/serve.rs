@@ -47,7 +47,10 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
-    handle.shutdown().await;
+    handle
+        .shutdown()
+        .await
+        .context("the reference provider failed")?;
     Ok(exit::OK)
 }
 

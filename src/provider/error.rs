@@ -57,7 +57,7 @@ pub enum ProviderError {
     /// Binding or serving the listener failed.
     #[error("cannot serve on {addr}: {source}")]
     Serve {
-        /// The address that was asked for.
+        /// The address that was asked for (the bound one once serving).
         addr: std::net::SocketAddr,
         /// The I/O error.
         #[source]

@@ -81,7 +81,7 @@ pub struct ProviderHandle {
     issuer: String,
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl ProviderHandle {
@@ -106,20 +106,34 @@ impl ProviderHandle {
     }
 
     /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and waits.
-    pub async fn shutdown(mut self) {
+    ///
+    /// # Errors
+    ///
+    /// [`ProviderError::Serve`] when the server had stopped with an error (or its task panicked)
+    /// before it was asked to stop: this is the only place that error is reported.
+    pub async fn shutdown(mut self) -> Result<(), ProviderError> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        let abort = task.abort_handle();
+        let outcome = match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) => Err(std::io::Error::other(format!(
+                "the server task failed: {join}"
+            ))),
+            Err(_elapsed) => {
                 // Keep-alive connections that never close must not hang the caller.
                 abort.abort();
+                Ok(())
             }
-        }
+        };
+        outcome.map_err(|source| ProviderError::Serve {
+            addr: self.local_addr,
+            source,
+        })
     }
 }
 
@@ -182,16 +196,15 @@ async fn spawn_inner(
     };
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
+    // The server's error, if any, is the task's output: `ProviderHandle::shutdown` returns it.
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            // A dropped handle (Err) also means "stop".
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "reference provider stopped with an error");
-        }
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                // A dropped handle (Err) also means "stop".
+                let _ = rx.await;
+            })
+            .await
     });
-    tracing::debug!(%issuer, "reference provider listening");
     Ok(ProviderHandle {
         url,
         local_addr,

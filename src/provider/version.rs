@@ -1,9 +1,11 @@
 //! The NV spec versions the provider can serve, and the per-version facts it needs.
 //!
 //! Owns the hard-coded per-version table (base path, scope names, x-correlator pattern, request-body
-//! patterns, error messages, which operator-token flows exist) taken from the release notes and the
-//! spec files of each NV release (`shared/docs/camara-nv.md` §1–2). It must not implement any rule
-//! itself: the endpoint modules ask it which rule applies.
+//! patterns, error messages, which operator-token flows exist) taken from the release notes
+//! (`CHANGELOG.md`) and the spec files of each NV release in the public CAMARA repository
+//! `camaraproject/NumberVerification` (tags `v0.3.1` to `r3.2`, and `main` for `wip`;
+//! `specs/README.md` lists the tag, commit and path each of nvcert's spec copies mirrors). It must
+//! not implement any rule itself: the endpoint modules ask it which rule applies.
 
 use std::fmt;
 use std::str::FromStr;

@@ -144,7 +144,7 @@ pub async fn run_with_profile(
     let mut all = vec!["--provider", path.as_str()];
     all.extend_from_slice(args);
     let out = run_suite(dir.path(), &all).await;
-    handle.shutdown().await;
+    handle.shutdown().await.expect("provider stopped cleanly");
     out
 }
 
