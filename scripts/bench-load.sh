@@ -3,6 +3,7 @@
 #
 #   scripts/bench-load.sh                # 10 s per measurement, 16 connections, 3 rounds (~3 min)
 #   DURATION=5 CONNECTIONS=64 REPEAT=1 scripts/bench-load.sh
+#   BASELINE_BIN=/tmp/nvcert-before scripts/bench-load.sh   # also compare with an older build (~4 min)
 #
 # The reference provider (`nvcert serve --bench-endpoints`) is pinned to core 0 and every
 # generator (wrk, nvcert load) to core 1 with taskset; /usr/bin/time measures the generator's CPU.
@@ -15,9 +16,23 @@
 # round is reported. Every measurement also reports "other": the CPU that processes other than the
 # server and the generator used meanwhile, in cores; rounds where it exceeds 0.1 core anywhere are
 # left out of the medians when at least one round was undisturbed.
+#
+# With BASELINE_BIN=/path/to/an/older/nvcert, each round also measures, each back to back with its
+# current counterpart: the baseline's `nvcert load --scenario verify` and `--scenario journey`
+# against the CURRENT binary's server (same pinning, so only the generator differs), and wrk on
+# POST /verify of the baseline binary's own `serve --bench-endpoints` (started once, on PORT+2),
+# since the provider changes too. Odd rounds measure the baseline second in each pair, even rounds
+# first. The report then gives, per figure, the median over the rounds of current/baseline and
+# whether it is within 5% (or better). BASELINE_BIN=target/release/nvcert (the current binary
+# against itself) shows how far apart two identical builds measure on this machine.
 # Traffic goes to 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail
 shopt -s inherit_errexit   # a failure inside $(...) fails the run, not just the subshell
+BASELINE_BIN=${BASELINE_BIN:-}
+if [ -n "$BASELINE_BIN" ]; then   # made absolute before the cd below
+  BASELINE_BIN=$(realpath -e -- "$BASELINE_BIN" 2>/dev/null) && [ -x "$BASELINE_BIN" ] ||
+    { echo "BASELINE_BIN is not an executable file" >&2; exit 2; }
+fi
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
@@ -47,8 +62,9 @@ NVCERT=$PWD/target/release/nvcert
 WORK=$(mktemp -d)
 SERVER_PID=         # the server being measured
 MAIN_SERVER_PID=    # the server of the verify and noop measurements
+BASE_SERVER_PID=    # the baseline binary's server (with BASELINE_BIN)
 cleanup() {
-  for pid in $SERVER_PID $MAIN_SERVER_PID; do
+  for pid in $SERVER_PID $MAIN_SERVER_PID $BASE_SERVER_PID; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -65,9 +81,10 @@ profile_for() {
   echo "$WORK/profile-$1.toml"
 }
 
-# Starts `nvcert serve --bench-endpoints` on port $1, pinned to the server core; sets SERVER_PID.
+# Starts `nvcert serve --bench-endpoints` on port $1 (binary $2, default the current one), pinned
+# to the server core; sets SERVER_PID.
 start_server() {
-  taskset -c "$SERVER_CORE" "$NVCERT" serve --addr "127.0.0.1:$1" --bench-endpoints >"$WORK/serve-$1.log" 2>&1 &
+  taskset -c "$SERVER_CORE" "${2:-$NVCERT}" serve --addr "127.0.0.1:$1" --bench-endpoints >"$WORK/serve-$1.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
     grep -q "listening on" "$WORK/serve-$1.log" 2>/dev/null && return 0
@@ -137,7 +154,8 @@ PY
 }
 
 # nvcert load SCENARIO PROFILE: prints "RPS CPU_US_PER_REQUEST FAILURES OTHER_CORES" for the
-# scenario's last transaction (journey: share, so RPS is journeys/s). The CPU covers the whole
+# scenario's last transaction (journey: share, so RPS is journeys/s); optional third argument:
+# the nvcert binary generating the load (default the current one). The CPU covers the whole
 # process (start, token, reports) but is divided by the requests of the measured window only:
 # overstated a little, never understated. Users all start at once.
 run_nvcert() {
@@ -145,10 +163,10 @@ run_nvcert() {
   rm -rf "$WORK/reports"
   before=$(snapshot)
   if ! /usr/bin/time -f "%U %S" -o "$WORK/time" \
-      taskset -c "$GENERATOR_CORE" "$NVCERT" load --provider "$2" --scenario "$1" \
+      taskset -c "$GENERATOR_CORE" "${3:-$NVCERT}" load --provider "$2" --scenario "$1" \
         --users "$CONNECTIONS" --increase-rate 100000 --run-time "${DURATION}s" \
         --report-dir "$WORK/reports" --quiet; then
-    echo "nvcert load --scenario $1 failed; no figures" >&2
+    echo "${3:-nvcert} load --scenario $1 failed; no figures" >&2
     return 1
   fi
   after=$(snapshot)
@@ -166,26 +184,63 @@ PY
 # The journey gets a fresh server each time: the reference provider keeps every authorization
 # code and client-assertion jti until it expires (60 s), at most 100,000 of each, and thousands of
 # journeys a second would fill them across back-to-back runs.
-# Called as $(run_journey): its server and trap live in that subshell.
+# Called as $(run_journey [GENERATOR_BINARY]): its server (always the current binary's) and trap
+# live in that subshell.
 run_journey() {
   local port=$((PORT_MAIN + 1))
   start_server "$port"
   trap stop_server EXIT
-  run_nvcert journey "$(profile_for "$port")"
+  run_nvcert journey "$(profile_for "$port")" "${1:-$NVCERT}"
+}
+
+if [ -n "$BASELINE_BIN" ]; then
+  PORT_BASE=$((PORT_MAIN + 2))
+  BASE_PROFILE=$(profile_for "$PORT_BASE")
+  start_server "$PORT_BASE" "$BASELINE_BIN"
+  BASE_SERVER_PID=$SERVER_PID
+  BASE_VERIFY_URL=http://127.0.0.1:$PORT_BASE/number-verification/v2/verify
+fi
+
+# wrk on POST /verify of the baseline binary's server, with a token the baseline binary obtains.
+# Called as $(run_wrk_baseline_provider): the overrides live in that subshell.
+run_wrk_baseline_provider() {
+  SERVER_PID=$BASE_SERVER_PID PROFILE=$BASE_PROFILE NVCERT=$BASELINE_BIN \
+    run_wrk "$BASE_VERIFY_URL" "$WORK/verify.lua"
+}
+
+# Runs measurement $1 of round $round and appends "ROUND NAME FIGURES" to $WORK/all.
+measure() {
+  local figures
+  case $1 in
+    wrk_verify)          figures=$(run_wrk "$VERIFY_URL" "$WORK/verify.lua") ;;
+    nvcert_verify)       figures=$(run_nvcert verify "$PROFILE") ;;
+    wrk_noop)            figures=$(run_wrk "$NOOP_URL") ;;
+    nvcert_journey)      figures=$(run_journey) ;;
+    base_wrk_verify)     figures=$(run_wrk_baseline_provider) ;;
+    base_nvcert_verify)  figures=$(run_nvcert verify "$PROFILE" "$BASELINE_BIN") ;;
+    base_nvcert_journey) figures=$(run_journey "$BASELINE_BIN") ;;
+  esac
+  echo "$round $1 $figures" >> "$WORK/all"
 }
 
 echo "machine: $(nproc --all) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
 echo "measuring: ${DURATION}s per run, $CONNECTIONS connections, $REPEAT rounds; server on core $SERVER_CORE, generator on core $GENERATOR_CORE"
+[ -z "$BASELINE_BIN" ] ||
+  echo "baseline: $BASELINE_BIN (its load generator against the current server; its own server on port $PORT_BASE)"
 for round in $(seq "$REPEAT"); do
-  wrk_verify=$(run_wrk "$VERIFY_URL" "$WORK/verify.lua")
-  nvcert_verify=$(run_nvcert verify "$PROFILE")
-  wrk_noop=$(run_wrk "$NOOP_URL")
-  nvcert_journey=$(run_journey)
-  printf '%s\n' "$round wrk_verify $wrk_verify" "$round nvcert_verify $nvcert_verify" \
-    "$round wrk_noop $wrk_noop" "$round nvcert_journey $nvcert_journey" >> "$WORK/all"
+  if [ -z "$BASELINE_BIN" ]; then
+    order="wrk_verify nvcert_verify wrk_noop nvcert_journey"
+  elif [ $((round % 2)) = 1 ]; then   # each current/baseline pair adjacent, baseline second
+    order="base_wrk_verify wrk_verify nvcert_verify base_nvcert_verify wrk_noop nvcert_journey base_nvcert_journey"
+  else                                # and baseline first
+    order="base_nvcert_verify nvcert_verify wrk_verify base_wrk_verify wrk_noop base_nvcert_journey nvcert_journey"
+  fi
+  for name in $order; do
+    measure "$name"
+  done
 done
 
-python3 - "$WORK/all" <<'PY'
+python3 - "$WORK/all" "$BASELINE_BIN" <<'PY'
 import statistics, sys
 rounds = {}
 for line in open(sys.argv[1]):
@@ -195,6 +250,11 @@ print()
 print(f"{'round':<6}{'generator -> endpoint':<38}{'req/s':>9}{'CPU µs/req':>12}{'failed':>8}{'other':>7}")
 labels = {"wrk_verify": "wrk -> POST /verify", "nvcert_verify": "nvcert load verify -> POST /verify",
           "wrk_noop": "wrk -> GET /bench/noop", "nvcert_journey": "nvcert load journey (journeys/s)"}
+baseline = sys.argv[2]
+if baseline:
+    labels.update({"base_wrk_verify": "wrk -> baseline serve POST /verify",
+                   "base_nvcert_verify": "baseline load verify -> POST /verify",
+                   "base_nvcert_journey": "baseline load journey (journeys/s)"})
 for r, m in sorted(rounds.items()):
     for name, label in labels.items():
         rps, cpu, bad, other = m[name]
@@ -221,4 +281,33 @@ print(f"  nvcert load / wrk requests/s on verify:  {med(gen):.2f} ({rng(gen, '{:
 print(f"  nvcert load generator CPU per request:   {med(cpu):.2f} µs ({rng(cpu, '{:.2f}')}; wrk {med(wcpu):.2f})  target <= 18: {verdict(med(cpu) <= 18)}")
 print(f"  provider verify / trivial endpoint:      {med(prov):.2f} ({rng(prov, '{:.2f}')})  target >= 0.50: {verdict(med(prov) >= 0.50)}")
 print(f"  journeys per second on 2 cores:          {med(jour):.0f} ({rng(jour, '{:.0f}')})  target >= 1000: {verdict(med(jour) >= 1000)}")
+# Current against baseline: per round current/baseline (the figures of a pair are measured back to
+# back), median over the rounds. "Within 5%": |current/baseline - 1| <= 0.05; beyond that in the
+# good direction is "better", in the bad one a regression.
+if baseline:
+    def per_round(name, i): return [m[name][i] / m["base_" + name][i] for m in rounds.values()]
+    def figure(name, i): return [m[name][i] for m in rounds.values()]
+    def base_gen(): return [m["base_nvcert_verify"][0] / m["wrk_verify"][0] for m in rounds.values()]
+    rows = [  # label, current figures, baseline figures, current/baseline per round, higher is better
+        ("nvcert load / wrk requests/s on verify", gen, base_gen(), per_round("nvcert_verify", 0), True, "{:.2f}"),
+        ("nvcert load generator CPU per request", cpu, figure("base_nvcert_verify", 1), per_round("nvcert_verify", 1), False, "{:.2f} µs"),
+        ("provider verify requests/s (wrk)", figure("wrk_verify", 0), figure("base_wrk_verify", 0), per_round("wrk_verify", 0), True, "{:.0f}"),
+        ("journeys per second on 2 cores", jour, figure("base_nvcert_journey", 0), per_round("nvcert_journey", 0), True, "{:.0f}"),
+    ]
+    print(f"\ncurrent / baseline ({baseline}), median of the rounds (range):")
+    regressions = []
+    for label, cur, base, q, higher, f in rows:
+        mq = med(q)
+        change = (mq - 1) if higher else (1 - mq)   # > 0: current is better
+        if abs(mq - 1) <= 0.05:
+            v = "within 5%"
+        elif change > 0:
+            v = f"better by {abs(mq - 1) * 100:.1f}%"
+        else:
+            v = f"REGRESSION, worse by {abs(mq - 1) * 100:.1f}%"
+            regressions.append(label)
+        print(f"  {label + ':':<41}{mq:.3f} ({rng(q, '{:.3f}')})  current {f.format(med(cur))}, baseline {f.format(med(base))}: {v}")
+    print("  (generator CPU per request / wrk's, current over baseline, is the same figure: the pair shares its wrk run;")
+    print("   provider verify / trivial endpoint has no baseline figure: the baseline server's /bench/noop is not measured)")
+    print(f"  no regression beyond 5%: {verdict(not regressions)}" + (f" ({', '.join(regressions)})" if regressions else ""))
 PY
