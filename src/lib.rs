@@ -1,7 +1,10 @@
 //! nvcert — conformance harness and load tester for CAMARA Number Verification providers.
 //!
-//! Data flows one way: [`profile`] → [`flow`] (device leg, token) → [`exchange`] → judged by
-//! [`spec`] and the [`suite`]'s steps → [`results`] → [`report`]. The embedded reference
+//! Data flows one way: [`profile`] → [`flow`] (discovery, device leg, token, the NV API built
+//! from the profile and the [`spec`] selected for it) → [`exchange`] → judged by [`checks`] (the
+//! spec engine's rules among them) as the [`suite`]'s steps drive the flows → [`results`] →
+//! [`report`]. A step that could not run (transport, timeout) is an error, not a failed check.
+//! The embedded reference
 //! provider ([`provider`]) is an independent peer: it shares no validation code with the
 //! checking side, so one bug cannot hide on both sides. [`cli`] is the only module that touches
 //! the process (arguments, stdout, exit codes). The load tester ([`load`]) drives the same

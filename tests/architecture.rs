@@ -3,6 +3,8 @@
 //! - the reference provider (`provider`) uses nothing of the crate but `secret`: it shares no
 //!   code with the checking side, so one bug cannot hide on both sides;
 //! - `load` uses neither `spec` nor `suite`, and `spec` does not use `suite`;
+//! - data flows one way: `flow` uses no `checks`, `suite`, `results`, `report` or `load`, and
+//!   `checks` no `suite`, `results`, `report` or `load`; nothing outside `cli` uses `cli`;
 //! - only `src/cli/` and `src/main.rs` touch the process: `std::process` (exit, commands),
 //!   `println!`, `eprintln!`, `print!`, `eprint!`, `dbg!`, and `std::io::stdout`/`stderr`/`stdin`;
 //! - only `src/cli/` and `src/profile/` read the environment (`std::env::var`, `vars`, `args`
@@ -558,6 +560,16 @@ fn forbidden_use(module: &str, target: &str) -> Option<&'static str> {
         ),
         ("load", "spec" | "suite") => Some("the load tester does not use `spec` or `suite`"),
         ("spec", "suite") => Some("the spec engine does not use `suite`"),
+        ("flow", "checks" | "suite" | "results" | "report" | "load") => Some(
+            "data flows one way: the flows record and may say whether they can go on, \
+             they do not judge, collect or report",
+        ),
+        ("checks", "suite" | "results" | "report" | "load") => Some(
+            "checks are pure verdicts over recorded data: they know no suite, result or report",
+        ),
+        (m, "cli") if m != "cli" && m != "main" => {
+            Some("only the command line's own files use `cli`")
+        }
         _ => None,
     }
 }
@@ -824,6 +836,39 @@ fn spec_does_not_use_suite() {
         found(file, "use crate::{exchange, suite};\n"),
         [format!("{file}:1")]
     );
+}
+
+#[test]
+fn data_flows_one_way_through_flow_and_checks() {
+    for (file, clean, forbidden) in [
+        (
+            "src/flow/token.rs",
+            "use crate::exchange::Exchange;\nuse crate::profile::Profile;\nuse crate::spec::SpecDocument;\n",
+            "use crate::checks::Finding;\n",
+        ),
+        (
+            "src/flow/mod.rs",
+            "use crate::secret::Secret;\n",
+            "fn f() -> crate::suite::RunPlan { todo() }\n",
+        ),
+        (
+            "src/checks/token.rs",
+            "use crate::exchange::Exchange;\nuse crate::flow::TokenResponse;\n",
+            "use crate::results::Status;\n",
+        ),
+        (
+            "src/report/junit.rs",
+            "use crate::results::RunResults;\n",
+            "use crate::cli::exit;\n",
+        ),
+    ] {
+        assert_eq!(found(file, clean), Vec::<String>::new(), "{file}: {clean}");
+        assert_eq!(
+            found(file, forbidden),
+            [format!("{file}:1")],
+            "{file}: {forbidden}"
+        );
+    }
 }
 
 #[test]

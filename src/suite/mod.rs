@@ -1,5 +1,6 @@
-//! The conformance suite: cucumber features driven through `flow`, judged by `spec` and the
-//! steps' assertions, collected into [`RunResults`](crate::results::RunResults).
+//! The conformance suite: cucumber features whose steps drive `flow`, call a verdict of
+//! `checks` and map it to a step outcome (check failed / could not run / skipped), collected
+//! into [`RunResults`](crate::results::RunResults).
 //!
 //! Cucumber is embedded: it never parses process arguments and never prints; nvcert's report
 //! writers do the printing.
