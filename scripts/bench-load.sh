@@ -198,6 +198,8 @@ if [ -n "$BASELINE_BIN" ]; then
   BASE_PROFILE=$(profile_for "$PORT_BASE")
   start_server "$PORT_BASE" "$BASELINE_BIN"
   BASE_SERVER_PID=$SERVER_PID
+  # The measurements watch the main server unless they say otherwise ("other" excludes it).
+  SERVER_PID=$MAIN_SERVER_PID
   BASE_VERIFY_URL=http://127.0.0.1:$PORT_BASE/number-verification/v2/verify
 fi
 
