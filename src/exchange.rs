@@ -169,6 +169,41 @@ pub fn quote_json(value: &serde_json::Value) -> String {
     quote_text(&value.to_string())
 }
 
+/// Recorded answers built by hand, for the unit tests of what reads them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::time::Duration;
+
+    use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+    use super::{Exchange, RecordedRequest, RecordedResponse};
+
+    /// A `POST url` answered with `status`, `headers` and `body`.
+    pub(crate) fn answer(url: &str, status: u16, headers: &[(&str, &str)], body: &str) -> Exchange {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        Exchange {
+            request: RecordedRequest {
+                method: Method::POST,
+                url: url.parse().expect("URL"),
+                headers: HeaderMap::new(),
+                body: None,
+            },
+            response: RecordedResponse {
+                status: StatusCode::from_u16(status).expect("status"),
+                headers: map,
+                body: body.as_bytes().to_vec(),
+            },
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use http::header::{AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};

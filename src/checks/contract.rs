@@ -35,32 +35,13 @@ pub fn api_response(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use http::{HeaderMap, HeaderValue, Method, StatusCode};
-
     use super::*;
-    use crate::exchange::{RecordedRequest, RecordedResponse};
+    use crate::exchange::testing;
 
     fn answer(status: u16, body: &str) -> Exchange {
-        let mut headers = HeaderMap::new();
-        headers.insert("content-type", HeaderValue::from_static("application/json"));
-        Exchange {
-            request: RecordedRequest {
-                method: Method::POST,
-                url: "http://h/number-verification/v2/verify".parse().unwrap(),
-                headers: HeaderMap::new(),
-                body: None,
-            },
-            response: RecordedResponse {
-                status: StatusCode::from_u16(status).unwrap(),
-                headers,
-                body: body.as_bytes().to_vec(),
-            },
-            elapsed: Duration::ZERO,
-        }
+        let url = "http://h/number-verification/v2/verify";
+        testing::answer(url, status, &[("content-type", "application/json")], body)
     }
-
     #[test]
     fn violations_become_one_finding_and_a_probe_may_use_any_status() {
         let spec = crate::spec::builtin("2.1.0").unwrap();

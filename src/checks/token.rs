@@ -87,33 +87,16 @@ pub fn expires_at_most(token: &TokenResponse, max: i64) -> Verdict {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use http::{HeaderMap, HeaderValue, Method, StatusCode};
-
     use super::*;
-    use crate::exchange::{RecordedRequest, RecordedResponse};
+    use crate::exchange::testing;
     use crate::secret::Secret;
 
-    fn answer(status: u16, cache_control: Option<&'static str>, body: &str) -> Exchange {
-        let mut headers = HeaderMap::new();
-        if let Some(v) = cache_control {
-            headers.insert("cache-control", HeaderValue::from_static(v));
-        }
-        Exchange {
-            request: RecordedRequest {
-                method: Method::POST,
-                url: "http://h/token".parse().unwrap(),
-                headers: HeaderMap::new(),
-                body: None,
-            },
-            response: RecordedResponse {
-                status: StatusCode::from_u16(status).unwrap(),
-                headers,
-                body: body.as_bytes().to_vec(),
-            },
-            elapsed: Duration::ZERO,
-        }
+    fn answer(status: u16, cache_control: Option<&str>, body: &str) -> Exchange {
+        let headers: Vec<(&str, &str)> = cache_control
+            .map(|v| ("cache-control", v))
+            .into_iter()
+            .collect();
+        testing::answer("http://h/token", status, &headers, body)
     }
 
     fn token(expires_in: Option<i64>, refresh: bool) -> TokenResponse {
