@@ -3,7 +3,7 @@
 #
 #   scripts/bench-load.sh                # 10 s per measurement, 16 connections, 3 rounds (~3 min)
 #   DURATION=5 CONNECTIONS=64 REPEAT=1 scripts/bench-load.sh
-#   BASELINE_BIN=/tmp/nvcert-before scripts/bench-load.sh   # also compare with an older build (~4 min)
+#   BASELINE_BIN=path/to/old/nvcert scripts/bench-load.sh   # also compare with an older build (~4 min)
 #
 # The reference provider (`nvcert serve --bench-endpoints`) is pinned to core 0 and every
 # generator (wrk, nvcert load) to core 1 with taskset; /usr/bin/time measures the generator's CPU.
