@@ -7,9 +7,11 @@
 //! [`contract`] check turns its violations into a finding.
 
 pub mod authorization;
+pub mod ciba;
 pub mod contract;
 pub mod discovery;
 pub mod id_token;
+pub mod response;
 pub mod token;
 
 use std::fmt;

@@ -2,8 +2,8 @@
 //! grant with `sub=operatortoken:…`. Tokens they yield go to the token-response steps.
 
 use cucumber::{given, then, when};
-use serde_json::Value;
 
+use crate::checks;
 use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
 
 fn nv_scopes(world: &NvWorld, operation_id: &str) -> Result<Vec<String>, StepFailure> {
@@ -88,19 +88,7 @@ fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
         .ciba
         .as_ref()
         .ok_or_else(|| fail("no CIBA request was made in this scenario"))?;
-    let status = exchange.response.status.as_u16();
-    let error = exchange
-        .response
-        .json()
-        .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned));
-    if (400..500).contains(&status) && error.as_deref() == Some(expected.as_str()) {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "backchannel authentication endpoint: expected HTTP 400 with error {expected:?}, found HTTP {status}{}",
-            error.map_or_else(String::new, |e| format!(" with error {e:?}"))
-        )))
-    }
+    Ok(checks::ciba::refused_with(exchange, &expected)?)
 }
 }
 
@@ -162,18 +150,7 @@ fn early_poll(world: &mut NvWorld) -> StepResult {
         .token
         .as_ref()
         .ok_or_else(|| fail("no token poll was made in this scenario"))?;
-    let error = exchange
-        .response
-        .json()
-        .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned));
-    match error.as_deref() {
-        Some("slow_down" | "authorization_pending") => Ok(()),
-        other => Err(fail(format!(
-            "token endpoint (CIBA poll before the interval): expected error \"slow_down\" or \"authorization_pending\", found HTTP {}{}",
-            exchange.response.status,
-            other.map_or_else(String::new, |e| format!(" with error {e:?}"))
-        ))),
-    }
+    Ok(checks::ciba::early_poll_deferred(exchange)?)
 }
 }
 

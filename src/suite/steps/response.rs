@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::lines::asset_value;
 use super::send::ensure_sent;
+use crate::checks;
 use crate::exchange::quote_json as shown;
 use crate::suite::camara_vocabulary::pointer_segment;
 use crate::suite::jsonpath;
@@ -18,15 +19,7 @@ step! {
 #[then(regex = r#"^the response status code is "?(\d{3})"?$"#)]
 async fn status(world: &mut NvWorld, expected: u16) -> StepResult {
     ensure_sent(world).await?;
-    let e = world.last_exchange()?;
-    let found = e.response.status.as_u16();
-    if found == expected {
-        return Ok(());
-    }
-    let body = crate::exchange::quote_text(&String::from_utf8_lossy(&e.response.body));
-    Err(fail(format!(
-        "response status: expected {expected}, found {found} (body: {body})"
-    )))
+    Ok(checks::response::status(world.last_exchange()?, expected)?)
 }
 }
 
@@ -57,19 +50,11 @@ step! {
 #[then(regex = r"^the response status code is one of ([\d, ]+)$")]
 async fn status_one_of(world: &mut NvWorld, list: String) -> StepResult {
     ensure_sent(world).await?;
-    let e = world.last_exchange()?;
-    let found = e.response.status.as_u16();
     let allowed: Vec<u16> = list
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    if allowed.contains(&found) {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "response status: expected one of {allowed:?}, found {found}"
-        )))
-    }
+    Ok(checks::response::status_one_of(world.last_exchange()?, &allowed)?)
 }
 }
 
@@ -82,32 +67,8 @@ step! {
 #[then(regex = r#"^the response header "([^"]+)" is "([^"]*)"$"#)]
 async fn header_is(world: &mut NvWorld, name: String, expected: String) -> StepResult {
     ensure_sent(world).await?;
-    let e = world.last_exchange()?;
-    let found = e.response.header(&name);
-    let ok = match found {
-        Some(v) if name.eq_ignore_ascii_case("content-type") => {
-            media_type(v) == media_type(&expected)
-        }
-        Some(v) => v == expected,
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "response header {name}: expected {expected:?}, found {}",
-            found.map_or("no such header".into(), |v| format!("{v:?}"))
-        )))
-    }
+    Ok(checks::response::header_is(world.last_exchange()?, &name, &expected)?)
 }
-}
-
-fn media_type(v: &str) -> String {
-    v.split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 step! {
@@ -122,19 +83,11 @@ async fn header_echo(
     request_name: String,
 ) -> StepResult {
     ensure_sent(world).await?;
-    let e = world.last_exchange()?;
-    let sent = e.request.header(&request_name);
-    let got = e.response.header(&response_name);
-    match (sent, got) {
-        (Some(s), Some(g)) if s == g => Ok(()),
-        (None, _) => Err(fail(format!(
-            "the request carried no {request_name} header to compare with"
-        ))),
-        (Some(s), g) => Err(fail(format!(
-            "response header {response_name}: expected {s:?} (the request's {request_name}), found {}",
-            g.map_or("no such header".into(), |v| format!("{v:?}"))
-        ))),
-    }
+    Ok(checks::response::header_echoed(
+        world.last_exchange()?,
+        &response_name,
+        &request_name,
+    )?)
 }
 }
 
@@ -215,15 +168,7 @@ fn property(world: &NvWorld, path: &str) -> Result<Value, StepFailure> {
 }
 
 fn expect_eq(path: &str, expected: &Value, found: &Value) -> StepResult {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(fail(format!(
-            "response property {path}: expected {}, found {}",
-            shown(expected),
-            shown(found)
-        )))
-    }
+    Ok(checks::response::property_equals(path, expected, found)?)
 }
 
 step! {
@@ -312,13 +257,8 @@ step! {
 #[then(regex = r#"^the response property "([^"]+)" contains a user friendly text$"#)]
 async fn property_text(world: &mut NvWorld, path: String) -> StepResult {
     ensure_sent(world).await?;
-    match property(world, &path)? {
-        Value::String(s) if !s.trim().is_empty() => Ok(()),
-        other => Err(fail(format!(
-            "response property {path}: expected a non-empty text, found {}",
-            shown(&other)
-        ))),
-    }
+    let found = property(world, &path)?;
+    Ok(checks::response::property_is_text(&path, &found)?)
 }
 }
 
