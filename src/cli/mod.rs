@@ -36,8 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite against a provider (the embedded reference provider by default).
     ///
-    /// Exit code 0 when every scenario passed (skipped ones do not fail the run), 1 when a check
-    /// failed, 2 for usage or configuration errors.
+    /// Exit code 0 when no MUST check failed (skipped ones do not fail the run), 1 when a MUST
+    /// check failed or a MUST scenario could not run (transport failure, timeout), 2 for usage or
+    /// configuration errors.
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),

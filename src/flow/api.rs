@@ -98,11 +98,6 @@ impl Api {
             .find(|o| o.operation_id == operation_id)
     }
 
-    /// Every operation, in document order.
-    pub fn operations(&self) -> impl Iterator<Item = &ApiOperation> {
-        self.operations.iter()
-    }
-
     /// Every NV scope of the spec, sorted (what "a valid access token" is asked for).
     pub fn all_scopes(&self) -> &[String] {
         &self.all_scopes
