@@ -65,12 +65,74 @@ pub fn write_all(
     Ok(written)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
+/// disk, then renamed over `path`. A reader polling the folder, or another run writing the same
+/// file, sees either the old content or the new, never a half-written file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let io = |source| ReportError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::create(path).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.flush().map_err(io)
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Unique per process and per call, so concurrent runs into one folder never share a
+    // temporary file; the leading dot keeps it out of globs like `*.json`.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".{name}.{}.{serial}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        // Best effort: the temporary file is ours and useless now.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_writers_never_leave_a_torn_file() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("results.json");
+        let contents: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 256 * 1024]).collect();
+        std::thread::scope(|scope| {
+            for bytes in &contents {
+                let path = path.clone();
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        write_file(&path, bytes).expect("write");
+                    }
+                });
+            }
+            // A reader polling the file sees one writer's whole content each time.
+            for _ in 0..200 {
+                if let Ok(seen) = std::fs::read(&path) {
+                    assert!(
+                        contents.contains(&seen),
+                        "torn file of {} bytes",
+                        seen.len()
+                    );
+                }
+            }
+        });
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|entry| entry.expect("entry").file_name())
+            .filter(|name| name.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
 }
