@@ -7,6 +7,7 @@
 //! [`ValueSources`]. This module reads files and the environment; it does no network I/O.
 
 mod error;
+pub mod family;
 mod raw;
 mod sources;
 
@@ -15,6 +16,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use error::ProfileError;
+pub use family::Family;
 pub use sources::{CommandRunner, SourceError, ValueSources};
 
 use crate::secret::Secret;
@@ -147,6 +149,9 @@ pub struct Profile {
     pub flows: Flows,
     /// Where TS.43 operator tokens come from (CIBA / JWT bearer flows).
     pub operator_token: Option<OperatorTokenSource>,
+    /// The family of verification the provider offers (`dialect = "idlayr-phonecheck-v0.1"`
+    /// selects PhoneCheck; CAMARA NV otherwise).
+    pub family: Family,
 }
 
 /// A client registered with short code and token lifetimes.

@@ -7,6 +7,7 @@ use super::{
     Client, ClientAuthMethod, DeviceLeg, Files, Flows, Lines, NonNetworkLogin, OperatorTokenSource,
     Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource, resolve_secret,
 };
+use super::family::{Family, PHONECHECK_DIALECT};
 use crate::secret::Secret;
 
 #[derive(Deserialize)]
@@ -30,6 +31,7 @@ pub(super) struct RawProfile {
     #[serde(default)]
     flows: RawFlows,
     operator_token: Option<RawOperatorToken>,
+    dialect: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -158,8 +160,23 @@ impl RawProfile {
             }
         };
         let api_root = url(origin, "api_root", &self.api_root)?;
-
-        let client = self.client.validate(origin, "client", None, files)?;
+        let family = match self.dialect.as_deref() {
+            None => Family::CamaraNv,
+            Some(name) => Family::of_dialect(name).ok_or_else(|| {
+                ProfileError::field(
+                    origin,
+                    "dialect",
+                    format!("a dialect nvcert knows ({PHONECHECK_DIALECT})"),
+                    format!("{name:?}"),
+                )
+            })?,
+        };
+        let mut raw_client = self.client;
+        if family == Family::PhoneCheck && raw_client.redirect_uri.is_none() {
+            // PhoneCheck has no redirect to a client: nothing is matched against it.
+            raw_client.redirect_uri = Some(PHONECHECK_NO_REDIRECT.to_owned());
+        }
+        let client = raw_client.validate(origin, "client", None, files)?;
         let other_client = self
             .other_client
             .map(|c| c.validate(origin, "other_client", Some(&client), files))
@@ -338,9 +355,13 @@ impl RawProfile {
                 jwt_bearer: self.flows.jwt_bearer.unwrap_or(false),
             },
             operator_token,
+            family,
         })
     }
 }
+
+/// The `redirect_uri` a PhoneCheck client stands for (never contacted, never sent).
+const PHONECHECK_NO_REDIRECT: &str = "https://client.nvcert.invalid/phonecheck-has-no-redirect";
 
 impl RawClient {
     /// A client of `section`; secondary clients (`fallback` = the main client) default to

@@ -26,6 +26,7 @@
 pub mod config;
 pub mod error;
 pub mod fault;
+pub mod phonecheck;
 pub mod version;
 
 mod api;
