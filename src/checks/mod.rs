@@ -11,6 +11,7 @@ pub mod ciba;
 pub mod contract;
 pub mod discovery;
 pub mod id_token;
+pub mod phonecheck;
 pub mod response;
 pub mod token;
 
