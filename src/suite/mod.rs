@@ -68,6 +68,7 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
             world.warnings = Some(world::ScenarioWarnings::new(
                 hook_warnings.clone(),
                 (
