@@ -67,8 +67,16 @@ pub fn exchange_differences(
             }
         }
     }
-    for v in camara.validate(operation_id, exchange) {
-        out.push(from_violation(status, &v));
+    let violations = camara.validate(operation_id, exchange);
+    for v in &violations {
+        // A status of another type is one difference, not also a status mismatch.
+        let same_fact = v.rule == Rule::ErrorStatusMatchesHttp
+            && violations
+                .iter()
+                .any(|o| o.rule == Rule::BodySchema && o.pointer == v.pointer);
+        if !same_fact {
+            out.push(from_violation(status, v));
+        }
     }
     if !(200..300).contains(&status) {
         let documented = camara.documented_error_codes(operation_id, status);
@@ -130,6 +138,44 @@ pub fn document_differences(dialect: &SpecDocument, camara: &SpecDocument) -> Ve
     out
 }
 
+/// Differences of a dialect's flow facts from CAMARA's: no discovery document (CAMARA NV's
+/// security scheme is `openIdConnect`, whose URL is a discovery document), no OpenID Connect,
+/// a client authentication other than ICM's `private_key_jwt`.
+pub fn flow_differences(dialect: &crate::profile::Dialect) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if !dialect.discovery {
+        out.push(Difference::new(
+            "flow:discovery".to_owned(),
+            "discovery",
+            "no OIDC discovery document (endpoints given explicitly) where CAMARA documents an \
+             openIdConnect security scheme"
+                .to_owned(),
+        ));
+    }
+    if !dialect.openid {
+        out.push(Difference::new(
+            "flow:openid".to_owned(),
+            "openid",
+            "no openid scope and no id_token where CAMARA's flow is OpenID Connect".to_owned(),
+        ));
+    }
+    if let Some(method) = dialect
+        .client_auth
+        .filter(|m| *m != crate::profile::ClientAuthMethod::PrivateKeyJwt)
+    {
+        out.push(Difference::new(
+            "flow:client-auth".to_owned(),
+            "client-auth",
+            format!(
+                "client authentication {} where the CAMARA security profile (ICM) requires \
+                 private_key_jwt",
+                method.as_str()
+            ),
+        ));
+    }
+    out
+}
+
 /// A spec-engine violation as a difference; a value of another JSON type reads
 /// "`status` is a string (\"403\") where CAMARA documents type integer".
 fn from_violation(status: u16, v: &Violation) -> Difference {
@@ -144,15 +190,35 @@ fn from_violation(status: u16, v: &Violation) -> Difference {
         Value::Bool(_) => "a boolean",
         Value::Null => "null",
     });
-    let message = match (v.rule, kind) {
-        (Rule::BodySchema, Some(kind)) if !name.is_empty() && v.expected.contains("type") => {
+    let required = v
+        .expected
+        .strip_prefix("required property \"")
+        .and_then(|r| r.strip_suffix('"'));
+    let message = match (v.rule, kind, required) {
+        (Rule::BodySchema, _, Some(property)) => {
+            let at = if name.is_empty() {
+                String::new()
+            } else {
+                format!("{name}.")
+            };
+            format!("the {status} answer has no {at}{property} where CAMARA requires it")
+        }
+        (Rule::BodySchema, Some(kind), None)
+            if !name.is_empty() && v.expected.contains("type") =>
+        {
+            // Scalars are shown (they are the difference); objects only by their kind.
+            let shown = if matches!(kind, "an object" | "an array") {
+                String::new()
+            } else {
+                format!(" ({})", v.found)
+            };
             format!(
-                "{name} is {kind} ({}) in the {status} answer where CAMARA documents {}",
-                v.found, v.expected
+                "{name} is {kind}{shown} in the {status} answer where CAMARA documents {}",
+                v.expected
             )
         }
         _ => format!(
-            "{status} answer{}: CAMARA expects {} ({}), found {}",
+            "the {status} answer{}: CAMARA expects {} ({}), found {}",
             if name.is_empty() {
                 String::new()
             } else {

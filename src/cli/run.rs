@@ -46,7 +46,11 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     if let Some((label, camara)) =
         comparison(args.compare_with.as_deref(), dialect.as_deref())?
     {
-        ctx = ctx.compared_with(label, Arc::new(camara));
+        let facts = dialect
+            .as_deref()
+            .map(crate::checks::compat::flow_differences)
+            .unwrap_or_default();
+        ctx = ctx.compared_with(label, Arc::new(camara), facts);
     }
     let ctx = Arc::new(ctx);
 

@@ -43,9 +43,16 @@ impl RunContext {
 
     /// Also judges every NV exchange against `camara` (`label` such as `camara:0.3.1`),
     /// starting with the differences of the two documents themselves.
-    pub fn compared_with(mut self, label: String, camara: Arc<SpecDocument>) -> Self {
-        let found = compat::document_differences(&self.spec, &camara)
+    /// `facts` are differences known beforehand (a dialect's flow facts).
+    pub fn compared_with(
+        mut self,
+        label: String,
+        camara: Arc<SpecDocument>,
+        facts: Vec<Difference>,
+    ) -> Self {
+        let found = facts
             .into_iter()
+            .chain(compat::document_differences(&self.spec, &camara))
             .map(|d| (d, Vec::new()))
             .collect();
         self.comparison = Some(Comparison {
@@ -82,18 +89,31 @@ impl RunContext {
     pub fn compatibility(&self) -> Option<Compatibility> {
         let c = self.comparison.as_ref()?;
         let found = c.found.lock().unwrap_or_else(|e| e.into_inner());
-        Some(Compatibility {
-            compared_with: c.label.clone(),
-            document: c.camara.origin().to_owned(),
-            differences: found
-                .iter()
-                .map(|(d, ops)| CompatibilityDifference {
+        let mut differences: Vec<CompatibilityDifference> = found
+            .iter()
+            .map(|(d, ops)| {
+                let mut operations = ops.clone();
+                operations.sort();
+                CompatibilityDifference {
                     level: Level::Review,
                     rule: d.rule.clone(),
                     message: d.message.clone(),
-                    operations: ops.clone(),
-                })
-                .collect(),
+                    operations,
+                }
+            })
+            .collect();
+        // Scenarios run concurrently: a stable order (the documents' own differences first).
+        differences.sort_by(|a, b| {
+            (!a.operations.is_empty(), &a.rule, &a.message).cmp(&(
+                !b.operations.is_empty(),
+                &b.rule,
+                &b.message,
+            ))
+        });
+        Some(Compatibility {
+            compared_with: c.label.clone(),
+            document: c.camara.origin().to_owned(),
+            differences,
         })
     }
 

@@ -95,6 +95,9 @@ pub fn target(ctx: &RunContext) -> Target {
         provider: p.name.clone(),
         issuer: p.issuer.to_string(),
         api_base,
-        spec_version: ctx.spec.version().to_owned(),
+        spec_version: match &p.dialect {
+            Some(d) => format!("{} {}", d.name, ctx.spec.version()),
+            None => ctx.spec.version().to_owned(),
+        },
     }
 }
