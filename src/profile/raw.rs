@@ -3,11 +3,14 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+use super::dialect::{Dialect, DialectPurpose};
 use super::{
-    Client, ClientAuthMethod, DeviceLeg, Files, Flows, Lines, NonNetworkLogin, OperatorTokenSource,
-    Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource, resolve_secret,
+    Client, ClientAuthMethod, DeviceLeg, ExplicitEndpoints, Files, Flows, Lines, NonNetworkLogin,
+    OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
+    resolve_secret,
 };
 use super::family::{Family, PHONECHECK_DIALECT};
+use std::sync::Arc;
 use crate::secret::Secret;
 
 #[derive(Deserialize)]
@@ -32,6 +35,9 @@ pub(super) struct RawProfile {
     flows: RawFlows,
     operator_token: Option<RawOperatorToken>,
     dialect: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    jwks_uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -161,16 +167,17 @@ impl RawProfile {
         };
         let api_root = url(origin, "api_root", &self.api_root)?;
         let family = match self.dialect.as_deref() {
+            Some(name) => Family::of_dialect(name).unwrap_or_default(),
             None => Family::CamaraNv,
-            Some(name) => Family::of_dialect(name).ok_or_else(|| {
-                ProfileError::field(
-                    origin,
-                    "dialect",
-                    format!("a dialect nvcert knows ({PHONECHECK_DIALECT})"),
-                    format!("{name:?}"),
-                )
-            })?,
         };
+        let dialect = self
+            .dialect
+            .as_deref()
+            .filter(|_| family == Family::CamaraNv)
+            .map(|name| dialect_named(origin, name))
+            .transpose()?;
+        let endpoints = self.explicit_endpoints(origin, &api_root, dialect.as_ref())?;
+
         let mut raw_client = self.client;
         if family == Family::PhoneCheck && raw_client.redirect_uri.is_none() {
             // PhoneCheck has no redirect to a client: nothing is matched against it.
@@ -250,7 +257,27 @@ impl RawProfile {
                 format!("{purpose:?}"),
             ));
         }
+        if let (Some(d), Some(wanted)) = (&dialect, dialect.as_ref().and_then(|d| d.client_auth))
+            && client.auth_method != wanted
+        {
+            return Err(ProfileError::field(
+                origin,
+                "client.auth_method",
+                format!(
+                    "{} (the client authentication dialect {} documents)",
+                    wanted.as_str(),
+                    d.name
+                ),
+                format!("{:?}", client.auth_method.as_str()),
+            ));
+        }
         let purpose_style = match self.authorization.purpose_style.as_deref() {
+            _ if dialect
+                .as_ref()
+                .is_some_and(|d| d.purpose == DialectPurpose::InScopeNames) =>
+            {
+                PurposeStyle::InScopeNames
+            }
             None | Some("scope") => PurposeStyle::Scope,
             Some("parameter") => PurposeStyle::Parameter,
             Some(other) => {
@@ -341,7 +368,7 @@ impl RawProfile {
             client,
             purpose,
             purpose_style,
-            pkce: self.authorization.pkce.unwrap_or(true),
+            pkce: self.authorization.pkce.unwrap_or(true) && dialect.as_ref().is_none_or(|d| d.pkce),
             device_leg,
             token_source,
             non_network_login,
@@ -356,7 +383,81 @@ impl RawProfile {
             },
             operator_token,
             family,
+            dialect: dialect.map(Arc::new),
+            endpoints,
         })
+    }
+
+    /// `authorization_endpoint`, `token_endpoint` and `jwks_uri` as the profile gives them; a
+    /// dialect without discovery supplies the first two from its paths under the API root.
+    fn explicit_endpoints(
+        &self,
+        origin: &str,
+        api_root: &url::Url,
+        dialect: Option<&Dialect>,
+    ) -> Result<Option<ExplicitEndpoints>, ProfileError> {
+        let given = |field: &str, value: &Option<String>| {
+            value.as_deref().map(|v| url(origin, field, v)).transpose()
+        };
+        let authorization = given("authorization_endpoint", &self.authorization_endpoint)?;
+        let token = given("token_endpoint", &self.token_endpoint)?;
+        let jwks_uri = given("jwks_uri", &self.jwks_uri)?;
+        let under_root = |field: &str, path: &Option<String>| {
+            path.as_deref()
+                .map(|p| {
+                    let text = format!("{}{p}", api_root.as_str().trim_end_matches('/'));
+                    url(origin, field, &text)
+                })
+                .transpose()
+        };
+        let (authorization, token) = match dialect.filter(|d| !d.discovery) {
+            Some(d) => (
+                authorization.or(under_root("api_root", &d.authorization_path)?),
+                token.or(under_root("api_root", &d.token_path)?),
+            ),
+            None => (authorization, token),
+        };
+        match (authorization, token) {
+            (Some(authorization_endpoint), Some(token_endpoint)) => Ok(Some(ExplicitEndpoints {
+                authorization_endpoint,
+                token_endpoint,
+                jwks_uri,
+            })),
+            (None, None) if jwks_uri.is_none() => Ok(None),
+            _ => Err(ProfileError::field(
+                origin,
+                if self.token_endpoint.is_none() {
+                    "token_endpoint"
+                } else {
+                    "authorization_endpoint"
+                },
+                "authorization_endpoint and token_endpoint together (endpoints given without \
+                 discovery)",
+                "only some of authorization_endpoint, token_endpoint, jwks_uri",
+            )),
+        }
+    }
+}
+
+/// The built-in dialect `name`, or an error listing the known ones.
+fn dialect_named(origin: &str, name: &str) -> Result<Dialect, ProfileError> {
+    match Dialect::builtin(name) {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(ProfileError::field(
+            origin,
+            "dialect",
+            "a dialect whose document reads",
+            e.to_string(),
+        )),
+        None => Err(ProfileError::field(
+            origin,
+            "dialect",
+            format!(
+                "one of {}, {PHONECHECK_DIALECT}",
+                super::dialect::dialect_names().join(", ")
+            ),
+            format!("{name:?}"),
+        )),
     }
 }
 
