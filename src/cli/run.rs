@@ -68,6 +68,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
                 None => ctx.spec.version().to_owned(),
             }),
             rule_sets: rule_sets.clone(),
+            family: ctx.flow.profile().family,
         },
         expected,
         concurrency: usize::from(args.concurrency),
