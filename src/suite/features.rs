@@ -109,7 +109,7 @@ fn feature_family(feature: &Feature) -> Family {
     }
 }
 
-/// Turns every scenario of `feature` into one step that skips it with `reason` (background
+/// Turns every scenario of `feature` into one step, `reason`, that skips it (background
 /// steps dropped), so the scenario is reported skipped, not passed and not silently left out.
 fn skip_all(feature: &mut Feature, reason: &str) {
     let skip = |steps: &mut Vec<gherkin::Step>| {
@@ -119,7 +119,7 @@ fn skip_all(feature: &mut Feature, reason: &str) {
         let mut step = first;
         step.keyword = "Given ".to_owned();
         step.ty = gherkin::StepType::Given;
-        step.value = format!("nvcert skips this scenario: {reason}");
+        step.value = reason.to_owned();
         step.docstring = None;
         step.table = None;
         *steps = vec![step];
@@ -201,7 +201,7 @@ pub fn load(
     for f in &mut features {
         if feature_family(f) != applicability.family {
             let reason = format!(
-                "a {} scenario; the profile's provider is {}",
+                "this {} scenario does not apply to {}",
                 feature_family(f).title(),
                 applicability.family.title()
             );

@@ -345,10 +345,13 @@ fn refused(world: &mut NvWorld, expected: u16) -> StepResult {
 }
 
 step! {
-/// `nvcert skips this scenario: REASON`: what a scenario of another family becomes (see
-/// `suite::features`), so that it is reported skipped with its reason, never passed.
-#[given(regex = r"^nvcert skips this scenario: (.+)$")]
-fn not_applicable(_world: &mut NvWorld, reason: String) -> StepResult {
-    Err(StepFailure::Skip(reason))
+/// `this CAMARA Number Verification scenario does not apply to IDlayr PhoneCheck v0.1`: what a
+/// scenario of another family becomes (see `suite::features`), so that it is reported skipped
+/// with its reason, never passed.
+#[given(regex = r"^this (.+) scenario does not apply to (.+)$")]
+fn not_applicable(_world: &mut NvWorld, _family: String, _provider: String) -> StepResult {
+    Err(StepFailure::Skip(
+        "the profile's dialect selects another family of verification".to_owned(),
+    ))
 }
 }
