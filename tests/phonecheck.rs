@@ -157,3 +157,80 @@ async fn phonecheck_scenarios_are_not_selected_for_a_camara_provider() {
     let (_, results) = common::run_suite(dir.path(), &["--tags", "@phonecheck"]).await;
     assert_eq!(results["scenarios"], serde_json::json!([]), "{results:#}");
 }
+
+/// `nvcert load --scenario phonecheck` against the PhoneCheck provider with `faults`: exit code
+/// and load-summary.json.
+async fn load(faults: &[PhoneCheckFault], thresholds: &[&str]) -> (u8, serde_json::Value) {
+    let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
+    let handle = phonecheck::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .expect("the PhoneCheck provider starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = common::write_profile(dir.path(), &profile_for(handle.url.as_str()));
+    let reports = dir.path().join("load");
+    let mut args = vec![
+        "load",
+        "--quiet",
+        "--provider",
+        &profile,
+        "--scenario",
+        "phonecheck",
+        "--users",
+        "2",
+        "--run-time",
+        "1",
+        "--report-dir",
+        reports.to_str().expect("utf-8 temp path"),
+    ];
+    for t in thresholds {
+        args.extend(["--threshold", t]);
+    }
+    let code = common::nvcert(&args).await;
+    handle.shutdown().await.expect("the provider stops cleanly");
+    let text = std::fs::read_to_string(reports.join("load-summary.json"))
+        .unwrap_or_else(|_| "null".into());
+    (code, serde_json::from_str(&text).expect("JSON summary"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phonecheck_load_scenario_runs_each_step_with_thresholds() {
+    let (code, summary) = load(&[], &["read-check.p99<10s", "errors<1%"]).await;
+    assert_eq!(code, 0, "{summary:#}");
+    let steps: Vec<&str> = summary["transactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(steps, ["create-check", "check-url", "read-check"], "{summary:#}");
+    for t in summary["transactions"].as_array().into_iter().flatten() {
+        assert!(t["requests"].as_u64().unwrap_or(0) > 0, "{summary:#}");
+        assert_eq!(t["failures"], 0, "{summary:#}");
+    }
+    assert!(
+        summary["thresholds"]
+            .as_array()
+            .is_some_and(|t| t.len() == 2 && t.iter().all(|t| t["passed"] == true)),
+        "{summary:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_urls_off_the_provider_host_fail_the_load_thresholds() {
+    // Off-host check URLs are not requested: every device leg fails, and so every iteration.
+    let (code, summary) = load(&[PhoneCheckFault::CheckUrlOffHost], &["errors<1%"]).await;
+    assert_eq!(code, 1, "{summary:#}");
+    assert_eq!(summary["thresholds"][0]["passed"], false, "{summary:#}");
+}
+
+#[tokio::test]
+async fn nv_scenarios_refuse_a_phonecheck_profile() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = common::write_profile(dir.path(), &profile_for("http://127.0.0.1:9"));
+    let code = common::nvcert(&[
+        "load", "--quiet", "--provider", &profile, "--scenario", "verify", "--users", "1",
+        "--run-time", "1",
+    ])
+    .await;
+    assert_eq!(code, 2);
+}

@@ -217,6 +217,17 @@ impl Flow {
     /// interface, enrichment headers) and follows every redirect, as the guide requires.
     pub async fn request_check_url(&self, check_url: &url::Url) -> Result<CheckUrlOutcome, FlowError> {
         self.phonecheck()?;
+        let api = &self.profile.api_root;
+        if check_url.host_str() != api.host_str()
+            || check_url.port_or_known_default() != api.port_or_known_default()
+        {
+            // The device's network identity goes to the provider's own host first, nowhere else.
+            return Err(FlowError::provider(
+                STEP_DEVICE,
+                format!("a check_url on the API host {}", api.origin().ascii_serialization()),
+                super::http::without_query(check_url),
+            ));
+        }
         let (Some(client), Some(leg)) = (&self.device, &self.profile.device_leg) else {
             return Err(FlowError::Unavailable(
                 "the profile has no [device_leg] to request the check URL over".into(),
