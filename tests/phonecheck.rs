@@ -48,7 +48,14 @@ async fn failing_tags(faults: &[PhoneCheckFault]) -> (BTreeSet<String>, serde_js
     let reports = dir.path().join("reports");
     let (_, results) = common::run_suite(
         &reports,
-        &["--provider", &profile, "--tags", "@phonecheck", "--concurrency", "16"],
+        &[
+            "--provider",
+            &profile,
+            "--tags",
+            "@phonecheck",
+            "--concurrency",
+            "16",
+        ],
     )
     .await;
     handle.shutdown().await.expect("the provider stops cleanly");
@@ -202,7 +209,11 @@ async fn the_phonecheck_load_scenario_runs_each_step_with_thresholds() {
         .flatten()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert_eq!(steps, ["create-check", "check-url", "read-check"], "{summary:#}");
+    assert_eq!(
+        steps,
+        ["create-check", "check-url", "read-check"],
+        "{summary:#}"
+    );
     for t in summary["transactions"].as_array().into_iter().flatten() {
         assert!(t["requests"].as_u64().unwrap_or(0) > 0, "{summary:#}");
         assert_eq!(t["failures"], 0, "{summary:#}");
@@ -228,8 +239,16 @@ async fn nv_scenarios_refuse_a_phonecheck_profile() {
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = common::write_profile(dir.path(), &profile_for("http://127.0.0.1:9"));
     let code = common::nvcert(&[
-        "load", "--quiet", "--provider", &profile, "--scenario", "verify", "--users", "1",
-        "--run-time", "1",
+        "load",
+        "--quiet",
+        "--provider",
+        &profile,
+        "--scenario",
+        "verify",
+        "--users",
+        "1",
+        "--run-time",
+        "1",
     ])
     .await;
     assert_eq!(code, 2);

@@ -188,7 +188,10 @@ pub fn device_leg_refused(outcome: &CheckUrlOutcome, why: &str) -> Verdict {
         Some(s) if (200..300).contains(&s) => Err(Finding::new(
             "PhoneCheck check_url (device leg)",
             format!("a refusal ({why})"),
-            format!("the redirects ended in HTTP {s} after {} hop(s)", outcome.exchanges.len()),
+            format!(
+                "the redirects ended in HTTP {s} after {} hop(s)",
+                outcome.exchanges.len()
+            ),
         )),
         _ => Ok(()),
     }
@@ -199,7 +202,11 @@ pub fn completed_with_match(exchange: &Exchange, expected: bool) -> Verdict {
     const SUBJECT: &str = "PhoneCheck result";
     let status = exchange.response.status.as_u16();
     if status != 200 {
-        return Err(Finding::new(SUBJECT, "HTTP 200 with the check", format!("HTTP {status}")));
+        return Err(Finding::new(
+            SUBJECT,
+            "HTTP 200 with the check",
+            format!("HTTP {status}"),
+        ));
     }
     let body = json_of(exchange, SUBJECT)?;
     if body.get("status").and_then(Value::as_str) != Some("COMPLETED") {
@@ -225,7 +232,11 @@ pub fn not_completed(exchange: &Exchange, when: &str) -> Verdict {
     const SUBJECT: &str = "PhoneCheck result";
     let status = exchange.response.status.as_u16();
     if status != 200 {
-        return Err(Finding::new(SUBJECT, "HTTP 200 with the check", format!("HTTP {status}")));
+        return Err(Finding::new(
+            SUBJECT,
+            "HTTP 200 with the check",
+            format!("HTTP {status}"),
+        ));
     }
     let body = json_of(exchange, SUBJECT)?;
     let completed = body.get("status").and_then(Value::as_str) == Some("COMPLETED");
@@ -274,7 +285,9 @@ mod tests {
         assert_eq!(token_is_bearer(&token("Bearer", None, None)), Ok(()));
         assert!(token_is_bearer(&token("mac", None, None)).is_err());
         assert_eq!(token_scope_includes(&good, "phone_check"), Ok(()));
-        assert!(token_scope_includes(&token("bearer", Some("coverage"), None), "phone_check").is_err());
+        assert!(
+            token_scope_includes(&token("bearer", Some("coverage"), None), "phone_check").is_err()
+        );
         assert!(token_scope_includes(&token("bearer", None, None), "phone_check").is_err());
         assert_eq!(token_expires(&good), Ok(()));
         assert!(token_expires(&token("bearer", None, None)).is_err());
@@ -293,7 +306,12 @@ mod tests {
         assert_eq!(check_url_under_api(&check, &API.parse().unwrap()), Ok(()));
         assert!(check_url_under_api(&check, &"http://127.0.0.1:9093".parse().unwrap()).is_err());
         let pending = CREATED.replace("ACCEPTED", "PENDING");
-        assert!(created(&answer(201, &pending)).unwrap_err().to_string().contains("ACCEPTED"));
+        assert!(
+            created(&answer(201, &pending))
+                .unwrap_err()
+                .to_string()
+                .contains("ACCEPTED")
+        );
         assert!(created(&answer(400, "{}")).is_err());
         assert!(created(&answer(201, r#"{"check_id":"c1","status":"ACCEPTED"}"#)).is_err());
         let elsewhere = CREATED.replace(
@@ -306,7 +324,10 @@ mod tests {
 
     #[test]
     fn results_and_device_legs() {
-        let done = answer(200, r#"{"check_id":"c1","status":"COMPLETED","match":true}"#);
+        let done = answer(
+            200,
+            r#"{"check_id":"c1","status":"COMPLETED","match":true}"#,
+        );
         assert_eq!(completed_with_match(&done, true), Ok(()));
         assert!(completed_with_match(&done, false).is_err());
         assert!(not_completed(&done, "before the device leg").is_err());

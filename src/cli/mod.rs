@@ -149,7 +149,9 @@ fn fault_names() -> clap::builder::PossibleValuesParser {
 
 /// The names `serve --dialect` takes: the NV dialects and the PhoneCheck family.
 fn provider_dialect_names() -> clap::builder::PossibleValuesParser {
-    let nv = crate::provider::ProviderDialect::ALL.iter().map(|d| d.as_str());
+    let nv = crate::provider::ProviderDialect::ALL
+        .iter()
+        .map(|d| d.as_str());
     clap::builder::PossibleValuesParser::new(
         nv.chain(std::iter::once(crate::provider::phonecheck::DIALECT)),
     )

@@ -138,7 +138,8 @@ impl Flow {
                 client.client_id
             ))
         })?;
-        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let basic = Secret::new(STANDARD.encode(format!(
             "{}:{}",
             encode(&client.client_id),
@@ -215,7 +216,10 @@ impl Flow {
 
     /// The device GETs `check_url` over its leg (the profile's `[device_leg]`: bound address,
     /// interface, enrichment headers) and follows every redirect, as the guide requires.
-    pub async fn request_check_url(&self, check_url: &url::Url) -> Result<CheckUrlOutcome, FlowError> {
+    pub async fn request_check_url(
+        &self,
+        check_url: &url::Url,
+    ) -> Result<CheckUrlOutcome, FlowError> {
         self.phonecheck()?;
         let api = &self.profile.api_root;
         if check_url.host_str() != api.host_str()
@@ -224,7 +228,10 @@ impl Flow {
             // The device's network identity goes to the provider's own host first, nowhere else.
             return Err(FlowError::provider(
                 STEP_DEVICE,
-                format!("a check_url on the API host {}", api.origin().ascii_serialization()),
+                format!(
+                    "a check_url on the API host {}",
+                    api.origin().ascii_serialization()
+                ),
                 super::http::without_query(check_url),
             ));
         }
@@ -234,7 +241,13 @@ impl Flow {
             ));
         };
         let DeviceHops { exchanges, .. } = self
-            .device_hops(check_url.clone(), client, Some(&leg.headers), STEP_DEVICE, |_| false)
+            .device_hops(
+                check_url.clone(),
+                client,
+                Some(&leg.headers),
+                STEP_DEVICE,
+                |_| false,
+            )
             .await?;
         Ok(CheckUrlOutcome { exchanges })
     }
@@ -255,7 +268,10 @@ mod tests {
             Profile::embedded_reference(&"http://127.0.0.1:9".parse().unwrap()).unwrap();
         profile.api_root = "https://eu.api.idlayr.example/".parse().unwrap();
         let e = PhoneCheckEndpoints::new(&profile, &spec).unwrap();
-        assert_eq!(e.token.as_str(), "https://eu.api.idlayr.example/oauth2/v1/token");
+        assert_eq!(
+            e.token.as_str(),
+            "https://eu.api.idlayr.example/oauth2/v1/token"
+        );
         assert_eq!(
             e.checks.as_str(),
             "https://eu.api.idlayr.example/phone_check/v0.1/checks"

@@ -124,8 +124,13 @@ async fn create(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
             }
             Err(e) => {
                 let message = format!("obtaining a PhoneCheck token: {e}");
-                return record(user, Step::CreateCheck, started.elapsed(), Err((None, message)))
-                    .await;
+                return record(
+                    user,
+                    Step::CreateCheck,
+                    started.elapsed(),
+                    Err((None, message)),
+                )
+                .await;
             }
         },
     };

@@ -4,14 +4,14 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::dialect::{Dialect, DialectPurpose};
+use super::family::{Family, PHONECHECK_DIALECT};
 use super::{
     Client, ClientAuthMethod, DeviceLeg, ExplicitEndpoints, Files, Flows, Lines, NonNetworkLogin,
     OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
     resolve_secret,
 };
-use super::family::{Family, PHONECHECK_DIALECT};
-use std::sync::Arc;
 use crate::secret::Secret;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,7 +368,8 @@ impl RawProfile {
             client,
             purpose,
             purpose_style,
-            pkce: self.authorization.pkce.unwrap_or(true) && dialect.as_ref().is_none_or(|d| d.pkce),
+            pkce: self.authorization.pkce.unwrap_or(true)
+                && dialect.as_ref().is_none_or(|d| d.pkce),
             device_leg,
             token_source,
             non_network_login,

@@ -92,7 +92,10 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     let mut response = (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         json!({ "error": error, "error_description": description }).to_string(),
@@ -110,7 +113,10 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 fn json_answer(status: StatusCode, body: &Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body.to_string(),
     )
         .into_response()
@@ -210,40 +216,57 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
 
 // ----- API -------------------------------------------------------------------------------------
 
-/// The grant behind the request's bearer token, or the 401 answer.
-fn authenticated(s: &Shared, headers: &HeaderMap) -> Result<Grant, Response> {
+/// Why an API request is refused before it is served.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// 401: no token, or one that is unknown or expired.
+    Unauthorized(&'static str),
+    /// 403: the token lacks `phone_check`.
+    Forbidden,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Unauthorized(detail) => {
+                let mut r = problem(StatusCode::UNAUTHORIZED, "Unauthorized", detail);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"idlayr\""),
+                );
+                r
+            }
+            Self::Forbidden => problem(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "the access token does not carry the phone_check scope",
+            ),
+        }
+    }
+}
+
+/// The grant behind the request's bearer token, or why there is none.
+fn authenticated(s: &Shared, headers: &HeaderMap) -> Result<Grant, Refusal> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
-    let unauthorized = |detail: &str| {
-        let mut r = problem(StatusCode::UNAUTHORIZED, "Unauthorized", detail);
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"idlayr\""),
-        );
-        r
-    };
     let Some(token) = presented else {
-        return Err(unauthorized("a Bearer access token is required"));
+        return Err(Refusal::Unauthorized("a Bearer access token is required"));
     };
     s.grant(&token)
-        .ok_or_else(|| unauthorized("the access token is unknown or expired"))
+        .ok_or(Refusal::Unauthorized("the access token is unknown or expired"))
 }
 
 /// The grant, or 403 when it lacks `phone_check`.
-fn authorized(s: &Shared, headers: &HeaderMap) -> Result<Grant, Response> {
+fn authorized(s: &Shared, headers: &HeaderMap) -> Result<Grant, Refusal> {
     let grant = authenticated(s, headers)?;
     if !grant.scopes.iter().any(|v| v == SCOPE_PHONE_CHECK)
         && !s.has(PhoneCheckFault::ScopeNotEnforced)
     {
-        return Err(problem(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "the access token does not carry the phone_check scope",
-        ));
+        return Err(Refusal::Forbidden);
     }
     Ok(grant)
 }
@@ -258,10 +281,13 @@ fn is_e164_digits(text: &str) -> bool {
 async fn create_check(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let grant = match authorized(&s, &headers) {
         Ok(g) => g,
-        Err(_) if s.has(PhoneCheckFault::TokenNotRequired) && headers.get(header::AUTHORIZATION).is_none() => {
+        Err(_)
+            if s.has(PhoneCheckFault::TokenNotRequired)
+                && headers.get(header::AUTHORIZATION).is_none() =>
+        {
             Grant::anonymous()
         }
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let number = serde_json::from_slice::<Value>(&body)
         .ok()
@@ -303,7 +329,7 @@ async fn read_check(
 ) -> Response {
     let grant = match authorized(&s, &headers) {
         Ok(g) => g,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(check) = s.check(&check_id) else {
         if s.has(PhoneCheckFault::UnknownCheckFound) {
@@ -363,12 +389,7 @@ async fn operator_hop(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().trim_start_matches('+').to_owned());
     if s.complete_device_leg(&q.session, line.as_deref()) {
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain")],
-            "OK",
-        )
-            .into_response()
+        (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "OK").into_response()
     } else {
         problem(StatusCode::NOT_FOUND, "Not Found", "no such session")
     }
@@ -453,7 +474,7 @@ pub async fn spawn(
             }
         })?,
     };
-    if url.path().trim_end_matches('/') != "" {
+    if !url.path().trim_end_matches('/').is_empty() {
         return Err(ProviderError::PublicUrl {
             url: url.to_string(),
             reason: "the PhoneCheck provider serves at the root of its URL (no path)".to_owned(),

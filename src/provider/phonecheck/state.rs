@@ -42,7 +42,8 @@ pub struct PhoneCheckConfig {
 }
 
 /// The TEST-ONLY secrets of the embedded clients (the same files the PhoneCheck profile names).
-const DEMO_SECRET: &str = include_str!("../../../fixtures/keys/phonecheck-demo-secret.TEST-ONLY.txt");
+const DEMO_SECRET: &str =
+    include_str!("../../../fixtures/keys/phonecheck-demo-secret.TEST-ONLY.txt");
 const OTHER_SECRET: &str =
     include_str!("../../../fixtures/keys/phonecheck-other-secret.TEST-ONLY.txt");
 
@@ -269,8 +270,7 @@ impl Shared {
             if check.used && !self.has(PhoneCheckFault::CheckUrlReusable) {
                 return Err(DeviceLegRefusal::Used);
             }
-            if check.expired(self.config.check_ttl_secs) && !self.has(PhoneCheckFault::TtlIgnored)
-            {
+            if check.expired(self.config.check_ttl_secs) && !self.has(PhoneCheckFault::TtlIgnored) {
                 return Err(DeviceLegRefusal::Expired);
             }
             check.used = true;
