@@ -256,8 +256,9 @@ fn authenticated(s: &Shared, headers: &HeaderMap) -> Result<Grant, Refusal> {
     let Some(token) = presented else {
         return Err(Refusal::Unauthorized("a Bearer access token is required"));
     };
-    s.grant(&token)
-        .ok_or(Refusal::Unauthorized("the access token is unknown or expired"))
+    s.grant(&token).ok_or(Refusal::Unauthorized(
+        "the access token is unknown or expired",
+    ))
 }
 
 /// The grant, or 403 when it lacks `phone_check`.
