@@ -182,14 +182,16 @@ fn from_violation(status: u16, v: &Violation) -> Difference {
     let pointer = v.pointer.clone().unwrap_or_default();
     let name = pointer.trim_start_matches('/').replace('/', ".");
     let key = format!("{}:{status}:{pointer}:{}", v.rule, v.expected);
-    let kind = serde_json::from_str::<Value>(&v.found).ok().map(|f| match f {
-        Value::String(_) => "a string",
-        Value::Object(_) => "an object",
-        Value::Array(_) => "an array",
-        Value::Number(_) => "a number",
-        Value::Bool(_) => "a boolean",
-        Value::Null => "null",
-    });
+    let kind = serde_json::from_str::<Value>(&v.found)
+        .ok()
+        .map(|f| match f {
+            Value::String(_) => "a string",
+            Value::Object(_) => "an object",
+            Value::Array(_) => "an array",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::Null => "null",
+        });
     let required = v
         .expected
         .strip_prefix("required property \"")
@@ -203,9 +205,7 @@ fn from_violation(status: u16, v: &Violation) -> Difference {
             };
             format!("the {status} answer has no {at}{property} where CAMARA requires it")
         }
-        (Rule::BodySchema, Some(kind), None)
-            if !name.is_empty() && v.expected.contains("type") =>
-        {
+        (Rule::BodySchema, Some(kind), None) if !name.is_empty() && v.expected.contains("type") => {
             // Scalars are shown (they are the difference); objects only by their kind.
             let shown = if matches!(kind, "an object" | "an array") {
                 String::new()
@@ -260,7 +260,12 @@ mod tests {
     use serde_json::json;
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Exchange {
-        testing::answer("http://h/number-verification/v0/verify", status, headers, body)
+        testing::answer(
+            "http://h/number-verification/v0/verify",
+            status,
+            headers,
+            body,
+        )
     }
 
     fn camara() -> SpecDocument {
@@ -270,7 +275,11 @@ mod tests {
     #[test]
     fn an_orange_401_and_403_differ_from_camara_v0() {
         let spec = camara();
-        let e = answer(401, &[("content-type", "application/json")], r#"{"code":"UNAUTHORIZED","message":"no"}"#);
+        let e = answer(
+            401,
+            &[("content-type", "application/json")],
+            r#"{"code":"UNAUTHORIZED","message":"no"}"#,
+        );
         let messages: Vec<String> = exchange_differences(&spec, "phoneNumberVerify", None, &e)
             .into_iter()
             .map(|d| d.message)
@@ -281,7 +290,10 @@ mod tests {
                 .any(|m| m == "401 code UNAUTHORIZED where CAMARA documents UNAUTHENTICATED"),
             "{messages:?}"
         );
-        assert!(messages.iter().any(|m| m.contains("status")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("status")),
+            "{messages:?}"
+        );
         let e = answer(
             403,
             &[("content-type", "application/json")],
@@ -292,7 +304,9 @@ mod tests {
             .map(|d| d.message)
             .collect();
         assert!(
-            messages.iter().any(|m| m.starts_with("status is a string (\"403\")")),
+            messages
+                .iter()
+                .any(|m| m.starts_with("status is a string (\"403\")")),
             "{messages:?}"
         );
     }
@@ -300,12 +314,24 @@ mod tests {
     #[test]
     fn unknown_request_properties_of_an_accepted_body_are_named() {
         let spec = camara();
-        let ok = answer(200, &[("content-type", "application/json")], r#"{"devicePhoneNumberVerified":true}"#);
+        let ok = answer(
+            200,
+            &[("content-type", "application/json")],
+            r#"{"devicePhoneNumberVerified":true}"#,
+        );
         let body = json!({"phoneNumberType": "RegularPhoneNumber", "phoneNumber": "+34600000001"});
         let found = exchange_differences(&spec, "phoneNumberVerify", Some(&body), &ok);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].message.starts_with("phoneNumberType is not a CAMARA property"));
-        let refused = answer(400, &[("content-type", "application/json")], r#"{"status":400,"code":"INVALID_ARGUMENT","message":"x"}"#);
+        assert!(
+            found[0]
+                .message
+                .starts_with("phoneNumberType is not a CAMARA property")
+        );
+        let refused = answer(
+            400,
+            &[("content-type", "application/json")],
+            r#"{"status":400,"code":"INVALID_ARGUMENT","message":"x"}"#,
+        );
         assert!(exchange_differences(&spec, "phoneNumberVerify", Some(&body), &refused).is_empty());
         // A CAMARA answer has no difference with CAMARA.
         let plain = json!({"phoneNumber": "+34600000001"});

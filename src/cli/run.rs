@@ -43,9 +43,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     let dialect = target.flow.profile().dialect.clone();
     let mut ctx = RunContext::new(Arc::clone(&target.flow), Arc::clone(&target.spec));
-    if let Some((label, camara)) =
-        comparison(args.compare_with.as_deref(), dialect.as_deref())?
-    {
+    if let Some((label, camara)) = comparison(args.compare_with.as_deref(), dialect.as_deref())? {
         let facts = dialect
             .as_deref()
             .map(crate::checks::compat::flow_differences)

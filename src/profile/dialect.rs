@@ -218,7 +218,11 @@ impl Dialect {
             .send
             .iter()
             .map(|(k, v)| {
-                let v = if v == "{value}" { value.clone() } else { v.clone() };
+                let v = if v == "{value}" {
+                    value.clone()
+                } else {
+                    v.clone()
+                };
                 (k.clone(), v)
             })
             .collect();
@@ -286,7 +290,10 @@ mod tests {
             json!({"other": 1}),
             json!("text"),
         ] {
-            assert_eq!(d.map_request_body("phoneNumberVerify", &unchanged), unchanged);
+            assert_eq!(
+                d.map_request_body("phoneNumberVerify", &unchanged),
+                unchanged
+            );
         }
         assert_eq!(
             d.response_path("$.devicePhoneNumber"),
@@ -298,7 +305,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].dialect, json!("UNAUTHORIZED"));
         let status = json!(401);
-        assert!(d.equivalents("$.status", &status).all(EquivalentValue::dialect_absent));
+        assert!(
+            d.equivalents("$.status", &status)
+                .all(EquivalentValue::dialect_absent)
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::{
     OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
     resolve_secret,
 };
-use std::sync::Arc;
 use crate::secret::Secret;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -357,7 +357,8 @@ impl RawProfile {
             client,
             purpose,
             purpose_style,
-            pkce: self.authorization.pkce.unwrap_or(true) && dialect.as_ref().is_none_or(|d| d.pkce),
+            pkce: self.authorization.pkce.unwrap_or(true)
+                && dialect.as_ref().is_none_or(|d| d.pkce),
             device_leg,
             token_source,
             non_network_login,

@@ -281,7 +281,9 @@ fn dialect_fields(
         ));
     }
     let parsed: DialectVerifyBody = serde_json::from_slice(bytes).map_err(|_| {
-        ApiError::invalid_argument("body must be a JSON object with phoneNumberType and phoneNumber")
+        ApiError::invalid_argument(
+            "body must be a JSON object with phoneNumberType and phoneNumber",
+        )
     })?;
     let t = parsed.phone_number_type.as_str();
     if ProviderDialect::is_regular_type(t) {
@@ -298,12 +300,19 @@ fn dialect_fields(
 /// `api-body-not-validated` under a dialect: the number read whatever the type says.
 fn dialect_lenient_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
     let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    let number = v.get("phoneNumber").and_then(|x| x.as_str()).map(str::to_owned);
+    let number = v
+        .get("phoneNumber")
+        .and_then(|x| x.as_str())
+        .map(str::to_owned);
     let hashed = v
         .get("phoneNumberType")
         .and_then(|x| x.as_str())
         .is_some_and(ProviderDialect::is_hashed_type);
-    if hashed { (None, number) } else { (number, None) }
+    if hashed {
+        (None, number)
+    } else {
+        (number, None)
+    }
 }
 
 /// The verify decision for `line`; `Err` is the ErrorInfo to send.

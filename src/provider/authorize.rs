@@ -253,9 +253,15 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
 
     // (4) Scope and purpose.
     // A dialect's scope values (`dpv:Purpose#scope`) in the CAMARA grammar.
-    let dialect_scope = state.0.dialect.zip(p.get("scope")).map(|(d, s)| d.camara_scope(s));
+    let dialect_scope = state
+        .0
+        .dialect
+        .zip(p.get("scope"))
+        .map(|(d, s)| d.camara_scope(s));
     let scope = parse_scope(
-        dialect_scope.as_deref().or(p.get("scope").map(String::as_str)),
+        dialect_scope
+            .as_deref()
+            .or(p.get("scope").map(String::as_str)),
         p.get("purpose").map(String::as_str),
         provider.version,
     )

@@ -137,7 +137,10 @@ mod tests {
     fn names_and_paths() {
         let d: ProviderDialect = "orange-es-v0".parse().expect("known");
         assert_eq!(d, ProviderDialect::OrangeEsV0);
-        assert_eq!(d.authorize_path(), "/camara/oes/number-verification/v0/authorize");
+        assert_eq!(
+            d.authorize_path(),
+            "/camara/oes/number-verification/v0/authorize"
+        );
         let e = "acme".parse::<ProviderDialect>().unwrap_err().to_string();
         assert!(e.contains("orange-es-v0"), "{e}");
     }

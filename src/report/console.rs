@@ -81,7 +81,12 @@ pub fn write_console(
             c.differences.len()
         ));
         for d in &c.differences {
-            text.push_str(&format!("  {:<9}{:<7}{}", "differs", d.level.as_str(), d.message));
+            text.push_str(&format!(
+                "  {:<9}{:<7}{}",
+                "differs",
+                d.level.as_str(),
+                d.message
+            ));
             if !d.operations.is_empty() {
                 text.push_str(&format!(" [{}]", d.operations.join(", ")));
             }
