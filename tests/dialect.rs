@@ -306,3 +306,43 @@ async fn a_camara_run_has_no_compatibility_report_unless_asked() {
         results["compatibility"]
     );
 }
+
+/// The scenarios that cover Masstack's published NV v2 flows (shared/seeds 004: "Open-Gateway
+/// API V2"): the authorization code flow without a temporary token (prompt=none implied, network
+/// authentication) and CIBA with `login_hint=operatortoken:…` with one; then /verify and
+/// /device-phone-number with a 3-legged token. README "Providers as they are" names them.
+const MASSTACK_FLOWS: &[&str] = &[
+    "oidc_discovery",
+    "oidc_device_leg",
+    "oidc_token_exchange",
+    "oidc_id_token",
+    "verify_plain_true",
+    "verify_hashed_true",
+    "share_success",
+    "auth_403_not_network_verify",
+    "ciba_operator_token",
+    "ciba_unknown_login_hint",
+    "ciba_tel_login_hint_not_network",
+    "ciba_early_poll",
+];
+
+#[tokio::test]
+async fn the_standard_profile_covers_the_masstack_flows_at_2_0_0_and_2_1_0() {
+    let tags = MASSTACK_FLOWS
+        .iter()
+        .map(|t| format!("@{t}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    for version in ["2.0.0", "2.1.0"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (code, results) =
+            common::run_suite(dir.path(), &["--spec-version", version, "--tags", &tags]).await;
+        assert_eq!(code, 0, "{version}: {}", common::all_failures(&results));
+        let passed = tags_with(&results, |st| st == "passed");
+        let wanted: BTreeSet<String> = MASSTACK_FLOWS.iter().map(|t| (*t).to_owned()).collect();
+        assert_eq!(
+            passed, wanted,
+            "{version}: every Masstack flow runs and passes"
+        );
+    }
+}
