@@ -707,6 +707,89 @@ other = "+34600000009"
     }
 
     #[test]
+    fn explicit_endpoints_stand_in_for_discovery() {
+        let text = GOOD.replace(
+            "api_root = \"http://127.0.0.1:9091\"",
+            "api_root = \"http://127.0.0.1:9091\"\nauthorization_endpoint = \"http://a.test/authz\"\ntoken_endpoint = \"http://a.test/tok\"",
+        );
+        let p = load(&text).expect("loads");
+        let e = p.endpoints.expect("explicit");
+        assert_eq!(e.authorization_endpoint.as_str(), "http://a.test/authz");
+        assert_eq!(e.token_endpoint.as_str(), "http://a.test/tok");
+        assert!(e.jwks_uri.is_none());
+        assert!(load(GOOD).expect("loads").endpoints.is_none());
+
+        let half = GOOD.replace(
+            "api_root = \"http://127.0.0.1:9091\"",
+            "api_root = \"http://127.0.0.1:9091\"\ntoken_endpoint = \"http://a.test/tok\"",
+        );
+        let err = load(&half).unwrap_err().to_string();
+        assert!(
+            err.contains("authorization_endpoint") && err.contains("together"),
+            "{err}"
+        );
+        let bad = half.replace("http://a.test/tok", "not a url");
+        assert!(
+            load(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("token_endpoint")
+        );
+    }
+
+    #[test]
+    fn a_dialect_supplies_its_flow_facts() {
+        let basic = GOOD
+            .replace("\"private_key_jwt\"", "\"client_secret_basic\"")
+            .replace(
+                "private_key = \"file:../keys/demo-client-es256.TEST-ONLY.pem\"",
+                "client_secret = \"file:../keys/demo-client-secret.TEST-ONLY.txt\"",
+            );
+        let text = format!("dialect = \"orange-es-v0\"\n{basic}");
+        let p = load(&text).expect("loads");
+        let d = p.dialect.as_ref().expect("dialect");
+        assert_eq!(d.name, "orange-es-v0");
+        // No discovery: the dialect's paths under the API root.
+        let e = p.endpoints.expect("endpoints from the dialect");
+        assert_eq!(
+            e.token_endpoint.as_str(),
+            "http://127.0.0.1:9091/es/openapi/oauth/v2/token"
+        );
+        assert_eq!(
+            e.authorization_endpoint.as_str(),
+            "http://127.0.0.1:9091/camara/oes/number-verification/v0/authorize"
+        );
+        assert_eq!(p.purpose_style, PurposeStyle::InScopeNames);
+        assert!(!p.pkce);
+
+        // The dialect documents HTTP Basic: another method is a profile error.
+        let e = load(&format!("dialect = \"orange-es-v0\"\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("client.auth_method") && e.contains("client_secret_basic"),
+            "{e}"
+        );
+        let e = load(&format!("dialect = \"acme\"\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dialect") && e.contains("orange-es-v0"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_dialect_profile_loads() {
+        let p = Profile::embedded_dialect("orange-es-v0", &"http://127.0.0.1:7".parse().unwrap())
+            .expect("shipped")
+            .expect("loads");
+        assert_eq!(
+            p.endpoints.expect("explicit").token_endpoint.as_str(),
+            "http://127.0.0.1:7/es/openapi/oauth/v2/token"
+        );
+        assert!(p.short_lived_client.is_some());
+        assert!(Profile::embedded_dialect("acme", &"http://h".parse().unwrap()).is_none());
+    }
+
+    #[test]
     fn unknown_fields_are_refused() {
         let bad = GOOD.replace("[lines]", "[lines]\ndevise = \"+34600000001\"");
         let e = load(&bad).unwrap_err().to_string();

@@ -146,7 +146,8 @@ pub(crate) fn judge(
     // A status written as a string ("403") matches when the document's schema allows a string
     // there (an operator's dialect may document it so); otherwise body-schema already says so.
     let string_allowed = |found: &Value| {
-        found.as_str() == Some(status.to_string().as_str())
+        documented.is_some()
+            && found.as_str() == Some(status.to_string().as_str())
             && !out.iter().any(|v: &Violation| {
                 v.rule == Rule::BodySchema && v.pointer.as_deref() == Some("/status")
             })
