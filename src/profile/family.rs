@@ -46,3 +46,34 @@ impl Family {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    #[test]
+    fn the_phonecheck_profile_selects_the_family_without_a_redirect_uri() {
+        let p = Profile::embedded_phonecheck(&"http://127.0.0.1:4000".parse().unwrap()).unwrap();
+        assert_eq!(p.family, Family::PhoneCheck);
+        assert!(p.dialect.is_none() && p.endpoints.is_none());
+        assert_eq!(p.api_root.as_str(), "http://127.0.0.1:4000/");
+        assert!(p.other_client.is_some() && p.device_leg.is_some());
+        let nv = Profile::embedded_reference(&"http://127.0.0.1:4000".parse().unwrap()).unwrap();
+        assert_eq!(nv.family, Family::CamaraNv);
+        assert_eq!(Family::of_dialect("orange-es-v0"), None);
+    }
+
+    #[test]
+    fn an_unknown_dialect_names_the_phonecheck_one_among_the_known() {
+        let text = include_str!("../../fixtures/providers/idlayr-phonecheck.toml")
+            .replace(PHONECHECK_DIALECT, "idlayr-phonecheck-v9");
+        let e = Profile::from_toml(&text, "p.toml", std::path::Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("dialect") && e.contains(PHONECHECK_DIALECT),
+            "{e}"
+        );
+    }
+}

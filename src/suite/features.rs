@@ -283,6 +283,58 @@ impl cucumber::Parser<Vec<Feature>> for Preloaded {
 mod tests {
     use super::*;
 
+    fn titles(features: &[Feature]) -> Vec<(String, Vec<String>)> {
+        features
+            .iter()
+            .flat_map(|f| f.scenarios.iter())
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.steps.iter().map(|st| st.value.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn families_keep_their_own_scenarios_and_skip_or_drop_the_others() {
+        let nv = Applicability::default();
+        let (features, errors) = load(&FeatureSource::Builtin, None, &nv);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(
+            !features
+                .iter()
+                .any(|f| feature_family(f) == Family::PhoneCheck)
+        );
+
+        let pc = Applicability {
+            family: Family::PhoneCheck,
+            ..Applicability::default()
+        };
+        let (features, errors) = load(&FeatureSource::Builtin, None, &pc);
+        assert!(errors.is_empty(), "{errors:?}");
+        let all = titles(&features);
+        let (own, other): (Vec<_>, Vec<_>) = features
+            .iter()
+            .partition(|f| feature_family(f) == Family::PhoneCheck);
+        assert!(own.len() >= 3 && !other.is_empty());
+        for f in other {
+            assert!(f.background.is_none());
+            for s in &f.scenarios {
+                assert_eq!(s.steps.len(), 1, "{}", s.name);
+                assert_eq!(
+                    s.steps[0].value,
+                    "this CAMARA Number Verification scenario does not apply to IDlayr PhoneCheck v0.1"
+                );
+            }
+        }
+        assert!(
+            all.iter().any(|(name, steps)| {
+                name == "The device's own number matches" && steps.len() > 1
+            })
+        );
+    }
+
     #[test]
     fn gating_tags_select_by_version_and_rule_set() {
         let t = |s: &str| s.to_owned();
