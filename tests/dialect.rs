@@ -206,7 +206,7 @@ async fn each_applicable_fault_fails_exactly_its_checks() {
                 tags_with(&results, |st| st != "passed" && st != "skipped"),
             )
         })
-        .buffered(6)
+        .buffered(4)
         .collect()
         .await;
     let mut report = String::new();
@@ -345,4 +345,51 @@ async fn the_standard_profile_covers_the_masstack_flows_at_2_0_0_and_2_1_0() {
             "{version}: every Masstack flow runs and passes"
         );
     }
+}
+
+#[tokio::test]
+async fn explicit_endpoints_skip_discovery_and_the_rest_runs() {
+    let profile = |url: &str| {
+        common::reference_profile_for(url).replace(
+            "spec_version = \"2.1.0\"",
+            &format!(
+                "spec_version = \"2.1.0\"\nauthorization_endpoint = \"{url}/authorize\"\n\
+                 token_endpoint = \"{url}/token\"\njwks_uri = \"{url}/jwks\"\n\
+                 backchannel_authentication_endpoint = \"{url}/bc-authorize\""
+            ),
+        )
+    };
+    let (code, results) = common::run_with_profile(
+        ProviderConfig::embedded(),
+        profile,
+        &["--tags", "@oidc or @verify or @ciba_operator_token"],
+    )
+    .await;
+    assert_eq!(code, 0, "{}", common::all_failures(&results));
+    let skipped = tags_with(&results, |st| st == "skipped");
+    assert_eq!(
+        skipped,
+        [
+            "oidc_discovery",
+            "oidc_discovery_private_key_jwt",
+            "oidc_jwks"
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+    );
+    for sc in common::scenarios_with_status(&results, "skipped") {
+        assert!(
+            sc["skip_reason"].as_str().is_some_and(
+                |r| r.contains("gives authorization_endpoint and token_endpoint explicitly")
+            ),
+            "{sc:#}"
+        );
+    }
+    // The id_token is still checked against the JWKS the profile names, CIBA still runs.
+    let passed = tags_with(&results, |st| st == "passed");
+    assert!(
+        passed.contains("oidc_id_token") && passed.contains("ciba_operator_token"),
+        "{passed:?}"
+    );
 }
