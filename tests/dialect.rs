@@ -393,3 +393,46 @@ async fn explicit_endpoints_skip_discovery_and_the_rest_runs() {
         "{passed:?}"
     );
 }
+
+#[test]
+fn serve_and_run_take_a_dialect_by_name() {
+    use clap::Parser as _;
+    for ok in [
+        &["nvcert", "serve", "--dialect", "orange-es-v0"][..],
+        &[
+            "nvcert",
+            "run",
+            "--dialect",
+            "orange-es-v0",
+            "--compare-with",
+            "camara:2.1.0",
+        ],
+    ] {
+        assert!(nvcert::cli::Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+    }
+    let e = nvcert::cli::Cli::try_parse_from(["nvcert", "serve", "--dialect", "acme"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("orange-es-v0"), "{e}");
+    // A profile names the dialect; --dialect is for the embedded provider only.
+    assert!(
+        nvcert::cli::Cli::try_parse_from([
+            "nvcert",
+            "run",
+            "--dialect",
+            "orange-es-v0",
+            "--provider",
+            "p.toml"
+        ])
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_compare_with_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _) = common::run_suite(dir.path(), &["--compare-with", "2.1.0"]).await;
+    assert_eq!(code, 2);
+    let (code, _) = common::run_suite(dir.path(), &["--compare-with", "camara:9.9.9"]).await;
+    assert_eq!(code, 2);
+}
