@@ -436,3 +436,87 @@ async fn a_bad_compare_with_is_a_usage_error() {
     let (code, _) = common::run_suite(dir.path(), &["--compare-with", "camara:9.9.9"]).await;
     assert_eq!(code, 2);
 }
+
+/// The provider's Orange quirks, request by request (what the run above exercises through the
+/// features, here with the forms the features do not send: REGULAR/HASHED, digits without '+').
+#[tokio::test]
+async fn the_provider_speaks_orange_on_the_wire() {
+    use axum::http::StatusCode;
+    use common::provider::{DEMO, P, REDIRECT, demo_secret, query};
+    let p = P::with_config(orange_config(&[]));
+    let scope = "dpv:FraudPreventionAndDetection#number-verification-verify-read \
+                 dpv:FraudPreventionAndDetection#number-verification-share-read";
+    let authorize = format!(
+        "/camara/oes/number-verification/v0/authorize?{}",
+        query(&[
+            ("response_type", "code"),
+            ("client_id", DEMO),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("state", "st"),
+        ])
+    );
+    let r = p.get(&authorize, &[(common::ENRICH, common::DEVICE)]).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+    let code = r.location_params()["code"].clone();
+    let secret = demo_secret();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    // CAMARA's paths are not Orange's.
+    for absent in ["/token", "/authorize", "/.well-known/openid-configuration"] {
+        let r = p.get(absent, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{absent}");
+    }
+    let r = p
+        .form(
+            "/es/openapi/oauth/v2/token",
+            &form,
+            Some((DEMO, &secret)),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let tokens = r.json();
+    assert!(tokens.get("id_token").is_none(), "no openid, no id_token");
+    let token = tokens["access_token"].as_str().expect("token").to_owned();
+
+    let device = common::DEVICE;
+    let digits = &device[1..];
+    for (kind, number, expected) in [
+        ("RegularPhoneNumber", device.to_owned(), Some(true)),
+        ("REGULAR", digits.to_owned(), Some(true)),
+        ("REGULAR", common::ANOTHER.to_owned(), Some(false)),
+        ("HashedPhoneNumber", common::sha256_hex(device), Some(true)),
+        ("HASHED", common::sha256_hex(digits), Some(true)),
+        ("HASHED", common::sha256_hex(common::ANOTHER), Some(false)),
+        ("PlainPhoneNumber", device.to_owned(), None),
+    ] {
+        let body = serde_json::json!({"phoneNumberType": kind, "phoneNumber": number});
+        let r = p.verify(&token, &body).await;
+        match expected {
+            Some(v) => {
+                assert_eq!(r.status, StatusCode::OK, "{kind} {}", r.text());
+                assert_eq!(r.json()["devicePhoneNumberVerified"], v, "{kind} {number}");
+            }
+            None => assert_eq!(r.status, StatusCode::BAD_REQUEST, "{kind}"),
+        }
+    }
+    // The CAMARA body is not Orange's.
+    let r = p
+        .verify(&token, &serde_json::json!({"phoneNumber": device}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let r = p.share(&token).await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"devicePhoneNumber": {"phoneNumberType": "REGULAR", "phoneNumber": device}})
+    );
+    let r = p.share("not-a-token").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["code"], "UNAUTHORIZED");
+    assert!(r.json().get("status").is_none());
+}
