@@ -88,6 +88,15 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Certify the embedded reference provider playing this operator dialect (e.g.
+    /// orange-es-v0) with the dialect's profile; with --provider, the profile's `dialect` decides.
+    #[arg(long, value_name = "NAME", conflicts_with = "provider")]
+    pub dialect: Option<String>,
+    /// Also judge every exchange against this CAMARA document (camara:VERSION, e.g.
+    /// camara:0.3.1) and list each difference once as a REVIEW finding that never fails the run.
+    /// Under a dialect the default is the CAMARA version it descends from; `none` turns it off.
+    #[arg(long, value_name = "camara:VERSION")]
+    pub compare_with: Option<String>,
 }
 
 /// Options of `nvcert serve`.
@@ -114,6 +123,10 @@ pub struct ServeArgs {
     /// Make access tokens single-use with any spec version (always on with wip).
     #[arg(long)]
     pub single_use_tokens: bool,
+    /// Play an operator dialect instead of plain CAMARA (orange-es-v0: Orange Spain's NV v0,
+    /// its paths, HTTP Basic, dpv: scopes and answer shapes; no discovery document).
+    #[arg(long, value_name = "NAME")]
+    pub dialect: Option<crate::provider::ProviderDialect>,
     /// Print every fault as `name<TAB>description` and exit.
     #[arg(long)]
     pub list_faults: bool,

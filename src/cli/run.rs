@@ -27,6 +27,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
             provider: args.provider.as_deref(),
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: wip,
+            dialect: args.dialect.as_deref(),
         },
         &redactor,
     )
@@ -40,10 +41,16 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         // CAMARA main states the unreleased rules in the spec itself.
         rule_sets.push("wip".to_owned());
     }
-    let ctx = Arc::new(RunContext::new(
-        Arc::clone(&target.flow),
-        Arc::clone(&target.spec),
-    ));
+    let dialect = target.flow.profile().dialect.clone();
+    let mut ctx = RunContext::new(Arc::clone(&target.flow), Arc::clone(&target.spec));
+    if let Some((label, camara)) = comparison(args.compare_with.as_deref(), dialect.as_deref())? {
+        let facts = dialect
+            .as_deref()
+            .map(crate::checks::compat::flow_differences)
+            .unwrap_or_default();
+        ctx = ctx.compared_with(label, Arc::new(camara), facts);
+    }
+    let ctx = Arc::new(ctx);
 
     let plan = RunPlan {
         features: if args.features.is_empty() {
@@ -53,7 +60,11 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         },
         tags,
         applicability: Applicability {
-            version: Some(ctx.spec.version().to_owned()),
+            // A dialect's scenarios are gated by the CAMARA version it descends from.
+            version: Some(match &dialect {
+                Some(d) => d.descends_from.clone(),
+                None => ctx.spec.version().to_owned(),
+            }),
             rule_sets: rule_sets.clone(),
         },
         expected,
@@ -72,6 +83,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     results.rule_sets = rule_sets;
     results.strict = args.strict;
     results.lint = ctx.lint();
+    results.compatibility = ctx.compatibility();
 
     // Reports first: whatever happens next, the results are on disk.
     let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;
@@ -90,4 +102,24 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     } else {
         exit::CHECK_FAILED
     })
+}
+
+/// The CAMARA document `--compare-with camara:V` names; under a dialect without the flag, the
+/// version it descends from (`none` turns the comparison off).
+fn comparison(
+    asked: Option<&str>,
+    dialect: Option<&crate::profile::Dialect>,
+) -> anyhow::Result<Option<(String, crate::spec::SpecDocument)>> {
+    let version = match (asked, dialect) {
+        (Some("none"), _) | (None, None) => return Ok(None),
+        (Some(text), _) => text
+            .strip_prefix("camara:")
+            .ok_or_else(|| {
+                anyhow::anyhow!("--compare-with: expected camara:VERSION (e.g. camara:0.3.1) or none, found {text:?}")
+            })?
+            .to_owned(),
+        (None, Some(d)) => d.descends_from.clone(),
+    };
+    let camara = crate::spec::select(Some(&version), "--compare-with", "")?;
+    Ok(Some((format!("camara:{}", camara.version()), camara)))
 }

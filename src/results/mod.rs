@@ -197,6 +197,31 @@ pub struct Lint {
     pub scenario: Option<String>,
 }
 
+/// The CAMARA-compatibility report (`--compare-with camara:V`): the same exchanges judged
+/// against a CAMARA document too. REVIEW-level facts for an aggregator; never a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compatibility {
+    /// What was compared with, e.g. `camara:0.3.1`.
+    pub compared_with: String,
+    /// The CAMARA document, e.g. `specs/number-verification/v0.3.1.yaml`.
+    pub document: String,
+    /// Each difference once, in the order first met.
+    pub differences: Vec<CompatibilityDifference>,
+}
+
+/// One difference between the provider's interface and CAMARA's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompatibilityDifference {
+    /// Always REVIEW: a person decides what to adapt.
+    pub level: Level,
+    /// `body-schema`, `error-code`, `request-property`, `scope`, `base-path`, …
+    pub rule: String,
+    /// What differs.
+    pub message: String,
+    /// The operations where it was met (empty for differences of the documents themselves).
+    pub operations: Vec<String>,
+}
+
 /// What was certified.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
@@ -231,6 +256,9 @@ pub struct RunResults {
     pub errors: Vec<String>,
     /// Lint findings about the feature files (warnings; they never fail the run).
     pub lint: Vec<Lint>,
+    /// The CAMARA-compatibility report, when one was asked for (REVIEW; never fails the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<Compatibility>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
 }
@@ -255,6 +283,7 @@ impl RunResults {
             coverage,
             errors,
             lint: Vec::new(),
+            compatibility: None,
             duration_ms,
         }
     }

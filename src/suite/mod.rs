@@ -68,6 +68,7 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
             world.warnings = Some(world::ScenarioWarnings::new(
                 hook_warnings.clone(),
                 (
@@ -94,6 +95,9 @@ pub fn target(ctx: &RunContext) -> Target {
         provider: p.name.clone(),
         issuer: p.issuer.to_string(),
         api_base,
-        spec_version: ctx.spec.version().to_owned(),
+        spec_version: match &p.dialect {
+            Some(d) => format!("{} {}", d.name, ctx.spec.version()),
+            None => ctx.spec.version().to_owned(),
+        },
     }
 }
