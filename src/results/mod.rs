@@ -2,14 +2,21 @@
 //! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
 //! I/O but reading the `--expect-failures` list.
 
+pub mod baseline;
 mod expectations;
+pub mod matrix;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
+/// Format version of `results.json` (and of `matrix.json` and baselines): a baseline carrying
+/// another version is refused, not compared. Raise it when a change would make old results
+/// compare wrongly (a status renamed, checks keyed differently).
+pub const RESULTS_VERSION: u32 = 1;
+
 /// How much a check weighs (CAMARA / RFC requirement keywords).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Level {
     /// A failure fails the run.
     #[default]
@@ -63,7 +70,7 @@ pub enum Outcome {
 }
 
 /// Verdict of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every step passed.
@@ -84,6 +91,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Warning => "warning",
+            Self::Review => "review",
+            Self::ExpectedFailure => "expected_failure",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+
     /// The verdict for `outcome` of a check of `level`, `listed` as a known deviation or not.
     pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
         match (outcome, level) {
@@ -213,6 +233,8 @@ pub struct Target {
 /// Everything a run produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResults {
+    /// Format version of these results ([`RESULTS_VERSION`]).
+    pub results_version: u32,
     /// nvcert version that produced these results.
     pub tool_version: String,
     /// What was certified.
@@ -233,6 +255,9 @@ pub struct RunResults {
     pub lint: Vec<Lint>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
+    /// Comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineComparison>,
 }
 
 impl RunResults {
@@ -246,6 +271,7 @@ impl RunResults {
     ) -> Self {
         let summary = Summary::of(&scenarios);
         Self {
+            results_version: RESULTS_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target,
             rule_sets: Vec::new(),
@@ -256,6 +282,7 @@ impl RunResults {
             errors,
             lint: Vec::new(),
             duration_ms,
+            baseline: None,
         }
     }
 
@@ -267,6 +294,13 @@ impl RunResults {
             && s.errored_must == 0
             && self.errors.is_empty()
             && !(self.strict && (s.warnings > 0 || s.errored > 0))
+    }
+
+    /// False when a `--baseline` comparison found regressions and regressions fail the run.
+    pub fn held_baseline(&self) -> bool {
+        self.baseline
+            .as_ref()
+            .is_none_or(baseline::BaselineComparison::passes)
     }
 }
 
