@@ -40,7 +40,9 @@ pub enum Command {
     ///
     /// Exit code 0 when no MUST check failed (skipped ones do not fail the run), 1 when a MUST
     /// check failed or a MUST scenario could not run (transport failure, timeout), 2 for usage or
-    /// configuration errors.
+    /// configuration errors. With several providers, 2 when any profile is invalid (nothing
+    /// runs), else the worst provider's. With --baseline, a regression is a failure (exit 1)
+    /// unless --baseline-mode report.
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),
