@@ -203,6 +203,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     };
     let before = snapshot(&first, "first.json").await;
     let after = snapshot(&second, "second.json").await;
+    assert_valid("specs/baseline.schema.json", &before);
     for unchanged in ["alpha-telco", "beta-telco"] {
         assert_eq!(
             before["providers"][unchanged],
@@ -248,6 +249,10 @@ async fn two_runs_of_an_unchanged_provider_give_the_same_baseline_and_compare_eq
     }
     assert_eq!(snapshots[0], snapshots[1], "byte for byte");
     let text = &snapshots[0];
+    assert_valid(
+        "specs/baseline.schema.json",
+        &serde_json::from_str(text).expect("JSON"),
+    );
     assert!(text.contains("\"nvcert-reference-provider\": {"), "{text}");
     for volatile in ["duration", "127.0.0.1", "http", "ms\"", "x-correlator\":"] {
         assert!(
@@ -437,4 +442,54 @@ fn a_baseline_of_another_results_version_is_refused_before_anything_runs() {
     ]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("results version"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_hangs_fails_alone_and_the_others_still_pass() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hanging_url = format!("http://{}", listener.local_addr().expect("address"));
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let profiles = tempfile::tempdir().expect("tempdir");
+    let reports = tempfile::tempdir().expect("tempdir");
+    let (good, _) = provider(profiles.path(), "good", "Answers", &[]).await;
+    let hanging = common::reference_profile_for(&hanging_url)
+        .replace("name = \"nvcert reference provider\"", "name = \"Hangs\"")
+        .replace("timeout_secs = 10", "timeout_secs = 1");
+    std::fs::write(profiles.path().join("hangs.toml"), hanging).expect("write");
+    let code = run(&[
+        "--report-dir",
+        reports.path().to_str().expect("utf-8"),
+        "--providers",
+        profiles.path().to_str().expect("utf-8"),
+        "--tags",
+        "@verify_plain_true or @verify_plain_false",
+    ])
+    .await;
+    assert_eq!(code, 1);
+    let matrix = read_json(&reports.path().join("matrix.json"));
+    let providers = matrix["providers"].as_array().expect("providers");
+    let verdict = |slug: &str| {
+        providers
+            .iter()
+            .find(|p| p["slug"] == slug)
+            .map(|p| (p["verdict"].clone(), p["summary"].clone()))
+            .expect("provider listed")
+    };
+    let (answers, answers_summary) = verdict("answers");
+    assert_eq!(answers, "passed");
+    assert_eq!(answers_summary["passed"], 2);
+    let (hangs, hangs_summary) = verdict("hangs");
+    assert_eq!(hangs, "failed");
+    assert_eq!(hangs_summary["passed"], 0, "nothing green by accident");
+    assert_eq!(hangs_summary["errored"], 2, "could not run, not failed");
+    silent.abort();
+    good.shutdown().await.expect("provider stopped");
 }
