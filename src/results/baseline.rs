@@ -212,12 +212,23 @@ impl Snapshot {
         out
     }
 
-    /// Reads a snapshot, a `results.json`, or a report folder (see the module docs).
+    /// Reads a snapshot, a `results.json`, or a report folder (see the module docs). A provider
+    /// of a multi-provider report folder that could not run (it has no results) is an error.
     pub fn load(path: &Path) -> Result<Self, BaselineError> {
+        Self::load_from(path, false)
+    }
+
+    /// [`Snapshot::load`], but a provider of a multi-provider report folder that could not run
+    /// is left out (a run compared with it sees that provider as new).
+    pub fn load_skipping_providers_without_results(path: &Path) -> Result<Self, BaselineError> {
+        Self::load_from(path, true)
+    }
+
+    fn load_from(path: &Path, skip_missing: bool) -> Result<Self, BaselineError> {
         if path.is_dir() {
             let matrix = path.join(MATRIX_FILE);
             if matrix.is_file() {
-                return Self::from_matrix_dir(path, &matrix);
+                return Self::from_matrix_dir(path, &matrix, skip_missing);
             }
             let results = path.join(RESULTS_FILE);
             if results.is_file() {
@@ -240,7 +251,11 @@ impl Snapshot {
         Ok(Self::new(BTreeMap::from([(slug, snapshot)])))
     }
 
-    fn from_matrix_dir(dir: &Path, matrix: &Path) -> Result<Self, BaselineError> {
+    fn from_matrix_dir(
+        dir: &Path,
+        matrix: &Path,
+        skip_missing: bool,
+    ) -> Result<Self, BaselineError> {
         let value = read_json(matrix)?;
         check_version(matrix, &value)?;
         let slugs: Vec<String> = value
@@ -253,6 +268,9 @@ impl Snapshot {
         let mut providers = BTreeMap::new();
         for slug in slugs {
             let results = dir.join(&slug).join(RESULTS_FILE);
+            if !results.is_file() && skip_missing {
+                continue;
+            }
             if !results.is_file() {
                 return Err(shape(
                     &results,
@@ -434,7 +452,7 @@ impl Baseline {
         Ok(Self {
             path: path.to_path_buf(),
             mode,
-            snapshot: Snapshot::load(path)?,
+            snapshot: Snapshot::load_skipping_providers_without_results(path)?,
             single_run,
         })
     }
@@ -672,5 +690,27 @@ mod tests {
         std::fs::write(&path, r#"{"target": {}, "scenarios": []}"#).expect("write");
         let err = Snapshot::load(&path).expect_err("refused").to_string();
         assert!(err.contains("results version none"), "{err}");
+    }
+
+    #[test]
+    fn a_provider_without_results_is_refused_by_accept_and_left_out_by_a_comparison() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(MATRIX_FILE),
+            r#"{"results_version": 1, "providers": [{"slug": "ran"}, {"slug": "could-not"}]}"#,
+        )
+        .expect("write");
+        std::fs::create_dir(dir.path().join("ran")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("ran").join(RESULTS_FILE),
+            r#"{"results_version": 1, "target": {"provider": "Ran", "spec_version": "2.1.0"},
+                "scenarios": [{"feature": "F", "name": "a", "status": "passed", "level": "MUST"}]}"#,
+        )
+        .expect("write");
+        let err = Snapshot::load(dir.path()).expect_err("refused").to_string();
+        assert!(err.contains("could-not"), "{err}");
+        let lenient = Snapshot::load_skipping_providers_without_results(dir.path()).expect("loads");
+        assert_eq!(lenient.providers.keys().collect::<Vec<_>>(), ["ran"]);
+        assert_eq!(lenient.providers["ran"].checks.len(), 1);
     }
 }
