@@ -361,6 +361,10 @@ async fn an_invalid_profile_in_the_folder_stops_the_run_before_any_provider_is_c
         .replace("name = \"test provider\"", "name = \"broken\"")
         .replace("timeout_secs = 5", "timeout_secs = 0");
     std::fs::write(profiles.path().join("broken.toml"), broken).expect("write");
+    let mistyped = good
+        .replace("name = \"test provider\"", "name = \"mistyped\"")
+        .replace("timeout_secs = 5", "timeout_secs = \"5\"");
+    std::fs::write(profiles.path().join("mistyped.toml"), mistyped).expect("write");
     std::fs::write(profiles.path().join("notes.txt"), "not a profile").expect("write");
     let report_dir = reports.path().join("out");
     let (code, stderr) = nvcert_binary(&[
@@ -372,10 +376,17 @@ async fn an_invalid_profile_in_the_folder_stops_the_run_before_any_provider_is_c
         report_dir.to_str().expect("utf-8"),
     ]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("broken.toml") && stderr.contains("timeout_secs"),
-        "names the file and the field: {stderr}"
-    );
+    for (file, field) in [
+        ("broken.toml", "field `timeout_secs`"),
+        ("mistyped.toml", "field `timeout_secs`"),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.contains(file) && line.contains(field)),
+            "names {file} and its field: {stderr}"
+        );
+    }
     assert!(stderr.contains("no provider was run"), "{stderr}");
     assert!(!report_dir.exists(), "nothing was written");
     let requests = server.received_requests().await.unwrap_or_default();
