@@ -1,6 +1,6 @@
 //! The neutral result model every report writer reads. Plain data and the rules that turn a
 //! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
-//! I/O but reading the `--expect-failures` list.
+//! I/O but reading the `--expect-failures` list and `--baseline` files.
 
 pub mod baseline;
 mod expectations;
@@ -353,6 +353,25 @@ mod tests {
         assert_eq!(Status::judge(O::Warned, Review, true), Status::Warning);
         assert_eq!(Status::judge(O::Errored, Must, true), Status::Error);
         assert_eq!(Status::judge(O::Errored, Should, false), Status::Error);
+    }
+
+    #[test]
+    fn status_names_are_the_serialized_ones() {
+        use Status::*;
+        for s in [
+            Passed,
+            Failed,
+            Warning,
+            Review,
+            ExpectedFailure,
+            Skipped,
+            Error,
+        ] {
+            assert_eq!(
+                serde_json::to_value(s).expect("serializes"),
+                serde_json::Value::from(s.as_str())
+            );
+        }
     }
 
     #[test]
