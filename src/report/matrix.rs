@@ -206,3 +206,109 @@ pub fn baseline_diff(c: &BaselineComparison, indent: &str) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::baseline::{Baseline, BaselineMode, ProviderSnapshot, Snapshot};
+    use crate::results::matrix::ProviderEntry;
+    use crate::results::{Level, RunResults, ScenarioResult, Target};
+
+    fn results(provider: &str, statuses: &[(&str, Status)]) -> RunResults {
+        let scenarios = statuses
+            .iter()
+            .map(|(name, status)| ScenarioResult {
+                feature: "Verify".into(),
+                name: (*name).into(),
+                tags: Vec::new(),
+                status: *status,
+                level: Level::Must,
+                citation: None,
+                failures: Vec::new(),
+                skip_reason: None,
+                error: None,
+                review: None,
+                unexpectedly_passed: false,
+                undefined_steps: Vec::new(),
+                duration_ms: 1,
+            })
+            .collect();
+        let target = Target {
+            provider: provider.into(),
+            issuer: "http://issuer.test".into(),
+            api_base: "http://api.test".into(),
+            spec_version: "2.1.0".into(),
+        };
+        RunResults::new(target, scenarios, Vec::new(), Vec::new(), 1)
+    }
+
+    #[test]
+    fn console_lists_providers_and_the_checks_that_did_not_pass_everywhere() {
+        let good = results("Good", &[("a", Status::Passed), ("b", Status::Passed)]);
+        let mut bad = results("Bad", &[("a", Status::Passed), ("b", Status::Failed)]);
+        let baseline = Baseline {
+            path: "base.json".into(),
+            mode: BaselineMode::Fail,
+            snapshot: Snapshot::new(
+                [("bad".to_owned(), ProviderSnapshot::of(&good))]
+                    .into_iter()
+                    .collect(),
+            ),
+            single_run: false,
+        };
+        bad.baseline = Some(baseline.compare(&bad));
+        let entries = [
+            ProviderEntry {
+                slug: "good",
+                profile: "good.toml",
+                provider: "Good",
+                outcome: Ok(&good),
+                exit_code: 0,
+                duration_ms: 1,
+            },
+            ProviderEntry {
+                slug: "bad",
+                profile: "bad.toml",
+                provider: "Bad",
+                outcome: Ok(&bad),
+                exit_code: 1,
+                duration_ms: 1,
+            },
+            ProviderEntry {
+                slug: "down",
+                profile: "down.toml",
+                provider: "Down",
+                outcome: Err("cannot reach it"),
+                exit_code: 2,
+                duration_ms: 1,
+            },
+        ];
+        let matrix = Matrix::build(
+            &entries,
+            Some(("base.json", BaselineMode::Fail, vec!["bad".into()])),
+        );
+        let mut out = Vec::new();
+        write_matrix_console(&matrix, &mut out).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        for line in [
+            "matrix: 3 providers × 2 checks",
+            "  ok     good      2 passed, 0 failed, 0 could not run, 0 warnings, 0 skipped",
+            "  FAILED bad       1 passed, 1 failed, 0 could not run, 0 warnings, 0 skipped",
+            "  ERROR  down      could not run: cannot reach it",
+            "checks that did not pass everywhere:",
+            "  Verify › b",
+            "      good: ok  bad: FAILED",
+            "baseline base.json: 1 regressions, 0 fixes",
+            "  new provider (not in the baseline): good",
+            "  new provider (not in the baseline): down",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
+        }
+        assert!(!text.contains("Verify › a"), "a passed everywhere:\n{text}");
+        let diff = baseline_diff(bad.baseline.as_ref().expect("compared"), "");
+        assert!(
+            diff.contains("  REGRESSED MUST   Verify › b (passed → failed)"),
+            "{diff}"
+        );
+    }
+}
