@@ -206,7 +206,7 @@ async fn each_applicable_fault_fails_exactly_its_checks() {
                 tags_with(&results, |st| st != "passed" && st != "skipped"),
             )
         })
-        .buffered(6)
+        .buffered(4)
         .collect()
         .await;
     let mut report = String::new();
@@ -345,4 +345,178 @@ async fn the_standard_profile_covers_the_masstack_flows_at_2_0_0_and_2_1_0() {
             "{version}: every Masstack flow runs and passes"
         );
     }
+}
+
+#[tokio::test]
+async fn explicit_endpoints_skip_discovery_and_the_rest_runs() {
+    let profile = |url: &str| {
+        common::reference_profile_for(url).replace(
+            "spec_version = \"2.1.0\"",
+            &format!(
+                "spec_version = \"2.1.0\"\nauthorization_endpoint = \"{url}/authorize\"\n\
+                 token_endpoint = \"{url}/token\"\njwks_uri = \"{url}/jwks\"\n\
+                 backchannel_authentication_endpoint = \"{url}/bc-authorize\""
+            ),
+        )
+    };
+    let (code, results) = common::run_with_profile(
+        ProviderConfig::embedded(),
+        profile,
+        &["--tags", "@oidc or @verify or @ciba_operator_token"],
+    )
+    .await;
+    assert_eq!(code, 0, "{}", common::all_failures(&results));
+    let skipped = tags_with(&results, |st| st == "skipped");
+    assert_eq!(
+        skipped,
+        [
+            "oidc_discovery",
+            "oidc_discovery_private_key_jwt",
+            "oidc_jwks"
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+    );
+    for sc in common::scenarios_with_status(&results, "skipped") {
+        assert!(
+            sc["skip_reason"].as_str().is_some_and(
+                |r| r.contains("gives authorization_endpoint and token_endpoint explicitly")
+            ),
+            "{sc:#}"
+        );
+    }
+    // The id_token is still checked against the JWKS the profile names, CIBA still runs.
+    let passed = tags_with(&results, |st| st == "passed");
+    assert!(
+        passed.contains("oidc_id_token") && passed.contains("ciba_operator_token"),
+        "{passed:?}"
+    );
+}
+
+#[test]
+fn serve_and_run_take_a_dialect_by_name() {
+    use clap::Parser as _;
+    for ok in [
+        &["nvcert", "serve", "--dialect", "orange-es-v0"][..],
+        &[
+            "nvcert",
+            "run",
+            "--dialect",
+            "orange-es-v0",
+            "--compare-with",
+            "camara:2.1.0",
+        ],
+    ] {
+        assert!(nvcert::cli::Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+    }
+    let e = nvcert::cli::Cli::try_parse_from(["nvcert", "serve", "--dialect", "acme"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("orange-es-v0"), "{e}");
+    // A profile names the dialect; --dialect is for the embedded provider only.
+    assert!(
+        nvcert::cli::Cli::try_parse_from([
+            "nvcert",
+            "run",
+            "--dialect",
+            "orange-es-v0",
+            "--provider",
+            "p.toml"
+        ])
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_compare_with_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _) = common::run_suite(dir.path(), &["--compare-with", "2.1.0"]).await;
+    assert_eq!(code, 2);
+    let (code, _) = common::run_suite(dir.path(), &["--compare-with", "camara:9.9.9"]).await;
+    assert_eq!(code, 2);
+}
+
+/// The provider's Orange quirks, request by request (what the run above exercises through the
+/// features, here with the forms the features do not send: REGULAR/HASHED, digits without '+').
+#[tokio::test]
+async fn the_provider_speaks_orange_on_the_wire() {
+    use axum::http::StatusCode;
+    use common::provider::{DEMO, P, REDIRECT, demo_secret, query};
+    let p = P::with_config(orange_config(&[]));
+    let scope = "dpv:FraudPreventionAndDetection#number-verification-verify-read \
+                 dpv:FraudPreventionAndDetection#number-verification-share-read";
+    let authorize = format!(
+        "/camara/oes/number-verification/v0/authorize?{}",
+        query(&[
+            ("response_type", "code"),
+            ("client_id", DEMO),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("state", "st"),
+        ])
+    );
+    let r = p.get(&authorize, &[(common::ENRICH, common::DEVICE)]).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+    let code = r.location_params()["code"].clone();
+    let secret = demo_secret();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    // CAMARA's paths are not Orange's.
+    for absent in ["/token", "/authorize", "/.well-known/openid-configuration"] {
+        let r = p.get(absent, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{absent}");
+    }
+    let r = p
+        .form(
+            "/es/openapi/oauth/v2/token",
+            &form,
+            Some((DEMO, &secret)),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let tokens = r.json();
+    assert!(tokens.get("id_token").is_none(), "no openid, no id_token");
+    let token = tokens["access_token"].as_str().expect("token").to_owned();
+
+    let device = common::DEVICE;
+    let digits = &device[1..];
+    for (kind, number, expected) in [
+        ("RegularPhoneNumber", device.to_owned(), Some(true)),
+        ("REGULAR", digits.to_owned(), Some(true)),
+        ("REGULAR", common::ANOTHER.to_owned(), Some(false)),
+        ("HashedPhoneNumber", common::sha256_hex(device), Some(true)),
+        ("HASHED", common::sha256_hex(digits), Some(true)),
+        ("HASHED", common::sha256_hex(common::ANOTHER), Some(false)),
+        ("PlainPhoneNumber", device.to_owned(), None),
+    ] {
+        let body = serde_json::json!({"phoneNumberType": kind, "phoneNumber": number});
+        let r = p.verify(&token, &body).await;
+        match expected {
+            Some(v) => {
+                assert_eq!(r.status, StatusCode::OK, "{kind} {}", r.text());
+                assert_eq!(r.json()["devicePhoneNumberVerified"], v, "{kind} {number}");
+            }
+            None => assert_eq!(r.status, StatusCode::BAD_REQUEST, "{kind}"),
+        }
+    }
+    // The CAMARA body is not Orange's.
+    let r = p
+        .verify(&token, &serde_json::json!({"phoneNumber": device}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let r = p.share(&token).await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"devicePhoneNumber": {"phoneNumberType": "REGULAR", "phoneNumber": device}})
+    );
+    let r = p.share("not-a-token").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["code"], "UNAUTHORIZED");
+    assert!(r.json().get("status").is_none());
 }

@@ -1,4 +1,6 @@
-//! `nvcert run`: profile → provider (embedded or not) → suite → reports → exit code.
+//! `nvcert run`: profile → provider (embedded or not) → suite → reports → exit code. Several
+//! providers (`--provider` twice or more, `--providers DIR`) are `multi`'s; each of them is run
+//! by [`run_provider`].
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,11 +9,34 @@ use anyhow::bail;
 
 use super::target::{Target, TargetArgs};
 use super::{RunArgs, exit};
+use crate::results::baseline::Baseline;
 use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
 use crate::suite::{self, Applicability, FeatureSource, RunContext, RunPlan};
 
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    if super::multi::wanted(&args) {
+        return super::multi::run(args).await;
+    }
+    let baseline = super::multi::load_baseline(&args, true)?;
+    Ok(run_provider(args, baseline.as_ref()).await?.exit_code)
+}
+
+/// What running the suite against one provider gave.
+pub(super) struct ProviderRun {
+    /// The results, as written to the report folder.
+    pub results: RunResults,
+    /// The exit code of a run of this provider alone.
+    pub exit_code: u8,
+}
+
+/// Runs the suite against the provider of `args` (`args.provider`: at most one profile; none:
+/// the embedded reference provider), writes its reports into `args.report_dir`, prints its
+/// console summary unless `args.quiet`, and compares it with `baseline` when given.
+pub(super) async fn run_provider(
+    args: RunArgs,
+    baseline: Option<&Baseline>,
+) -> anyhow::Result<ProviderRun> {
     let started = Instant::now();
     let tags = args
         .tags
@@ -24,7 +49,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let redactor = Redactor::default();
     let target = Target::resolve(
         TargetArgs {
-            provider: args.provider.as_deref(),
+            provider: args.provider.first().map(|p| p.as_path()),
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: wip,
             dialect: args.dialect.as_deref(),
@@ -85,12 +110,18 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     results.strict = args.strict;
     results.lint = ctx.lint();
     results.compatibility = ctx.compatibility();
+    if let Some(baseline) = baseline {
+        results.baseline = Some(baseline.compare(&results));
+    }
 
     // Reports first: whatever happens next, the results are on disk.
     let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         crate::report::write_console(&results, &redactor, &mut out)?;
+        if let Some(comparison) = &results.baseline {
+            crate::report::write_baseline_console(comparison, &mut out)?;
+        }
         for path in &written {
             println!("report: {}", path.display());
         }
@@ -98,11 +129,12 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     if results.scenarios.is_empty() && results.errors.is_empty() {
         bail!("no scenario matched (check --tags and --features)");
     }
-    Ok(if results.succeeded() {
+    let exit_code = if results.succeeded() && results.held_baseline() {
         exit::OK
     } else {
         exit::CHECK_FAILED
-    })
+    };
+    Ok(ProviderRun { results, exit_code })
 }
 
 /// The CAMARA document `--compare-with camara:V` names; under a dialect without the flag, the

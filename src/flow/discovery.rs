@@ -91,6 +91,9 @@ impl Discovery {
         if let Some(jwks) = &endpoints.jwks_uri {
             document["jwks_uri"] = Value::String(jwks.to_string());
         }
+        if let Some(ciba) = &endpoints.backchannel_authentication_endpoint {
+            document["backchannel_authentication_endpoint"] = Value::String(ciba.to_string());
+        }
         Self {
             issuer: issuer.to_owned(),
             authorization_endpoint: endpoints.authorization_endpoint.clone(),

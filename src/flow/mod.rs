@@ -140,7 +140,14 @@ impl Flow {
         let explicit = profile
             .endpoints
             .as_ref()
-            .map(|e| Discovery::explicit(profile.issuer.as_str(), e));
+            // The issuer as written: `Url` adds a `/` to a bare origin, an OIDC issuer has none.
+            .map(|e| {
+                let issuer = match profile.issuer.path() {
+                    "/" => profile.issuer.as_str().trim_end_matches('/'),
+                    _ => profile.issuer.as_str(),
+                };
+                Discovery::explicit(issuer, e)
+            });
         Ok(Self {
             phonecheck,
             explicit,

@@ -83,6 +83,8 @@ pub struct ExplicitEndpoints {
     pub token_endpoint: url::Url,
     /// `jwks_uri`, when given.
     pub jwks_uri: Option<url::Url>,
+    /// `backchannel_authentication_endpoint` (CIBA), when given.
+    pub backchannel_authentication_endpoint: Option<url::Url>,
 }
 
 /// Simulated or real mobile-data leg of the device.

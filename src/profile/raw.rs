@@ -38,6 +38,7 @@ pub(super) struct RawProfile {
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     jwks_uri: Option<String>,
+    backchannel_authentication_endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -403,6 +404,10 @@ impl RawProfile {
         let authorization = given("authorization_endpoint", &self.authorization_endpoint)?;
         let token = given("token_endpoint", &self.token_endpoint)?;
         let jwks_uri = given("jwks_uri", &self.jwks_uri)?;
+        let backchannel = given(
+            "backchannel_authentication_endpoint",
+            &self.backchannel_authentication_endpoint,
+        )?;
         let under_root = |field: &str, path: &Option<String>| {
             path.as_deref()
                 .map(|p| {
@@ -423,8 +428,9 @@ impl RawProfile {
                 authorization_endpoint,
                 token_endpoint,
                 jwks_uri,
+                backchannel_authentication_endpoint: backchannel,
             })),
-            (None, None) if jwks_uri.is_none() => Ok(None),
+            (None, None) if jwks_uri.is_none() && backchannel.is_none() => Ok(None),
             _ => Err(ProfileError::field(
                 origin,
                 if self.token_endpoint.is_none() {
@@ -434,7 +440,8 @@ impl RawProfile {
                 },
                 "authorization_endpoint and token_endpoint together (endpoints given without \
                  discovery)",
-                "only some of authorization_endpoint, token_endpoint, jwks_uri",
+                "only some of authorization_endpoint, token_endpoint, jwks_uri, \
+                 backchannel_authentication_endpoint",
             )),
         }
     }

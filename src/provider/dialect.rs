@@ -146,6 +146,24 @@ mod tests {
     }
 
     #[test]
+    fn errors_take_orange_shapes() {
+        use axum::response::IntoResponse;
+        let body = |mut e: super::super::error::ApiError| {
+            e.set_dialect(Some(ProviderDialect::OrangeEsV0));
+            let resp = e.into_response();
+            let bytes = futures::executor::block_on(axum::body::to_bytes(resp.into_body(), 4096))
+                .expect("body");
+            serde_json::from_slice::<serde_json::Value>(&bytes).expect("json")
+        };
+        let unauthorized = body(super::super::error::ApiError::unauthenticated(None));
+        assert!(unauthorized.get("status").is_none(), "{unauthorized}");
+        let denied = body(super::super::error::ApiError::permission_denied());
+        assert_eq!(denied["status"], "403");
+        let not_network = body(super::super::error::ApiError::not_network_authenticated());
+        assert_eq!(not_network["status"], 403);
+    }
+
+    #[test]
     fn dpv_scopes_become_the_v0_grammar() {
         let d = ProviderDialect::OrangeEsV0;
         assert_eq!(

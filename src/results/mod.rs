@@ -1,15 +1,22 @@
 //! The neutral result model every report writer reads. Plain data and the rules that turn a
 //! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
-//! I/O but reading the `--expect-failures` list.
+//! I/O but reading the `--expect-failures` list and `--baseline` files.
 
+pub mod baseline;
 mod expectations;
+pub mod matrix;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
+/// Format version of `results.json` (and of `matrix.json` and baselines): a baseline carrying
+/// another version is refused, not compared. Raise it when a change would make old results
+/// compare wrongly (a status renamed, checks keyed differently).
+pub const RESULTS_VERSION: u32 = 1;
+
 /// How much a check weighs (CAMARA / RFC requirement keywords).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Level {
     /// A failure fails the run.
     #[default]
@@ -63,7 +70,7 @@ pub enum Outcome {
 }
 
 /// Verdict of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every step passed.
@@ -84,6 +91,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Warning => "warning",
+            Self::Review => "review",
+            Self::ExpectedFailure => "expected_failure",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+
     /// The verdict for `outcome` of a check of `level`, `listed` as a known deviation or not.
     pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
         match (outcome, level) {
@@ -238,6 +258,8 @@ pub struct Target {
 /// Everything a run produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResults {
+    /// Format version of these results ([`RESULTS_VERSION`]).
+    pub results_version: u32,
     /// nvcert version that produced these results.
     pub tool_version: String,
     /// What was certified.
@@ -261,6 +283,9 @@ pub struct RunResults {
     pub compatibility: Option<Compatibility>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
+    /// Comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineComparison>,
 }
 
 impl RunResults {
@@ -274,6 +299,7 @@ impl RunResults {
     ) -> Self {
         let summary = Summary::of(&scenarios);
         Self {
+            results_version: RESULTS_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target,
             rule_sets: Vec::new(),
@@ -285,6 +311,7 @@ impl RunResults {
             lint: Vec::new(),
             compatibility: None,
             duration_ms,
+            baseline: None,
         }
     }
 
@@ -296,6 +323,13 @@ impl RunResults {
             && s.errored_must == 0
             && self.errors.is_empty()
             && !(self.strict && (s.warnings > 0 || s.errored > 0))
+    }
+
+    /// False when a `--baseline` comparison found regressions and regressions fail the run.
+    pub fn held_baseline(&self) -> bool {
+        self.baseline
+            .as_ref()
+            .is_none_or(baseline::BaselineComparison::passes)
     }
 }
 
@@ -348,6 +382,25 @@ mod tests {
         assert_eq!(Status::judge(O::Warned, Review, true), Status::Warning);
         assert_eq!(Status::judge(O::Errored, Must, true), Status::Error);
         assert_eq!(Status::judge(O::Errored, Should, false), Status::Error);
+    }
+
+    #[test]
+    fn status_names_are_the_serialized_ones() {
+        use Status::*;
+        for s in [
+            Passed,
+            Failed,
+            Warning,
+            Review,
+            ExpectedFailure,
+            Skipped,
+            Error,
+        ] {
+            assert_eq!(
+                serde_json::to_value(s).expect("serializes"),
+                serde_json::Value::from(s.as_str())
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod schedule;
 pub(crate) mod steps;
 mod world;
 
@@ -52,12 +53,13 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
 /// The lint findings of the feature files go to the context ([`RunContext::lint`]).
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
-    let (features, mut errors) =
+    let (mut features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     // Only files given on the command line: the built-in features are nvcert's own.
     if matches!(plan.features, FeatureSource::Paths(_)) {
         ctx.record_lint(lint::lint(&features, &ctx.spec));
     }
+    schedule::waiting_first(&mut features);
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
