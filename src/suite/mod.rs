@@ -11,6 +11,7 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod panic_hook;
 pub(crate) mod steps;
 mod world;
 
@@ -61,11 +62,13 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
-    let collector = NvWorld::cucumber::<&str>()
+    let collector = panic_hook::guarded(
+        NvWorld::cucumber::<&str>()
         .with_parser(features::Preloaded)
         .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
         .before(move |feature, _, scenario, world| {
+            panic_hook::reinstall();
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
             world.warnings = Some(world::ScenarioWarnings::new(
@@ -79,8 +82,9 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
             async {}.boxed_local()
         })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .run(features)
-        .await;
+        .run(features),
+    )
+    .await;
     let (scenarios, run_errors) = collector.finish();
     errors.extend(run_errors);
     (scenarios, errors)
