@@ -130,3 +130,114 @@ async fn broken_feature_file_is_reported_by_name_and_the_rest_still_runs() {
         "{results:#}"
     );
 }
+
+/// Runs the nvcert binary on `profile_text` (written to a temporary profile); exit code, stderr.
+async fn run_binary_on(profile_text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = common::write_profile(dir.path(), profile_text);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--quiet", "--provider", &profile, "--report-dir"])
+        .arg(dir.path().join("reports"))
+        .output()
+        .await
+        .expect("run nvcert");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A 127.0.0.1 port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misconfigured_profile_stops_before_any_scenario_with_one_line() {
+    let handle = nvcert::provider::spawn(
+        nvcert::provider::ProviderConfig::embedded(),
+        ([127, 0, 0, 1], 0).into(),
+        None,
+    )
+    .await
+    .expect("spawn");
+    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    let good = common::reference_profile_for(&url);
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let with = |extra: &str| format!("{good}\n{extra}\n");
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "unset token-source variable",
+            with("[token_source]\nenv = \"NVCERT_TEST_SURELY_UNSET_TOKEN\""),
+            vec![
+                "field `token_source.env`".into(),
+                "NVCERT_TEST_SURELY_UNSET_TOKEN is not set".into(),
+            ],
+        ),
+        (
+            "operator-token command not installed",
+            good.replace(
+                &format!("device_url = \"{url}/ts43/operator-token\""),
+                "command = \"nvcert-test-no-such-command --line 1\"",
+            ),
+            vec![
+                "field `operator_token.command`".into(),
+                "127 (command not found)".into(),
+            ],
+        ),
+        (
+            "closed port",
+            common::reference_profile_for(&closed),
+            vec![
+                format!("discovery {closed}/.well-known/openid-configuration"),
+                "field `issuer`".into(),
+                "cannot be fetched".into(),
+            ],
+        ),
+        (
+            "unknown host",
+            common::reference_profile_for("http://nvcert-no-such-host.invalid"),
+            vec![
+                "discovery http://nvcert-no-such-host.invalid/.well-known/openid-configuration"
+                    .into(),
+                "cannot be fetched".into(),
+            ],
+        ),
+        (
+            "discovery answering 404",
+            good.replacen(
+                &format!("issuer = \"{url}\""),
+                &format!("issuer = \"{url}/elsewhere\""),
+                1,
+            ),
+            vec![
+                "field `issuer`".into(),
+                "expected HTTP 200 with the discovery document, found HTTP 404".into(),
+            ],
+        ),
+        (
+            "API root unreachable",
+            good.replacen(
+                &format!("api_root = \"{url}\""),
+                &format!("api_root = \"{closed}\""),
+                1,
+            ),
+            vec![
+                format!("API {closed}/number-verification/"),
+                "field `api_root`".into(),
+                "cannot be reached".into(),
+            ],
+        ),
+    ];
+    for (case, text, wanted) in cases {
+        let (code, stderr) = run_binary_on(&text).await;
+        assert_eq!(code, Some(2), "{case}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{case}: one line: {stderr}");
+        assert!(stderr.starts_with("nvcert: preflight: "), "{case}: {stderr}");
+        for w in wanted {
+            assert!(stderr.contains(&w), "{case}: expected {w:?} in {stderr}");
+        }
+    }
+    handle.shutdown().await.expect("provider stopped cleanly");
+}

@@ -31,6 +31,11 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         &redactor,
     )
     .await?;
+    // Nothing runs on a profile that cannot work: one message, exit 2 (see flow::preflight).
+    if let Err(e) = target.flow.preflight().await {
+        target.shutdown().await;
+        bail!("preflight: {e}");
+    }
     let expected = match &args.expect_failures {
         Some(path) => ExpectedFailures::load(path)?,
         None => ExpectedFailures::default(),

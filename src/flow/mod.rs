@@ -11,6 +11,7 @@ mod discovery;
 mod error;
 pub mod http;
 mod jwks;
+mod preflight;
 mod token;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use device::{
 };
 pub use discovery::Discovery;
 pub use error::FlowError;
+pub use preflight::PreflightError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 pub use api::{Api, ApiOperation};
