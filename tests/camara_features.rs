@@ -363,6 +363,13 @@ async fn an_unknown_phrasing_is_an_undefined_step_and_the_run_goes_on() {
         skipped[0]["skip_reason"], "undefined step: Given the phone is held upside down",
         "{results:#}"
     );
+    assert_eq!(results["verdict"], "incomplete", "{results:#}");
+
+    // --strict: an undefined step fails the run.
+    let (code, results) =
+        common::run_suite(&reports, &["--features", arg(&file), "--strict"]).await;
+    assert_eq!(code, 1, "{results:#}");
+    assert_eq!(results["verdict"], "failed", "{results:#}");
 }
 
 #[tokio::test]

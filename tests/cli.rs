@@ -234,7 +234,10 @@ async fn a_misconfigured_profile_stops_before_any_scenario_with_one_line() {
         let (code, stderr) = run_binary_on(&text).await;
         assert_eq!(code, Some(2), "{case}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{case}: one line: {stderr}");
-        assert!(stderr.starts_with("nvcert: preflight: "), "{case}: {stderr}");
+        assert!(
+            stderr.starts_with("nvcert: preflight: "),
+            "{case}: {stderr}"
+        );
         for w in wanted {
             assert!(stderr.contains(&w), "{case}: expected {w:?} in {stderr}");
         }

@@ -77,6 +77,8 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     results.rule_sets = rule_sets;
     results.strict = args.strict;
     results.lint = ctx.lint();
+    results.unmatched_expectations = plan.expected.unmatched(&results.scenarios);
+    results.judge();
 
     // Reports first: whatever happens next, the results are on disk.
     let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;
@@ -90,9 +92,17 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     if results.scenarios.is_empty() && results.errors.is_empty() {
         bail!("no scenario matched (check --tags and --features)");
     }
-    Ok(if results.succeeded() {
-        exit::OK
-    } else {
-        exit::CHECK_FAILED
-    })
+    if !args.quiet {
+        // The verdict is the last line, whatever came before.
+        let mut out = std::io::stdout().lock();
+        crate::report::write_verdict(&results, &redactor, &mut out)?;
+    }
+    let incomplete = results.verdict == crate::results::Verdict::Incomplete;
+    Ok(
+        if results.succeeded() && !(args.require_complete && incomplete) {
+            exit::OK
+        } else {
+            exit::CHECK_FAILED
+        },
+    )
 }

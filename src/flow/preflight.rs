@@ -53,7 +53,9 @@ impl Flow {
                 .sources
                 .read("token source", source)
                 .await
-                .map_err(|e| PreflightError::new(in_profile(field("token_source", source)), e.reason))?;
+                .map_err(|e| {
+                    PreflightError::new(in_profile(field("token_source", source)), e.reason)
+                })?;
             self.redactor.register(&value);
         }
         if let Some(OperatorTokenSource::Read(source)) = &profile.operator_token {
@@ -82,7 +84,10 @@ impl Flow {
             Ok(_) => {}
             Err(FlowError::Transport { message, .. }) => {
                 return Err(PreflightError::new(
-                    format!("discovery {discovery_url} ({})", in_profile(discovery_field.into())),
+                    format!(
+                        "discovery {discovery_url} ({})",
+                        in_profile(discovery_field.into())
+                    ),
                     format!("cannot be fetched: {message}"),
                 ));
             }
@@ -95,7 +100,10 @@ impl Flow {
             // An answer other than 2xx: most likely the wrong issuer, and nothing can run.
             Err(FlowError::Provider { found, .. }) if found.starts_with("HTTP ") => {
                 return Err(PreflightError::new(
-                    format!("discovery {discovery_url} ({})", in_profile(discovery_field.into())),
+                    format!(
+                        "discovery {discovery_url} ({})",
+                        in_profile(discovery_field.into())
+                    ),
                     format!("expected HTTP 200 with the discovery document, found {found}"),
                 ));
             }
@@ -112,7 +120,11 @@ impl Flow {
         match http::send(self.backend(), request, "API root").await {
             Ok(_) => Ok(()),
             Err(FlowError::Transport { message, .. }) => Err(PreflightError::new(
-                format!("API {} ({})", http::without_query(api), in_profile("api_root".into())),
+                format!(
+                    "API {} ({})",
+                    http::without_query(api),
+                    in_profile("api_root".into())
+                ),
                 format!("cannot be reached: {message}"),
             )),
             // It answered: reachable; what it answered is judged by the scenarios.

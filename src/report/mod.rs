@@ -12,7 +12,7 @@ mod load;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use console::write_console;
+pub use console::{write_console, write_verdict};
 pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
 
 use crate::results::RunResults;

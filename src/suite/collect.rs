@@ -17,6 +17,9 @@ struct Open {
     /// Why the scenario could not run to a verdict (the first such step).
     error: Option<String>,
     skip_reason: Option<String>,
+    /// `error` and `skip_reason` without the step's text.
+    error_cause: Option<String>,
+    skip_cause: Option<String>,
     undefined: Vec<String>,
     steps: usize,
 }
@@ -81,11 +84,16 @@ impl Collector {
                         match step_failure(&err) {
                             StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),
                             StepFailure::CouldNotRun(m) => {
-                                open.error.get_or_insert_with(|| format!("{text}: {m}"));
+                                if open.error.is_none() {
+                                    open.error = Some(format!("{text}: {m}"));
+                                    open.error_cause = Some(m);
+                                }
                             }
                             StepFailure::Skip(m) => {
-                                open.skip_reason
-                                    .get_or_insert_with(|| format!("{text}: {m}"));
+                                if open.skip_reason.is_none() {
+                                    open.skip_reason = Some(format!("{text}: {m}"));
+                                    open.skip_cause = Some(m);
+                                }
                             }
                         }
                     }
@@ -144,7 +152,13 @@ impl Collector {
                 let level = Level::from_tags(&tags);
                 let listed = self.expected.lists(&feature.name, &scenario.name, &tags);
                 let status = Status::judge(outcome, level, listed);
+                let cause = match status {
+                    Status::Skipped => open.skip_cause.or_else(|| open.skip_reason.clone()),
+                    Status::Error => open.error_cause.or_else(|| open.error.clone()),
+                    _ => None,
+                };
                 let result = ScenarioResult {
+                    cause,
                     feature: feature.name.clone(),
                     name: scenario.name.clone(),
                     tags,

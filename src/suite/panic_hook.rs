@@ -47,11 +47,7 @@ pub(super) async fn guarded<F: Future>(suite: F) -> F::Output {
 /// Installs the filtering hook again. Called when each scenario starts, that is after cucumber
 /// installed its silent hook (cucumber restores the filtering one when it finishes).
 pub(super) fn reinstall() {
-    let Some(outer) = OUTER
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
-    else {
+    let Some(outer) = OUTER.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
         return;
     };
     panic::set_hook(Box::new(move |info| {
@@ -103,7 +99,10 @@ mod tests {
         panic::set_hook(Box::new(move |info| previous(info)));
         assert_eq!(
             *seen.lock().unwrap_or_else(PoisonError::into_inner),
-            ["panic-hook test: another thread", "panic-hook test: after the run"]
+            [
+                "panic-hook test: another thread",
+                "panic-hook test: after the run"
+            ]
         );
     }
 }
