@@ -43,7 +43,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(share).fallback(method_not_allowed),
         )
         .fallback(not_found);
+    let api = if state.0.faults.has(Fault::ApiMethodNotAllowedWithoutAllow) {
+        // axum adds `Allow` to method fallbacks after the handler; take it off afterwards.
+        api.layer(axum::middleware::map_response(without_allow))
+    } else {
+        api
+    };
     Router::new().nest(&state.0.config.api_base_path, api)
+}
+
+/// The `api-405-without-allow` fault.
+async fn without_allow(mut response: Response) -> Response {
+    response.headers_mut().remove(header::ALLOW);
+    response
 }
 
 /// The part of the access token the API needs; `iss` is checked by the validation, `exp` here
@@ -190,6 +202,29 @@ fn fail(provider: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response 
         }
         if faults.has(Fault::ApiErrorStatusMismatch) {
             e.set_body_status(400);
+        }
+        let status = e.status();
+        if faults.has(Fault::ApiProblemJsonErrors)
+            && matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED)
+        {
+            let body = serde_json::json!({
+                "type": "about:blank",
+                "title": status.canonical_reason().unwrap_or_default(),
+                "status": status.as_u16(),
+            });
+            let mut response = (status, body.to_string()).into_response();
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            );
+            h.insert("x-correlator", correlator);
+            return response;
+        }
+        if faults.has(Fault::ApiNoBearerChallenge) {
+            let mut response = e.with_correlator(correlator).into_response();
+            response.headers_mut().remove(header::WWW_AUTHENTICATE);
+            return response;
         }
     }
     e.with_correlator(correlator).into_response()

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use crate::flow::Flow;
+use crate::flow::{Flow, RequestObjectAudience};
 use crate::results::{Coverage, Lint};
 use crate::spec::SpecDocument;
 
@@ -17,6 +17,10 @@ pub struct RunContext {
     pub spec: Arc<SpecDocument>,
     observed: Mutex<BTreeSet<(String, u16)>>,
     lint: Mutex<Vec<Lint>>,
+    /// Whether the provider accepts a valid signed request object in this run, and with which
+    /// `aud`; else why not. Set once, by whichever scenario asks first: the refusal checks of
+    /// request objects count only when it is `Ok`.
+    pub request_object_accepted: tokio::sync::OnceCell<Result<RequestObjectAudience, String>>,
 }
 
 impl RunContext {
@@ -27,6 +31,7 @@ impl RunContext {
             spec,
             observed: Mutex::default(),
             lint: Mutex::default(),
+            request_object_accepted: tokio::sync::OnceCell::new(),
         }
     }
 
