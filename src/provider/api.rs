@@ -14,9 +14,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -36,26 +36,39 @@ const VERIFIED_FALSE: &str = r#"{"devicePhoneNumberVerified":false}"#;
 
 /// Routes of the NV API, nested at `api_base_path`.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let api = Router::new()
-        .route("/verify", post(verify).fallback(method_not_allowed))
-        .route(
-            "/device-phone-number",
-            get(share).fallback(method_not_allowed),
-        )
-        .fallback(not_found);
     let api = if state.0.faults.has(Fault::ApiMethodNotAllowedWithoutAllow) {
-        // axum adds `Allow` to method fallbacks after the handler; take it off afterwards.
-        api.layer(axum::middleware::map_response(without_allow))
+        // Method routers add `Allow` to 405 answers; `any` routes do not.
+        Router::new()
+            .route("/verify", any(verify_or_405))
+            .route("/device-phone-number", any(share_or_405))
     } else {
-        api
-    };
+        Router::new()
+            .route("/verify", post(verify).fallback(method_not_allowed))
+            .route(
+                "/device-phone-number",
+                get(share).fallback(method_not_allowed),
+            )
+    }
+    .fallback(not_found);
     Router::new().nest(&state.0.config.api_base_path, api)
 }
 
-/// The `api-405-without-allow` fault.
-async fn without_allow(mut response: Response) -> Response {
-    response.headers_mut().remove(header::ALLOW);
-    response
+/// `/verify` under the `api-405-without-allow` fault.
+async fn verify_or_405(state: State<AppState>, req: Request) -> Response {
+    if req.method() == Method::POST {
+        verify(state, req).await
+    } else {
+        method_not_allowed(state, req.headers().clone()).await
+    }
+}
+
+/// `/device-phone-number` under the `api-405-without-allow` fault.
+async fn share_or_405(state: State<AppState>, method: Method, headers: HeaderMap) -> Response {
+    if method == Method::GET || method == Method::HEAD {
+        share(state, headers).await
+    } else {
+        method_not_allowed(state, headers).await
+    }
 }
 
 /// The part of the access token the API needs; `iss` is checked by the validation, `exp` here
