@@ -244,3 +244,77 @@ async fn a_misconfigured_profile_stops_before_any_scenario_with_one_line() {
     }
     handle.shutdown().await.expect("provider stopped cleanly");
 }
+
+#[tokio::test]
+async fn spec_version_takes_a_leading_v_and_an_unknown_one_blames_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--spec-version", "v2.0.0", "--tags", "@verify_plain_true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(results["target"]["spec_version"], "2.0.0", "{results:#}");
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--quiet", "--spec-version", "v9.9", "--report-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .expect("run nvcert");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("nvcert: --spec-version: ") && stderr.contains("2.1.0"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("reference profile"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_empty_or_unparsable_feature_file_is_named_with_line_and_expectation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.feature");
+    let broken = dir.path().join("broken.feature");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(
+        &broken,
+        "Feature: x\n  Scenario: y\n    Given the header \"Authorization\" is set to a valid access token\n  Scenari: typo\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let (code, results) = common::run_suite(
+        &reports,
+        &[
+            "--features",
+            empty.to_str().unwrap(),
+            "--features",
+            broken.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{results:#}");
+    assert_eq!(results["verdict"], "incomplete", "{results:#}");
+    let errors: Vec<&str> = results["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "{}: expected a `Feature:` line, found an empty file",
+                empty.display()
+            ),
+            format!(
+                "{}, line 4: expected a Gherkin line (`Scenario:`, `Background:`, `Rule:`, \
+                 `Examples:`, a step starting with Given/When/Then/And/But/*, a table row `|…|`, \
+                 a tag `@…` or a comment `#…`), found \"Scenari: typo\"",
+                broken.display()
+            ),
+        ],
+        "{results:#}"
+    );
+}

@@ -153,3 +153,75 @@ async fn an_expect_failures_entry_matching_nothing_is_reported_and_fails_strict(
         "{results:#}"
     );
 }
+
+#[tokio::test]
+async fn request_object_refusals_count_only_when_a_valid_one_is_accepted() {
+    let tags = [
+        "--tags",
+        "@request_object_signed or @request_object_audience or @request_object_expired or @request_object_lifetime or @request_object_iat_future or @request_object_issuer_audience or @request_object_endpoint_audience",
+    ];
+    let status_of = |results: &serde_json::Value, tag: &str| -> String {
+        results["scenarios"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| {
+                s["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == tag))
+            })
+            .map(|s| s["status"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    let negatives = [
+        "request_object_audience",
+        "request_object_expired",
+        "request_object_lifetime",
+        "request_object_iat_future",
+    ];
+
+    // A provider refusing every request object "refuses" the bad ones too: that shows nothing.
+    let (code, results) = with_fault(Some(Fault::RequestObjectRejected), &tags).await;
+    assert_eq!(code, 1, "{results:#}");
+    assert_eq!(status_of(&results, "request_object_signed"), "failed");
+    for tag in negatives {
+        assert_eq!(status_of(&results, tag), "skipped", "{tag}: {results:#}");
+    }
+    let skipped = common::scenarios_with_status(&results, "skipped");
+    assert!(
+        skipped.iter().all(|s| s["skip_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("accepted no valid signed request object")),
+        "{results:#}"
+    );
+
+    // A provider taking only the authorization endpoint as aud (the ICM's recommendation): the
+    // MUST check passes on the second try, RFC 9101's issuer value is a SHOULD finding, and the
+    // refusals are judged with the audience it takes.
+    let (code, results) = with_fault(Some(Fault::RequestObjectIssuerAudienceRefused), &tags).await;
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(status_of(&results, "request_object_signed"), "passed");
+    assert_eq!(
+        status_of(&results, "request_object_issuer_audience"),
+        "warning"
+    );
+    assert_eq!(
+        status_of(&results, "request_object_endpoint_audience"),
+        "passed"
+    );
+    for tag in negatives {
+        assert_eq!(status_of(&results, tag), "passed", "{tag}: {results:#}");
+    }
+
+    // The other way round (a certified OP's behaviour): not a MUST failure either.
+    let (code, results) =
+        with_fault(Some(Fault::RequestObjectEndpointAudienceRefused), &tags).await;
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(status_of(&results, "request_object_signed"), "passed");
+    assert_eq!(
+        status_of(&results, "request_object_endpoint_audience"),
+        "warning"
+    );
+    assert_eq!(results["verdict"], "passed", "{results:#}");
+}

@@ -291,9 +291,19 @@ mod tests {
         for (status, headers, body, holds) in [
             (405, &json[..], body_405, true),
             (404, &json[..], body_404, true),
-            (405, &problem[..], r#"{"title":"Method Not Allowed","status":405}"#, false),
+            (
+                405,
+                &problem[..],
+                r#"{"title":"Method Not Allowed","status":405}"#,
+                false,
+            ),
             (405, &json[..], body_404, false),
-            (404, &json[..], r#"{"status":404,"code":"NOT_FOUND"}"#, false),
+            (
+                404,
+                &json[..],
+                r#"{"status":404,"code":"NOT_FOUND"}"#,
+                false,
+            ),
             (404, &json[..], "not json", false),
             (400, &problem[..], "x", true),
         ] {

@@ -21,8 +21,7 @@ pub use assertion::{ASSERTION_LIFETIME_SECS, AssertionTweak, ClientKey, now_secs
 pub use ciba::{CIBA_GRANT, CibaStart, JWT_BEARER_GRANT};
 pub use device::{
     AuthorizeOutcome, AuthorizeRequest, ClientRole, Login, MAX_REDIRECTS, Pkce, RequestObject,
-    RequestObjectAudience,
-    random_token,
+    RequestObjectAudience, random_token,
 };
 pub use discovery::Discovery;
 pub use error::FlowError;

@@ -218,7 +218,10 @@ fn fail(provider: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response 
         }
         let status = e.status();
         if faults.has(Fault::ApiProblemJsonErrors)
-            && matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED)
+            && matches!(
+                status,
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            )
         {
             let body = serde_json::json!({
                 "type": "about:blank",
