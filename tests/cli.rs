@@ -318,3 +318,34 @@ async fn an_empty_or_unparsable_feature_file_is_named_with_line_and_expectation(
         "{results:#}"
     );
 }
+
+#[tokio::test]
+async fn serve_prints_a_ready_line_once_it_accepts_connections() {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start nvcert serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("readable")
+        .expect("a first line");
+    assert!(
+        line.starts_with("ready: nvcert reference provider on http://127.0.0.1:"),
+        "{line}"
+    );
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("listening address");
+    // Ready means ready: the first request is answered.
+    let stream = tokio::net::TcpStream::connect(addr).await;
+    assert!(stream.is_ok(), "{line}: {stream:?}");
+    child.kill().await.expect("stop serve");
+}

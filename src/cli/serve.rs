@@ -32,10 +32,11 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         provider::spawn(config, args.addr, public_url).await?
     };
+    // Printed once the socket accepts connections: scripts wait for this line (see README).
     println!(
-        "nvcert reference provider (NV {version}, API {}) on {} (listening on {}); Ctrl-C stops it",
-        handle.api_endpoint(""),
+        "ready: nvcert reference provider on {} (NV {version}, API {}, listening on {}); Ctrl-C stops it",
         handle.url,
+        handle.api_endpoint(""),
         handle.local_addr
     );
     if !faults.is_empty() {

@@ -79,10 +79,13 @@ impl Collector {
                     open.steps += 1;
                 }
                 match ev {
-                    Step::Failed(_, _, _, err) => {
+                    Step::Failed(_, _, world, err) => {
                         let text = step_text(&step);
                         match step_failure(&err) {
-                            StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),
+                            StepFailure::Check(m) => {
+                                let at = concerning(world.as_deref(), &m);
+                                open.failures.push(format!("{text}: {m}{at}"));
+                            }
                             StepFailure::CouldNotRun(m) => {
                                 if open.error.is_none() {
                                     open.error = Some(format!("{text}: {m}"));
@@ -212,6 +215,21 @@ fn step_text(step: &gherkin::Step) -> String {
 /// The typed failure a step unwound with ([`crate::suite::world::StepOutcome`]); anything else
 /// (no matching definition, an ambiguous one, a panic in nvcert's own code) means the step could
 /// not run.
+/// ` (answer to METHOD URL)` naming the API exchange a failed check concerns, when the scenario
+/// made one and the message names no URL itself (the query is left out: it may carry secrets).
+fn concerning(world: Option<&NvWorld>, message: &str) -> String {
+    let Some((_, exchange)) = world.and_then(|w| w.api.last.as_ref()) else {
+        return String::new();
+    };
+    if message.contains("://") {
+        return String::new();
+    }
+    let mut url = exchange.request.url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    format!(" (answer to {} {url})", exchange.request.method)
+}
+
 fn step_failure(err: &StepError) -> StepFailure {
     match err {
         StepError::NotFound => StepFailure::CouldNotRun("no step definition matches".to_owned()),
