@@ -278,7 +278,7 @@ mod tests {
             assert_eq!(f.name().parse::<Fault>(), Ok(*f));
             assert!(!f.description().is_empty());
         }
-        assert_eq!(Fault::ALL.len(), 51);
+        assert_eq!(Fault::ALL.len(), 58);
         let e = "nope".parse::<Fault>().expect_err("unknown");
         assert!(e.to_string().contains("state-not-returned"), "{e}");
         assert!(e.to_string().contains("api-delay-100ms"), "{e}");
