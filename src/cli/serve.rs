@@ -20,6 +20,9 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(v) = args.spec_version {
         config.set_spec_version(v);
     }
+    if let Some(dialect) = args.dialect {
+        config.set_dialect(dialect);
+    }
     if args.single_use_tokens {
         config.single_use_tokens = true;
     }
@@ -32,9 +35,13 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         provider::spawn(config, args.addr, public_url).await?
     };
+    let version = match args.dialect {
+        Some(d) => format!("dialect {d}"),
+        None => format!("NV {version}"),
+    };
     // Printed once the socket accepts connections: scripts wait for this line (see README).
     println!(
-        "ready: nvcert reference provider on {} (NV {version}, API {}, listening on {}); Ctrl-C stops it",
+        "ready: nvcert reference provider on {} ({version}, API {}, listening on {}); Ctrl-C stops it",
         handle.url,
         handle.api_endpoint(""),
         handle.local_addr
