@@ -2,10 +2,12 @@
 //!
 //! While it runs, cucumber replaces the process-wide panic hook with one that prints nothing (it
 //! reports a panicking step itself) and restores the previous hook at the end. Two runs at once
-//! (tests run in parallel threads) can interleave the take and the restore and leave the silent
-//! hook installed for good, and any panic of another thread during a run (a failing assertion of
-//! another test) loses its message. So runs are serialized, and during a run the installed hook
-//! is silent only for panics raised while the suite's own future is being polled.
+//! (tests run in parallel threads; `run` with several providers at once) can interleave the take
+//! and the restore and leave the silent hook installed for good, and any panic of another thread
+//! during a run (a failing assertion of another test) loses its message. So while any run is
+//! active the installed hook is silent only for panics raised while a suite's own future is being
+//! polled, it is installed again as each scenario starts, and the hook that was there before the
+//! first run is put back when the last one ends.
 
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
@@ -15,10 +17,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 type Hook = Arc<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
 
-/// One suite run at a time in a process.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-/// The hook in place before the current run.
-static OUTER: Mutex<Option<Hook>> = Mutex::new(None);
+/// The runs in progress, and the hook in place before the first of them.
+static ACTIVE: Mutex<(usize, Option<Hook>)> = Mutex::new((0, None));
 
 thread_local! {
     /// This thread is polling the suite's future (a panic here is a step's, reported by cucumber).
@@ -27,9 +27,13 @@ thread_local! {
 
 /// Runs `suite` (a cucumber run) with the hook rules above.
 pub(super) async fn guarded<F: Future>(suite: F) -> F::Output {
-    let _serial = SERIAL.lock().await;
-    let outer: Hook = Arc::from(panic::take_hook());
-    *OUTER.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&outer));
+    {
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        if active.0 == 0 {
+            active.1 = Some(Arc::from(panic::take_hook()));
+        }
+        active.0 += 1;
+    }
     reinstall();
     let mut suite = pin!(suite);
     let out = poll_fn(|cx| {
@@ -39,15 +43,28 @@ pub(super) async fn guarded<F: Future>(suite: F) -> F::Output {
         poll
     })
     .await;
-    OUTER.lock().unwrap_or_else(PoisonError::into_inner).take();
-    panic::set_hook(Box::new(move |info| outer(info)));
+    let last_outer = {
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        active.0 -= 1;
+        if active.0 == 0 { active.1.take() } else { None }
+    };
+    match last_outer {
+        Some(outer) => panic::set_hook(Box::new(move |info| outer(info))),
+        // Another run goes on, and this one's cucumber may have put a silent hook back.
+        None => reinstall(),
+    }
     out
 }
 
 /// Installs the filtering hook again. Called when each scenario starts, that is after cucumber
 /// installed its silent hook (cucumber restores the filtering one when it finishes).
 pub(super) fn reinstall() {
-    let Some(outer) = OUTER.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
+    let Some(outer) = ACTIVE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .1
+        .clone()
+    else {
         return;
     };
     panic::set_hook(Box::new(move |info| {
