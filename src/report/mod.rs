@@ -13,7 +13,7 @@ mod matrix;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use console::write_console;
+pub use console::{write_console, write_verdict};
 pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
 pub use matrix::{
     MATRIX_FILE, baseline_diff, summary_line, verdict_label, write_baseline_console, write_matrix,
