@@ -9,6 +9,7 @@
 
 mod command;
 pub mod exit;
+mod live;
 mod load;
 mod run;
 mod serve;
@@ -88,6 +89,10 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print each HTTP exchange as it happens: method, URL (query values and secrets
+    /// redacted), status, milliseconds.
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 /// Options of `nvcert serve`.

@@ -40,6 +40,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         // CAMARA main states the unreleased rules in the spec itself.
         rule_sets.push("wip".to_owned());
     }
+    let live = super::live::Live::new(args.verbose, args.quiet, redactor.clone());
     let ctx = Arc::new(RunContext::new(
         Arc::clone(&target.flow),
         Arc::clone(&target.spec),
@@ -58,8 +59,13 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         },
         expected,
         concurrency: usize::from(args.concurrency),
+        observer: suite::Observer(live.clone().map(|l| l as Arc<dyn suite::RunObserver>)),
     };
+    let ticker = live.as_ref().and_then(|l| l.tick());
     let (scenarios, errors) = suite::run(ctx.clone(), &plan).await;
+    if let Some(l) = &live {
+        l.finish(ticker);
+    }
     target.shutdown().await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut results = RunResults::new(

@@ -5,6 +5,7 @@
 //! [`Redactor`], and every byte of a conformance report passes through it.
 
 mod console;
+pub mod curl;
 mod json;
 mod junit;
 mod load;

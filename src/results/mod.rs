@@ -2,10 +2,12 @@
 //! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
 //! I/O but reading the `--expect-failures` list.
 
+mod exchanges;
 mod expectations;
 
 use serde::Serialize;
 
+pub use exchanges::{BODY_LIMIT_BYTES, BodyRecord, ExchangeRecord, HeaderRecord};
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
 /// How much a check weighs (CAMARA / RFC requirement keywords).
@@ -136,6 +138,19 @@ pub struct ScenarioResult {
     pub undefined_steps: Vec<String>,
     /// Wall time of the scenario in milliseconds.
     pub duration_ms: u64,
+    /// Every HTTP exchange the scenario's steps sent, in order (redacted, bodies cut at 64 KiB).
+    pub exchanges: Vec<ExchangeRecord>,
+    /// Index in `exchanges` of the exchange the first failure (or the error) concerns: the last
+    /// one sent up to the step that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_exchange: Option<usize>,
+}
+
+impl ScenarioResult {
+    /// The exchange the first failure (or the error) concerns, if any.
+    pub fn evidence(&self) -> Option<&ExchangeRecord> {
+        self.failure_exchange.and_then(|i| self.exchanges.get(i))
+    }
 }
 
 /// Counts per status.

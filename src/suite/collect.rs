@@ -7,8 +7,10 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
 use cucumber::gherkin;
 use cucumber::{Event, parser};
 
+use super::live::RunObserver;
+use super::record::ExchangeStore;
 use super::world::{NvWorld, ScenarioKey as Key, StepFailure, WarningStore};
-use crate::results::{ExpectedFailures, Level, Outcome, ScenarioResult, Status};
+use crate::results::{ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status};
 
 #[derive(Default)]
 struct Open {
@@ -19,6 +21,10 @@ struct Open {
     skip_reason: Option<String>,
     undefined: Vec<String>,
     steps: usize,
+    /// Text of each step started, in order.
+    step_texts: Vec<String>,
+    /// Index in `step_texts` of the step that failed first (check failed or could not run).
+    failed_step: Option<usize>,
 }
 
 /// Collects scenario outcomes; read them with [`Collector::finish`].
@@ -29,15 +35,25 @@ pub struct Collector {
     errors: Vec<String>,
     expected: ExpectedFailures,
     warnings: WarningStore,
+    exchanges: ExchangeStore,
+    observer: Option<std::sync::Arc<dyn RunObserver>>,
 }
 
 impl Collector {
     /// A collector judging failures against the known deviations `expected`, reading the
-    /// warnings steps record in `warnings`.
-    pub fn new(expected: ExpectedFailures, warnings: WarningStore) -> Self {
+    /// warnings steps record in `warnings` and the exchanges in `exchanges`, telling `observer`
+    /// of each finished scenario.
+    pub fn new(
+        expected: ExpectedFailures,
+        warnings: WarningStore,
+        exchanges: ExchangeStore,
+        observer: Option<std::sync::Arc<dyn RunObserver>>,
+    ) -> Self {
         Self {
             expected,
             warnings,
+            exchanges,
+            observer,
             ..Self::default()
         }
     }
@@ -74,11 +90,16 @@ impl Collector {
                 let open = self.open.entry(key).or_default();
                 if matches!(ev, Step::Started) {
                     open.steps += 1;
+                    open.step_texts.push(step_text(&step));
                 }
                 match ev {
                     Step::Failed(_, _, _, err) => {
                         let text = step_text(&step);
-                        match step_failure(&err) {
+                        let failure = step_failure(&err);
+                        if matches!(failure, StepFailure::Check(_) | StepFailure::CouldNotRun(_)) {
+                            open.failed_step.get_or_insert(open.step_texts.len().saturating_sub(1));
+                        }
+                        match failure {
                             StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),
                             StepFailure::CouldNotRun(m) => {
                                 open.error.get_or_insert_with(|| format!("{text}: {m}"));
@@ -144,6 +165,17 @@ impl Collector {
                 let level = Level::from_tags(&tags);
                 let listed = self.expected.lists(&feature.name, &scenario.name, &tags);
                 let status = Status::judge(outcome, level, listed);
+                let exchanges = self
+                    .exchanges
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key)
+                    .unwrap_or_default();
+                let failure_exchange = if matches!(outcome, Outcome::Skipped | Outcome::Passed) {
+                    None
+                } else {
+                    concerned_exchange(&exchanges, &open.step_texts, open.failed_step)
+                };
                 let result = ScenarioResult {
                     feature: feature.name.clone(),
                     name: scenario.name.clone(),
@@ -170,12 +202,49 @@ impl Collector {
                     duration_ms: open.started.map_or(0, |s| {
                         u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                     }),
+                    exchanges,
+                    failure_exchange,
                 };
+                if let Some(observer) = &self.observer {
+                    observer.scenario_finished(&result);
+                }
                 self.done.push((key, result));
             }
             _ => {}
         }
     }
+}
+
+/// Index of the exchange a failure concerns: the last one sent up to the step that failed
+/// (`failed_step`, an index in `steps`), or the last one of the scenario when no step failed
+/// (warnings are recorded by steps that go on).
+///
+/// Exchanges name their step by text; walking both lists in order places each exchange at the
+/// first step at or after the previous one's with that text, so a step text used twice in a
+/// scenario is told apart.
+fn concerned_exchange(
+    exchanges: &[ExchangeRecord],
+    steps: &[String],
+    failed_step: Option<usize>,
+) -> Option<usize> {
+    let Some(failed) = failed_step else {
+        return exchanges.len().checked_sub(1);
+    };
+    let mut position = 0;
+    let mut concerned = None;
+    for (i, exchange) in exchanges.iter().enumerate() {
+        if let Some(offset) = steps[position.min(steps.len())..]
+            .iter()
+            .position(|s| *s == exchange.step)
+        {
+            position += offset;
+        }
+        if position > failed {
+            break;
+        }
+        concerned = Some(i);
+    }
+    concerned
 }
 
 /// The scenario description's lines starting with `prefix`, joined (e.g. its `Source:` lines).

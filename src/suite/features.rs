@@ -100,6 +100,14 @@ impl Applicability {
     }
 }
 
+/// How many scenarios `features` hold (rules included): what a run will report on.
+pub fn scenario_count(features: &[Feature]) -> usize {
+    features
+        .iter()
+        .map(|f| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+        .sum()
+}
+
 /// Parsed, example-expanded, tag-filtered features, and the problems met on the way.
 pub fn load(
     source: &FeatureSource,

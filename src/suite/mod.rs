@@ -11,6 +11,8 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod live;
+mod record;
 pub(crate) mod steps;
 mod world;
 
@@ -23,6 +25,7 @@ use futures::FutureExt as _;
 pub use context::RunContext;
 pub use features::{Applicability, FeatureSource};
 pub use lint::lint;
+pub use live::{LiveExchange, RunObserver};
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, StepFailure};
 
@@ -41,6 +44,18 @@ pub struct RunPlan {
     pub expected: ExpectedFailures,
     /// Scenarios run at once.
     pub concurrency: usize,
+    /// Told of each exchange and each finished scenario as they happen (`run -v`, progress).
+    pub observer: Observer,
+}
+
+/// An optional [`RunObserver`] (a newtype so that [`RunPlan`] stays `Debug`).
+#[derive(Clone, Default)]
+pub struct Observer(pub Option<Arc<dyn RunObserver>>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Observer(set)" } else { "Observer(none)" })
+    }
 }
 
 /// Parses a cucumber tag expression such as `@verify and not @slow`.
@@ -58,24 +73,40 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
     if matches!(plan.features, FeatureSource::Paths(_)) {
         ctx.record_lint(lint::lint(&features, &ctx.spec));
     }
+    let observer = plan.observer.0.clone();
+    if let Some(o) = &observer {
+        o.run_started(features::scenario_count(&features));
+    }
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
+    let exchanges = record::ExchangeStore::default();
+    let hook_exchanges = exchanges.clone();
+    let hook_observer = observer.clone();
     let collector = NvWorld::cucumber::<&str>()
         .with_parser(features::Preloaded)
-        .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
+        .with_writer(collect::Collector::new(
+            plan.expected.clone(),
+            warnings,
+            exchanges,
+            observer,
+        ))
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
-            world.warnings = Some(world::ScenarioWarnings::new(
-                hook_warnings.clone(),
-                (
-                    feature.path.clone(),
-                    scenario.name.clone(),
-                    scenario.position.line,
-                ),
-            ));
+            let key = (
+                feature.path.clone(),
+                scenario.name.clone(),
+                scenario.position.line,
+            );
+            world.recorder = Some(Arc::new(record::ScenarioRecorder::new(
+                hook_exchanges.clone(),
+                key.clone(),
+                hook_ctx.flow.redactor().clone(),
+                hook_observer.clone(),
+            )));
+            world.warnings = Some(world::ScenarioWarnings::new(hook_warnings.clone(), key));
             async {}.boxed_local()
         })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())

@@ -161,6 +161,8 @@ pub struct NvWorld {
     pub operator: OperatorFlow,
     /// Where this scenario's warnings go (set by the before-hook).
     pub warnings: Option<ScenarioWarnings>,
+    /// Records this scenario's exchanges (set by the before-hook; every step runs inside it).
+    pub recorder: Option<Arc<super::record::ScenarioRecorder>>,
 }
 
 /// The NV API request of a scenario: what Given steps prepare, what was sent, what came back.
