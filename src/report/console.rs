@@ -29,6 +29,11 @@ pub fn write_console(
     redactor: &Redactor,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    out.write_all(render_console(results, redactor).as_bytes())
+}
+
+/// The human summary of `results`, redacted (what [`write_console`] writes).
+pub fn render_console(results: &RunResults, redactor: &Redactor) -> String {
     let mut text = String::new();
     let t = &results.target;
     text.push_str(&format!(
@@ -116,7 +121,7 @@ pub fn write_console(
     if results.strict && s.warnings > 0 {
         text.push_str("--strict: SHOULD failures fail the run\n");
     }
-    out.write_all(redactor.redact(&text).as_bytes())
+    redactor.redact(&text)
 }
 
 /// `text` on one line, cut to [`BODY_EXCERPT_CHARS`] characters (marked `…` when cut).

@@ -5,6 +5,29 @@ use serde::Serialize;
 /// How much of a body a report keeps (64 KiB); the rest is cut and the cut is marked.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// How one step of a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// The step passed.
+    Passed,
+    /// A check of the step failed.
+    Failed,
+    /// The step could not run to a verdict.
+    Error,
+    /// The step did not run (a premise the profile cannot meet, or no definition matches).
+    Skipped,
+}
+
+/// One step of a scenario as it ran (steps after a failed one never run and are not listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// Keyword and text, e.g. `When the request "phoneNumberVerify" is sent`.
+    pub text: String,
+    /// How it ended.
+    pub status: StepStatus,
+}
+
 /// One HTTP header as sent or received (value redacted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeaderRecord {

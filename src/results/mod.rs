@@ -7,7 +7,9 @@ mod expectations;
 
 use serde::Serialize;
 
-pub use exchanges::{BODY_LIMIT_BYTES, BodyRecord, ExchangeRecord, HeaderRecord};
+pub use exchanges::{
+    BODY_LIMIT_BYTES, BodyRecord, ExchangeRecord, HeaderRecord, StepRecord, StepStatus,
+};
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
 /// How much a check weighs (CAMARA / RFC requirement keywords).
@@ -138,6 +140,8 @@ pub struct ScenarioResult {
     pub undefined_steps: Vec<String>,
     /// Wall time of the scenario in milliseconds.
     pub duration_ms: u64,
+    /// The steps that ran, in order, with how each ended.
+    pub steps: Vec<StepRecord>,
     /// Every HTTP exchange the scenario's steps sent, in order (redacted, bodies cut at 64 KiB).
     pub exchanges: Vec<ExchangeRecord>,
     /// Index in `exchanges` of the exchange the first failure (or the error) concerns: the last

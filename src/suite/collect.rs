@@ -10,7 +10,9 @@ use cucumber::{Event, parser};
 use super::live::RunObserver;
 use super::record::ExchangeStore;
 use super::world::{NvWorld, ScenarioKey as Key, StepFailure, WarningStore};
-use crate::results::{ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status};
+use crate::results::{
+    ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status, StepRecord, StepStatus,
+};
 
 #[derive(Default)]
 struct Open {
@@ -23,6 +25,8 @@ struct Open {
     steps: usize,
     /// Text of each step started, in order.
     step_texts: Vec<String>,
+    /// Each step started and how it ended (passed until told otherwise).
+    ran: Vec<StepRecord>,
     /// Index in `step_texts` of the step that failed first (check failed or could not run).
     failed_step: Option<usize>,
 }
@@ -91,6 +95,22 @@ impl Collector {
                 if matches!(ev, Step::Started) {
                     open.steps += 1;
                     open.step_texts.push(step_text(&step));
+                    open.ran.push(StepRecord {
+                        text: step_text(&step),
+                        status: StepStatus::Passed,
+                    });
+                }
+                let ended = match &ev {
+                    Step::Failed(_, _, _, err) => Some(match step_failure(err) {
+                        StepFailure::Check(_) => StepStatus::Failed,
+                        StepFailure::CouldNotRun(_) => StepStatus::Error,
+                        StepFailure::Skip(_) => StepStatus::Skipped,
+                    }),
+                    Step::Skipped => Some(StepStatus::Skipped),
+                    _ => None,
+                };
+                if let (Some(status), Some(last)) = (ended, open.ran.last_mut()) {
+                    last.status = status;
                 }
                 match ev {
                     Step::Failed(_, _, _, err) => {
@@ -202,6 +222,7 @@ impl Collector {
                     duration_ms: open.started.map_or(0, |s| {
                         u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                     }),
+                    steps: open.ran,
                     exchanges,
                     failure_exchange,
                 };

@@ -141,10 +141,71 @@ static JWT: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*").expect("JWT pattern")
 });
 
-/// `text` with every known secret and every JWT replaced by `[redacted]`.
+/// Parameters and JSON properties whose value is a secret whether or not the redactor knows it
+/// (a PKCE verifier, a code the flow never read, a provider echoing a client secret).
+const SECRET_NAMES: &[&str] = &[
+    "code",
+    "code_verifier",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "auth_req_id",
+    "login_hint_token",
+    "test_otp",
+    "password",
+];
+
+static SECRET_JSON: LazyLock<regex::Regex> = LazyLock::new(|| {
+    let names = SECRET_NAMES.join("|");
+    regex::Regex::new(&format!(r#""({names})"(\s*:\s*)"[^"]*""#)).expect("JSON secret pattern")
+});
+
+/// `name=value&…` pairs with the value of every [`SECRET_NAMES`] parameter redacted.
+fn redact_pairs(pairs: &str) -> String {
+    pairs
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() && SECRET_NAMES.contains(&name) => {
+                format!("{name}={REDACTED}")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A URL (or any text with a `?query`) with secret parameters redacted.
+fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let (query, fragment) = match query.split_once('#') {
+                Some((q, f)) => (q, Some(f)),
+                None => (query, None),
+            };
+            let mut out = format!("{base}?{}", redact_pairs(query));
+            if let Some(f) = fragment {
+                out.push('#');
+                out.push_str(&redact_pairs(f));
+            }
+            out
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with every known secret, every JWT and every secret-named JSON property replaced by
+/// `[redacted]`.
 fn redact(text: &str, redactor: &Redactor) -> String {
     let known = redactor.redact(text);
-    JWT.replace_all(&known, REDACTED).into_owned()
+    let known = JWT.replace_all(&known, REDACTED);
+    SECRET_JSON
+        .replace_all(&known, |c: &regex::Captures<'_>| {
+            format!("\"{}\"{}\"{REDACTED}\"", &c[1], &c[2])
+        })
+        .into_owned()
 }
 
 fn headers(map: &HeaderMap, redactor: &Redactor) -> Vec<HeaderRecord> {
@@ -157,6 +218,8 @@ fn headers(map: &HeaderMap, redactor: &Redactor) -> Vec<HeaderRecord> {
                     Some((scheme, _)) if !scheme.contains('=') => format!("{scheme} {REDACTED}"),
                     _ => REDACTED.to_owned(),
                 }
+            } else if name == http::header::LOCATION {
+                redact_query(&redact(&text, redactor))
             } else {
                 redact(&text, redactor)
             };
@@ -169,21 +232,31 @@ fn headers(map: &HeaderMap, redactor: &Redactor) -> Vec<HeaderRecord> {
 }
 
 /// Redacted first, then cut: a secret straddling the cut would otherwise survive in part.
-fn body(bytes: &[u8], redactor: &Redactor) -> BodyRecord {
-    BodyRecord::cut(redact(&String::from_utf8_lossy(bytes), redactor), bytes.len())
+fn body(bytes: &[u8], form: bool, redactor: &Redactor) -> BodyRecord {
+    let mut text = redact(&String::from_utf8_lossy(bytes), redactor);
+    if form {
+        text = redact_pairs(&text);
+    }
+    BodyRecord::cut(text, bytes.len())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 fn request_parts(
     request: &RecordedRequest,
     redactor: &Redactor,
 ) -> (String, Vec<HeaderRecord>, Option<BodyRecord>) {
-    // Query values the redactor does not know yet (a code in a redirect) stay visible here only
-    // if they are not secrets it learns later; reports pass everything through it once more.
-    let url = redact(request.url.as_str(), redactor);
+    let url = redact_query(&redact(request.url.as_str(), redactor));
+    let form = is_form(&request.headers);
     (
         url,
         headers(&request.headers, redactor),
-        request.body.as_deref().map(|b| body(b, redactor)),
+        request.body.as_deref().map(|b| body(b, form, redactor)),
     )
 }
 
@@ -201,7 +274,11 @@ fn record(raw: &Raw, redactor: &Redactor) -> ExchangeRecord {
                 request_body,
                 status: Some(e.response.status.as_u16()),
                 response_headers: headers(&e.response.headers, redactor),
-                response_body: Some(body(&e.response.body, redactor)),
+                response_body: Some(body(
+                    &e.response.body,
+                    is_form(&e.response.headers),
+                    redactor,
+                )),
                 duration_ms: millis(e.elapsed),
                 error: None,
             }
@@ -277,6 +354,23 @@ mod tests {
         assert!(body.truncated && body.text.ends_with("[redac"));
         assert_eq!(body.size, 64 * 1024 - 5 + secret.len());
         assert_eq!(record.request_header("authorization"), Some("Bearer [redacted]"));
+    }
+
+    #[test]
+    fn secret_parameters_are_redacted_by_name() {
+        assert_eq!(
+            redact_pairs("grant_type=authorization_code&code=abc&code_verifier=xyz&client_id=c"),
+            "grant_type=authorization_code&code=[redacted]&code_verifier=[redacted]&client_id=c"
+        );
+        assert_eq!(
+            redact_query("https://cb.example/cb?code=abc&state=s#access_token=t"),
+            "https://cb.example/cb?code=[redacted]&state=s#access_token=[redacted]"
+        );
+        let r = Redactor::default();
+        assert_eq!(
+            redact(r#"{"refresh_token": "r1", "scope":"openid"}"#, &r),
+            r#"{"refresh_token": "[redacted]", "scope":"openid"}"#
+        );
     }
 
     #[test]

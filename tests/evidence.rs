@@ -1,0 +1,106 @@
+//! Evidence of a failure: against a reference provider that answers `true` to every verify
+//! (`--fault api-verify-always-true`), the console shows the exchange the failure concerns and a
+//! `curl` line that, run with the placeholder variables exported, gets the same wrong answer.
+
+mod common;
+
+use std::process::Command;
+
+use nvcert::provider::{Fault, ProviderConfig};
+
+fn nvcert_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nvcert"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() {
+    let mut config = ProviderConfig::embedded();
+    config.faults.push("api-verify-always-true".parse::<Fault>().expect("fault"));
+    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .expect("spawn");
+    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = common::write_profile(dir.path(), &common::reference_profile_for(&url));
+    let report = dir.path().join("reports");
+
+    let (run, token) = {
+        let profile = profile.clone();
+        let report = report.clone();
+        tokio::task::spawn_blocking(move || {
+            let run = nvcert_bin()
+                .args(["run", "--provider", &profile, "--tags", "@verify_plain_false"])
+                .arg("--report-dir")
+                .arg(&report)
+                .output()
+                .expect("nvcert run");
+            let token = nvcert_bin()
+                .args(["load", "--provider", &profile, "--print-token"])
+                .output()
+                .expect("nvcert load --print-token");
+            (run, token)
+        })
+        .await
+        .expect("join")
+    };
+    assert_eq!(run.status.code(), Some(1), "the faulty provider fails the run");
+    let console = String::from_utf8(run.stdout).expect("utf-8");
+    for shown in [
+        "FAILED   MUST   Verify the device phone number › Another number in plain text is not verified",
+        "expected false, found true",
+        "exchange: POST ",
+        "/number-verification/v2/verify → 200",
+        r#"> {"phoneNumber":"+34600000009"}"#,
+        r#"< {"devicePhoneNumberVerified":true}"#,
+        "> authorization: Bearer [redacted]",
+        "reproduce (export $NVCERT_ACCESS_TOKEN first):",
+    ] {
+        assert!(console.contains(shown), "{shown:?} missing from:\n{console}");
+    }
+    let curl_line = console
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("curl "))
+        .unwrap_or_else(|| panic!("no curl line in:\n{console}"))
+        .to_owned();
+    assert!(
+        curl_line.contains(r#""$NVCERT_ACCESS_TOKEN""#),
+        "{curl_line}"
+    );
+
+    // Paste it in a shell with the variable exported: the same wrong answer comes back.
+    let token = String::from_utf8(token.stdout).expect("utf-8").trim().to_owned();
+    assert!(!token.is_empty(), "no token printed");
+    assert!(!curl_line.contains(&token), "the token itself is in the curl line");
+    let replay = tokio::task::spawn_blocking(move || {
+        Command::new("sh")
+            .arg("-c")
+            .arg(&curl_line)
+            .env("NVCERT_ACCESS_TOKEN", &token)
+            .output()
+            .expect("sh -c curl (is curl installed?)")
+    })
+    .await
+    .expect("join");
+    let answer = String::from_utf8_lossy(&replay.stdout).into_owned();
+    assert!(replay.status.success(), "curl failed: {}", String::from_utf8_lossy(&replay.stderr));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#"{"devicePhoneNumberVerified":true}"#), "{answer}");
+
+    // results.json points at the same exchange.
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(report.join("results.json")).expect("results.json"),
+    )
+    .expect("JSON");
+    let scenario = &results["scenarios"][0];
+    let index = scenario["failure_exchange"].as_u64().expect("failure_exchange") as usize;
+    let exchange = &scenario["exchanges"][index];
+    assert_eq!(exchange["purpose"], "NV API");
+    assert_eq!(exchange["status"], 200);
+    assert_eq!(exchange["step"], r#"When the request "phoneNumberVerify" is sent"#);
+    assert_eq!(
+        exchange["response_body"]["text"],
+        r#"{"devicePhoneNumberVerified":true}"#
+    );
+    handle.shutdown().await.expect("provider stopped");
+}
