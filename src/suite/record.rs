@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(record.step, "When the token is asked for");
         let body = record.response_body.as_ref().unwrap();
         assert!(!body.text.contains("strad"), "a prefix of the secret was kept");
-        assert!(body.truncated && body.text.ends_with("[redac"));
+        assert!(body.truncated && body.text.ends_with("[reda"));
         assert_eq!(body.size, 64 * 1024 - 5 + secret.len());
         assert_eq!(record.request_header("authorization"), Some("Bearer [redacted]"));
     }
