@@ -13,6 +13,7 @@ use crate::suite::{self, Applicability, FeatureSource, RunContext, RunPlan};
 
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let tags = args
         .tags
         .as_deref()
@@ -80,12 +81,31 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     results.lint = ctx.lint();
 
     // Reports first: whatever happens next, the results are on disk.
-    let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;
+    let rendered = crate::report::render_all(&results, &redactor)?;
+    let written = crate::report::write_rendered(&rendered, &args.report_dir)?;
+    let console = crate::report::render_console(&results, &redactor);
+    if let Some(bundle) = &args.evidence {
+        let mut files: Vec<(&str, &[u8])> = rendered
+            .iter()
+            .map(|(name, text)| (*name, text.as_bytes()))
+            .collect();
+        files.push(("console.txt", console.as_bytes()));
+        let facts = super::evidence::RunFacts {
+            args: &args,
+            started_at,
+            spec_origin: ctx.spec.origin(),
+            spec_sha256: ctx.spec.text_sha256(),
+            features: &plan.features,
+        };
+        super::evidence::write_bundle(bundle, &facts, &results, &files, &redactor)?;
+    }
     if !args.quiet {
-        let mut out = std::io::stdout().lock();
-        crate::report::write_console(&results, &redactor, &mut out)?;
+        print!("{console}");
         for path in &written {
             println!("report: {}", path.display());
+        }
+        if let Some(bundle) = &args.evidence {
+            println!("evidence: {}", bundle.display());
         }
     }
     if results.scenarios.is_empty() && results.errors.is_empty() {

@@ -269,7 +269,7 @@ fn concerned_exchange(
 }
 
 /// The scenario description's lines starting with `prefix`, joined (e.g. its `Source:` lines).
-fn described(scenario: &gherkin::Scenario, prefix: &str) -> Option<String> {
+pub(super) fn described(scenario: &gherkin::Scenario, prefix: &str) -> Option<String> {
     let lines: Vec<&str> = scenario
         .description
         .as_deref()

@@ -6,6 +6,7 @@
 //! writers do the printing.
 
 mod camara_vocabulary;
+mod catalogue;
 mod collect;
 mod context;
 mod features;
@@ -22,8 +23,9 @@ use cucumber::World as _;
 use cucumber::gherkin::tagexpr::TagOperation;
 use futures::FutureExt as _;
 
+pub use catalogue::{CatalogueEntry, catalogue};
 pub use context::RunContext;
-pub use features::{Applicability, FeatureSource};
+pub use features::{Applicability, FeatureSource, digests as feature_digests};
 pub use lint::lint;
 pub use live::{LiveExchange, RunObserver};
 pub use steps::request::{sha256_hex, uuid_v4};
