@@ -24,6 +24,27 @@ async fn results_match_the_schema_and_junit_has_every_scenario() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 
+    // ctrf.json: the Common Test Report Format's required fields, one test per scenario.
+    let ctrf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("ctrf.json")).expect("ctrf.json"),
+    )
+    .expect("JSON");
+    assert_eq!(ctrf["reportFormat"], "CTRF");
+    assert!(ctrf["specVersion"].as_str().is_some_and(|v| v.split('.').count() == 3));
+    assert_eq!(ctrf["results"]["tool"]["name"], "nvcert");
+    let summary = &ctrf["results"]["summary"];
+    for key in ["tests", "passed", "failed", "skipped", "pending", "other", "start", "stop"] {
+        assert!(summary[key].is_i64() || summary[key].is_u64(), "summary.{key}: {summary}");
+    }
+    assert_eq!(summary["tests"], results["summary"]["total"]);
+    let tests = ctrf["results"]["tests"].as_array().expect("tests");
+    assert_eq!(Some(tests.len() as u64), results["summary"]["total"].as_u64());
+    for t in tests {
+        assert!(t["name"].as_str().is_some_and(|n| !n.is_empty()), "{t}");
+        assert!(["passed", "failed", "skipped", "pending", "other"].contains(&t["status"].as_str().unwrap_or("")), "{t}");
+        assert!(t["duration"].is_u64(), "{t}");
+    }
+
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
     let cases = junit.matches("<testcase ").count() as u64;
     // One testcase per scenario, plus one per lint finding (none for the built-in features,
@@ -72,32 +93,74 @@ fn the_schema_rejects_results_missing_the_summary() {
     assert!(!validator.is_valid(&bad));
 }
 
+/// Every `code=` in `text` is followed by a redaction or a reproducer's variable (as is, or
+/// HTML-escaped), never a value.
+fn codes_are_hidden(text: &str) -> bool {
+    text.match_indices("code=").all(|(i, m)| {
+        let after = &text[i + m.len()..];
+        after.starts_with("[redacted]")
+            || after.starts_with("'\"$NVCERT_CODE\"")
+            || after.starts_with("&#39;&quot;$NVCERT_CODE&quot;")
+    })
+}
+
 #[tokio::test]
 async fn no_secret_in_any_report() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, _) = common::run_suite(dir.path(), &[]).await;
+    let bundle = dir.path().join("evidence.zip");
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--evidence", bundle.to_str().expect("utf-8")],
+    )
+    .await;
     assert_eq!(code, 0);
+    // The run recorded exchanges: the reports quote what was sent and received.
+    let exchanges: usize = results["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .map(|s| s["exchanges"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(exchanges > 100, "only {exchanges} exchanges recorded");
     let keys = common::fixtures().join("keys");
     let secret = std::fs::read_to_string(keys.join("demo-client-secret.TEST-ONLY.txt")).unwrap();
     let pem = std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).unwrap();
     let key_line = pem.lines().nth(1).unwrap().to_owned();
+    // Every report file, and every file of the evidence bundle.
+    let mut artifacts: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
+        if path == bundle {
+            continue;
+        }
+        artifacts.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle).expect("bundle")).expect("zip");
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).expect("entry");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).expect("text");
+        let name = file.name().expect("name").into_owned();
+        artifacts.push((format!("evidence.zip:{name}"), text));
+    }
+    let names: Vec<&str> = artifacts.iter().map(|(n, _)| n.as_str()).collect();
+    for wanted in ["report.html", "ctrf.json", "junit.xml", "results.json", "evidence.zip:manifest.json", "evidence.zip:console.txt"] {
+        assert!(names.iter().any(|n| n.ends_with(wanted)), "{wanted} not checked: {names:?}");
+    }
+    for (name, text) in &artifacts {
         for needle in [
             secret.trim(),
             key_line.as_str(),
             "BEGIN PRIVATE KEY",
             "eyJ",
-            "code=",
             "246810",
         ] {
-            assert!(
-                !text.contains(needle),
-                "{} contains {needle:?}",
-                path.display()
-            );
+            assert!(!text.contains(needle), "{name} contains {needle:?}");
         }
+        assert!(codes_are_hidden(text), "{name} shows an authorization code");
     }
 }
 
