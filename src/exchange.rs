@@ -164,13 +164,7 @@ pub trait ExchangeObserver: Send + Sync {
     /// `exchange` was sent and answered; `step` names the flow step (e.g. "token endpoint").
     fn exchanged(&self, step: &'static str, exchange: &Exchange);
     /// `request` was sent but no usable answer came back after `elapsed` (`error` says why).
-    fn failed(
-        &self,
-        step: &'static str,
-        request: &RecordedRequest,
-        elapsed: Duration,
-        error: &str,
-    );
+    fn failed(&self, step: &'static str, request: &RecordedRequest, elapsed: Duration, error: &str);
 }
 
 tokio::task_local! {
@@ -192,7 +186,12 @@ pub fn notify_exchanged(step: &'static str, exchange: &Exchange) {
 }
 
 /// Tells the observer in scope, if any, that `request` got no usable answer.
-pub fn notify_failed(step: &'static str, request: &RecordedRequest, elapsed: Duration, error: &str) {
+pub fn notify_failed(
+    step: &'static str,
+    request: &RecordedRequest,
+    elapsed: Duration,
+    error: &str,
+) {
     let _ = OBSERVER.try_with(|o| o.failed(step, request, elapsed, error));
 }
 

@@ -806,9 +806,15 @@ fn provider_may_use_only_secret() {
 #[test]
 fn evidence_seals_bytes_and_runs_nothing() {
     let file = "src/evidence/mod.rs";
-    assert_eq!(found(file, "use crate::secret::Redactor;\n"), Vec::<String>::new());
     assert_eq!(
-        found(file, "use crate::report::write_file;\nuse crate::suite::NvWorld;\n"),
+        found(file, "use crate::secret::Redactor;\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found(
+            file,
+            "use crate::report::write_file;\nuse crate::suite::NvWorld;\n"
+        ),
         [format!("{file}:2")]
     );
 }

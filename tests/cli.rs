@@ -141,7 +141,12 @@ fn list_names_every_check_with_level_and_citation() {
             .args(args)
             .output()
             .expect("run nvcert");
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8")
     };
     let parse = |text: String| -> Vec<serde_json::Value> {
@@ -167,7 +172,9 @@ fn list_names_every_check_with_level_and_citation() {
     assert!(all.len() >= names.len());
     for name in &names {
         assert!(
-            all.iter().any(|c| c["scenario"].as_str().is_some_and(|s| s.starts_with(name.as_str()))),
+            all.iter().any(|c| c["scenario"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(name.as_str()))),
             "{name:?} is not listed"
         );
     }
@@ -176,10 +183,16 @@ fn list_names_every_check_with_level_and_citation() {
             ["MUST", "SHOULD", "REVIEW"].contains(&check["level"].as_str().unwrap_or("")),
             "{check}"
         );
-        assert!(check["citation"].as_str().is_some_and(|c| !c.is_empty()), "{check}");
+        assert!(
+            check["citation"].as_str().is_some_and(|c| !c.is_empty()),
+            "{check}"
+        );
         assert!(check["tag"].as_str().is_some(), "{check}");
     }
-    assert!(all.iter().any(|c| c["tag"] == "verify_plain_false" && c["level"] == "MUST"));
+    assert!(
+        all.iter()
+            .any(|c| c["tag"] == "verify_plain_false" && c["level"] == "MUST")
+    );
     assert!(all.iter().any(|c| c["level"] == "SHOULD"));
     // The wip checks are listed only with their rule set; 1.0.0 has no operator-token flows.
     let released = parse(list(&["--format", "json"]));
@@ -190,7 +203,10 @@ fn list_names_every_check_with_level_and_citation() {
     assert!(!old.iter().any(|c| c["tag"] == "ciba_operator_token"));
     // The table and Markdown say the same.
     let table = list(&[]);
-    assert!(table.contains("@verify_plain_false") && table.ends_with(&format!("{} checks\n", released.len())));
+    assert!(
+        table.contains("@verify_plain_false")
+            && table.ends_with(&format!("{} checks\n", released.len()))
+    );
     let markdown = list(&["--format", "markdown"]);
     assert_eq!(markdown.lines().count(), released.len() + 2);
 }

@@ -15,7 +15,9 @@ fn nvcert_bin() -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() {
     let mut config = ProviderConfig::embedded();
-    config.faults.push("api-verify-always-true".parse::<Fault>().expect("fault"));
+    config
+        .faults
+        .push("api-verify-always-true".parse::<Fault>().expect("fault"));
     let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
         .await
         .expect("spawn");
@@ -29,7 +31,13 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
         let report = report.clone();
         tokio::task::spawn_blocking(move || {
             let run = nvcert_bin()
-                .args(["run", "--provider", &profile, "--tags", "@verify_plain_false"])
+                .args([
+                    "run",
+                    "--provider",
+                    &profile,
+                    "--tags",
+                    "@verify_plain_false",
+                ])
                 .arg("--report-dir")
                 .arg(&report)
                 .output()
@@ -43,7 +51,11 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
         .await
         .expect("join")
     };
-    assert_eq!(run.status.code(), Some(1), "the faulty provider fails the run");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "the faulty provider fails the run"
+    );
     let console = String::from_utf8(run.stdout).expect("utf-8");
     for shown in [
         "FAILED   MUST   Verify the device phone number › Another number in plain text is not verified",
@@ -55,7 +67,10 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
         "> authorization: Bearer [redacted]",
         "reproduce (export $NVCERT_ACCESS_TOKEN first):",
     ] {
-        assert!(console.contains(shown), "{shown:?} missing from:\n{console}");
+        assert!(
+            console.contains(shown),
+            "{shown:?} missing from:\n{console}"
+        );
     }
     let curl_line = console
         .lines()
@@ -69,9 +84,15 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
     );
 
     // Paste it in a shell with the variable exported: the same wrong answer comes back.
-    let token = String::from_utf8(token.stdout).expect("utf-8").trim().to_owned();
+    let token = String::from_utf8(token.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
     assert!(!token.is_empty(), "no token printed");
-    assert!(!curl_line.contains(&token), "the token itself is in the curl line");
+    assert!(
+        !curl_line.contains(&token),
+        "the token itself is in the curl line"
+    );
     let replay = tokio::task::spawn_blocking(move || {
         Command::new("sh")
             .arg("-c")
@@ -83,9 +104,16 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
     .await
     .expect("join");
     let answer = String::from_utf8_lossy(&replay.stdout).into_owned();
-    assert!(replay.status.success(), "curl failed: {}", String::from_utf8_lossy(&replay.stderr));
+    assert!(
+        replay.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#"{"devicePhoneNumberVerified":true}"#), "{answer}");
+    assert!(
+        answer.contains(r#"{"devicePhoneNumberVerified":true}"#),
+        "{answer}"
+    );
 
     // results.json points at the same exchange.
     let results: serde_json::Value = serde_json::from_str(
@@ -93,11 +121,16 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
     )
     .expect("JSON");
     let scenario = &results["scenarios"][0];
-    let index = scenario["failure_exchange"].as_u64().expect("failure_exchange") as usize;
+    let index = scenario["failure_exchange"]
+        .as_u64()
+        .expect("failure_exchange") as usize;
     let exchange = &scenario["exchanges"][index];
     assert_eq!(exchange["purpose"], "NV API");
     assert_eq!(exchange["status"], 200);
-    assert_eq!(exchange["step"], r#"When the request "phoneNumberVerify" is sent"#);
+    assert_eq!(
+        exchange["step"],
+        r#"When the request "phoneNumberVerify" is sent"#
+    );
     assert_eq!(
         exchange["response_body"]["text"],
         r#"{"devicePhoneNumberVerified":true}"#
@@ -129,13 +162,22 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
         bundle.to_str().expect("utf-8"),
     );
     let keys = common::fixtures().join("keys");
-    let private = std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).expect("key");
+    let private =
+        std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).expect("key");
     let public = keys.join("demo-client-es256.pub.pem");
     let public_s = public.to_str().expect("utf-8");
     let (code, _, stderr) = nvcert_out(
         &[
-            "run", "--quiet", "--tags", "@verify", "--report-dir", reports_s, "--evidence", bundle_s,
-            "--sign-key", "env:NVCERT_TEST_SIGNING_KEY",
+            "run",
+            "--quiet",
+            "--tags",
+            "@verify",
+            "--report-dir",
+            reports_s,
+            "--evidence",
+            bundle_s,
+            "--sign-key",
+            "env:NVCERT_TEST_SIGNING_KEY",
         ],
         &[("NVCERT_TEST_SIGNING_KEY", &private)],
     );
@@ -152,21 +194,37 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
     assert_eq!(
         names,
         [
-            "console.txt", "ctrf.json", "junit.xml", "manifest.json", "manifest.jws",
-            "report.html", "results.json"
+            "console.txt",
+            "ctrf.json",
+            "junit.xml",
+            "manifest.json",
+            "manifest.jws",
+            "report.html",
+            "results.json"
         ]
     );
     let mut manifest = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("manifest.json").expect("manifest"), &mut manifest)
-        .expect("read");
+    std::io::Read::read_to_string(
+        &mut zip.by_name("manifest.json").expect("manifest"),
+        &mut manifest,
+    )
+    .expect("read");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("JSON");
     assert_eq!(manifest["spec"]["version"], "2.1.0");
     assert_eq!(manifest["spec"]["sha256"].as_str().map(str::len), Some(64));
-    assert!(manifest["features"].as_array().is_some_and(|f| f.len() >= 10));
+    assert!(
+        manifest["features"]
+            .as_array()
+            .is_some_and(|f| f.len() >= 10)
+    );
     assert_eq!(manifest["command_line"][1], "run");
     assert_eq!(manifest["succeeded"], true);
     assert_eq!(manifest["files"].as_array().map(Vec::len), Some(5));
-    assert!(manifest["started_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        manifest["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
 
     let verify = |path: &str, key: Option<&str>| {
         let mut args = vec!["evidence", "verify", path];
@@ -177,7 +235,10 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
     };
     let (code, out, _) = verify(bundle_s, Some(public_s));
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("intact") && out.contains("signature verified"), "{out}");
+    assert!(
+        out.contains("intact") && out.contains("signature verified"),
+        "{out}"
+    );
 
     // One byte flipped in the middle of the archive (inside a file's data): exit 1, naming it.
     let mut flipped = bytes.clone();
@@ -187,9 +248,16 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
     std::fs::write(&tampered, &flipped).expect("write");
     let (code, out, err) = verify(tampered.to_str().expect("utf-8"), None);
     assert_eq!(code, Some(1), "{out}{err}");
-    let named = ["results.json", "report.html", "ctrf.json", "junit.xml", "console.txt", "manifest.json"]
-        .iter()
-        .any(|f| out.contains(f));
+    let named = [
+        "results.json",
+        "report.html",
+        "ctrf.json",
+        "junit.xml",
+        "console.txt",
+        "manifest.json",
+    ]
+    .iter()
+    .any(|f| out.contains(f));
     assert!(named, "the differing file is not named: {out}");
 
     // A signature by another key does not verify; garbage is unreadable.

@@ -68,8 +68,19 @@ fn browse(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> String
 async fn the_html_report_renders_in_chromium_with_the_failure_visible() {
     let Some(browser) = chromium() else {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!ci, "chromium is not installed (CI=true): .ci/run installs it");
-        eprintln!("SKIPPED: chromium is not installed; report.html was not checked in a browser");
+        assert!(
+            !ci,
+            "chromium is not installed (CI=true): .ci/run installs it"
+        );
+        #[allow(
+            clippy::print_stderr,
+            reason = "a test that cannot run here says so where a person looks"
+        )]
+        {
+            eprintln!(
+                "SKIPPED: chromium is not installed; report.html was not checked in a browser"
+            );
+        }
         return;
     };
     let mut config = ProviderConfig::embedded();
@@ -100,7 +111,8 @@ async fn the_html_report_renders_in_chromium_with_the_failure_visible() {
 
     let user_data = tempfile::tempdir().expect("browser profile");
     let dom = tokio::task::spawn_blocking({
-        let (browser, page, user_data) = (browser.clone(), page.clone(), user_data.path().to_owned());
+        let (browser, page, user_data) =
+            (browser.clone(), page.clone(), user_data.path().to_owned());
         move || browse(&browser, &user_data, &page, &["--dump-dom"])
     })
     .await
@@ -134,7 +146,14 @@ async fn the_html_report_renders_in_chromium_with_the_failure_visible() {
     let shot_arg = format!("--screenshot={}", shot.display());
     tokio::task::spawn_blocking({
         let user_data = user_data.path().to_owned();
-        move || browse(&browser, &user_data, &page, &[&shot_arg, "--window-size=1280,2000"])
+        move || {
+            browse(
+                &browser,
+                &user_data,
+                &page,
+                &[&shot_arg, "--window-size=1280,2000"],
+            )
+        }
     })
     .await
     .expect("join");

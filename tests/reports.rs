@@ -30,18 +30,34 @@ async fn results_match_the_schema_and_junit_has_every_scenario() {
     )
     .expect("JSON");
     assert_eq!(ctrf["reportFormat"], "CTRF");
-    assert!(ctrf["specVersion"].as_str().is_some_and(|v| v.split('.').count() == 3));
+    assert!(
+        ctrf["specVersion"]
+            .as_str()
+            .is_some_and(|v| v.split('.').count() == 3)
+    );
     assert_eq!(ctrf["results"]["tool"]["name"], "nvcert");
     let summary = &ctrf["results"]["summary"];
-    for key in ["tests", "passed", "failed", "skipped", "pending", "other", "start", "stop"] {
-        assert!(summary[key].is_i64() || summary[key].is_u64(), "summary.{key}: {summary}");
+    for key in [
+        "tests", "passed", "failed", "skipped", "pending", "other", "start", "stop",
+    ] {
+        assert!(
+            summary[key].is_i64() || summary[key].is_u64(),
+            "summary.{key}: {summary}"
+        );
     }
     assert_eq!(summary["tests"], results["summary"]["total"]);
     let tests = ctrf["results"]["tests"].as_array().expect("tests");
-    assert_eq!(Some(tests.len() as u64), results["summary"]["total"].as_u64());
+    assert_eq!(
+        Some(tests.len() as u64),
+        results["summary"]["total"].as_u64()
+    );
     for t in tests {
         assert!(t["name"].as_str().is_some_and(|n| !n.is_empty()), "{t}");
-        assert!(["passed", "failed", "skipped", "pending", "other"].contains(&t["status"].as_str().unwrap_or("")), "{t}");
+        assert!(
+            ["passed", "failed", "skipped", "pending", "other"]
+                .contains(&t["status"].as_str().unwrap_or("")),
+            "{t}"
+        );
         assert!(t["duration"].is_u64(), "{t}");
     }
 
@@ -108,11 +124,8 @@ fn codes_are_hidden(text: &str) -> bool {
 async fn no_secret_in_any_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = dir.path().join("evidence.zip");
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &["--evidence", bundle.to_str().expect("utf-8")],
-    )
-    .await;
+    let (code, results) =
+        common::run_suite(dir.path(), &["--evidence", bundle.to_str().expect("utf-8")]).await;
     assert_eq!(code, 0);
     // The run recorded exchanges: the reports quote what was sent and received.
     let exchanges: usize = results["scenarios"]
@@ -147,8 +160,18 @@ async fn no_secret_in_any_report() {
         artifacts.push((format!("evidence.zip:{name}"), text));
     }
     let names: Vec<&str> = artifacts.iter().map(|(n, _)| n.as_str()).collect();
-    for wanted in ["report.html", "ctrf.json", "junit.xml", "results.json", "evidence.zip:manifest.json", "evidence.zip:console.txt"] {
-        assert!(names.iter().any(|n| n.ends_with(wanted)), "{wanted} not checked: {names:?}");
+    for wanted in [
+        "report.html",
+        "ctrf.json",
+        "junit.xml",
+        "results.json",
+        "evidence.zip:manifest.json",
+        "evidence.zip:console.txt",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(wanted)),
+            "{wanted} not checked: {names:?}"
+        );
     }
     for (name, text) in &artifacts {
         for needle in [
@@ -249,4 +272,126 @@ fn the_redactor_hides_what_writers_are_given() {
     );
     assert!(console.contains("1 failed, 1 could not run"), "{console}");
     assert!(!results.succeeded());
+}
+
+/// Reads every report in `dir` and every file of `bundle` as text: (name, text).
+fn artifacts_of(dir: &Path, bundle: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("report dir") {
+        let path = entry.expect("entry").path();
+        if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "xml" || e == "html")
+        {
+            out.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).expect("report"),
+            ));
+        }
+    }
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(bundle).expect("bundle")).expect("zip");
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).expect("entry");
+        let name = file.name().expect("name").into_owned();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).expect("text");
+        out.push((format!("evidence.zip:{name}"), text));
+    }
+    out
+}
+
+/// A provider that echoes what it is sent (the Authorization header with the client's Basic
+/// credentials or the access token, the form body with the code and client secret) into its
+/// answers' bodies and headers: the exchanges quote those answers, and no secret survives in
+/// any report or in the bundle.
+#[tokio::test]
+async fn a_provider_echoing_secrets_leaves_none_in_reports_or_bundle() {
+    use common::mock_provider::{self as mock, BASE};
+    use wiremock::{Request, ResponseTemplate};
+    let echo = |req: &Request| {
+        let authorization = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        (authorization, body)
+    };
+    let keys = common::fixtures().join("keys");
+    let secret = std::fs::read_to_string(keys.join("demo-client-secret.TEST-ONLY.txt"))
+        .expect("secret")
+        .trim()
+        .to_owned();
+    for (path, tags) in [
+        ("/token", "@oidc_token_exchange"),
+        ("/verify", "@verify_plain_true"),
+    ] {
+        let server = mock::start().await;
+        let route = if path == "/token" {
+            path.to_owned()
+        } else {
+            format!("{BASE}{path}")
+        };
+        mock::break_with(&server, "POST", &route, move |req: &Request| {
+            let (authorization, body) = echo(req);
+            let answer = serde_json::json!({
+                "error": "invalid_request",
+                "error_description": format!("you sent {authorization} with {body}"),
+                "echo": {"authorization": authorization, "body": body},
+            });
+            mock::with_correlator(
+                req,
+                ResponseTemplate::new(400)
+                    .insert_header("x-echo", authorization.as_str())
+                    .set_body_json(answer),
+            )
+        })
+        .await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let profile = common::write_profile(
+            dir.path(),
+            &common::profile_text(&server.uri(), "client_secret_basic"),
+        );
+        let reports = dir.path().join("reports");
+        let bundle = dir.path().join("evidence.zip");
+        let (code, results) = common::run_suite(
+            &reports,
+            &[
+                "--provider",
+                &profile,
+                "--tags",
+                tags,
+                "--evidence",
+                bundle.to_str().expect("utf-8"),
+            ],
+        )
+        .await;
+        assert_eq!(code, 1, "{results:#}");
+        // The echo is in the evidence: the answer the failure concerns is recorded.
+        let scenario = &results["scenarios"][0];
+        let index = scenario["failure_exchange"]
+            .as_u64()
+            .expect("failure_exchange") as usize;
+        let answer = scenario["exchanges"][index]["response_body"]["text"]
+            .as_str()
+            .expect("body");
+        assert!(answer.contains("you sent"), "{answer}");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("nvcert-demo:{secret}"),
+        );
+        for (name, text) in artifacts_of(&reports, &bundle) {
+            // The mock's codes and tokens: "code." / "tok." + base64url("openid …").
+            for needle in [
+                secret.as_str(),
+                basic.as_str(),
+                "tok.b3Blbmlk",
+                "code.b3Blbmlk",
+                "eyJ",
+            ] {
+                assert!(!text.contains(needle), "{path}: {name} contains {needle:?}");
+            }
+        }
+    }
 }

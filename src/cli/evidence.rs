@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use super::{RunArgs, VerifyArgs, exit};
-use crate::evidence::{self, FileDigest, Manifest, ProviderInfo, SignatureState, SpecInfo, Verdict};
+use crate::evidence::{
+    self, FileDigest, Manifest, ProviderInfo, SignatureState, SpecInfo, Verdict,
+};
 use crate::results::RunResults;
 use crate::secret::Redactor;
 use crate::suite::FeatureSource;
@@ -13,8 +15,9 @@ use crate::suite::FeatureSource;
 /// Reads a `--sign-key` reference: `env:NAME` (the PEM in a variable) or `file:PATH`.
 fn read_key(reference: &str) -> anyhow::Result<Vec<u8>> {
     if let Some(name) = reference.strip_prefix("env:") {
-        let value = std::env::var(name)
-            .with_context(|| format!("--sign-key {reference}: environment variable {name} is not set"))?;
+        let value = std::env::var(name).with_context(|| {
+            format!("--sign-key {reference}: environment variable {name} is not set")
+        })?;
         Ok(value.into_bytes())
     } else if let Some(path) = reference.strip_prefix("file:") {
         std::fs::read(path).with_context(|| format!("--sign-key {reference}: cannot read {path}"))
@@ -100,7 +103,9 @@ pub(super) fn write_bundle(
     let manifest = Manifest {
         format: evidence::FORMAT.to_owned(),
         nvcert_version: results.tool_version.clone(),
-        started_at: facts.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        started_at: facts
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         provider: ProviderInfo {
             name: t.provider.clone(),

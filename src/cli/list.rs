@@ -51,7 +51,9 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
 
 fn cell(e: &CatalogueEntry) -> [String; 6] {
     [
-        e.tag.as_deref().map_or_else(String::new, |t| format!("@{t}")),
+        e.tag
+            .as_deref()
+            .map_or_else(String::new, |t| format!("@{t}")),
         e.level.as_str().to_owned(),
         e.versions(),
         e.rule_set.clone().unwrap_or_else(|| "-".to_owned()),
@@ -98,7 +100,9 @@ fn markdown(entries: &[CatalogueEntry]) -> String {
     for e in entries {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
-            e.tag.as_deref().map_or_else(String::new, |t| format!("`@{t}`")),
+            e.tag
+                .as_deref()
+                .map_or_else(String::new, |t| format!("`@{t}`")),
             esc(&e.feature),
             esc(&e.scenario),
             e.level.as_str(),

@@ -130,13 +130,14 @@ pub fn build(
     signing_key: Option<&[u8]>,
 ) -> Result<Vec<u8>, EvidenceError> {
     manifest.files = files.iter().map(|(n, b)| FileDigest::of(n, b)).collect();
-    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| EvidenceError::Build(e.to_string()))?;
+    let mut manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| EvidenceError::Build(e.to_string()))?;
     manifest_bytes.push(b'\n');
     let signature = match signing_key {
         Some(pem) => {
-            let key = EncodingKey::from_ec_pem(pem)
-                .map_err(|e| EvidenceError::Key(format!("expected an ES256 PKCS#8 PEM private key: {e}")))?;
+            let key = EncodingKey::from_ec_pem(pem).map_err(|e| {
+                EvidenceError::Key(format!("expected an ES256 PKCS#8 PEM private key: {e}"))
+            })?;
             let claims = SignedClaims {
                 manifest_sha256: sha256_hex(&manifest_bytes),
                 iat: chrono::Utc::now().timestamp(),
@@ -219,7 +220,11 @@ pub fn verify(bundle: &[u8], public_key: Option<&[u8]>) -> Result<Verdict, Evide
     };
     let manifest_bytes = match read(MANIFEST) {
         Ok(Some(b)) => b,
-        Ok(None) => return Err(EvidenceError::Unreadable(format!("no {MANIFEST} in the bundle"))),
+        Ok(None) => {
+            return Err(EvidenceError::Unreadable(format!(
+                "no {MANIFEST} in the bundle"
+            )));
+        }
         Err(e) => {
             return Ok(Verdict::Differs {
                 file: MANIFEST.to_owned(),
@@ -292,7 +297,8 @@ pub fn verify(bundle: &[u8], public_key: Option<&[u8]>) -> Result<Verdict, Evide
         .collect::<Result<Vec<String>, _>>()
         .map_err(|e| EvidenceError::Unreadable(format!("a file name cannot be read: {e}")))?;
     for name in names {
-        let listed = name == MANIFEST || name == SIGNATURE || manifest.files.iter().any(|f| f.name == name);
+        let listed =
+            name == MANIFEST || name == SIGNATURE || manifest.files.iter().any(|f| f.name == name);
         if !listed {
             return Ok(Verdict::Differs {
                 file: name,
@@ -387,11 +393,15 @@ mod tests {
             .collect();
         for n in names {
             let mut bytes = Vec::new();
-            zip.by_name(&n).expect("entry").read_to_end(&mut bytes).expect("read");
+            zip.by_name(&n)
+                .expect("entry")
+                .read_to_end(&mut bytes)
+                .expect("read");
             if n == name {
                 bytes[0] ^= 1;
             }
-            out.start_file(&n, zip::write::SimpleFileOptions::default()).expect("start");
+            out.start_file(&n, zip::write::SimpleFileOptions::default())
+                .expect("start");
             out.write_all(&bytes).expect("write");
         }
         out.finish().expect("finish").into_inner()

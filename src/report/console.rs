@@ -92,10 +92,10 @@ pub fn render_console(results: &RunResults, redactor: &Redactor) -> String {
         if let Some(cite) = sc.citation.as_ref().filter(|_| detailed) {
             text.push_str(&format!("                 source: {cite}\n"));
         }
-        if detailed || sc.status == Status::Error {
-            if let Some(exchange) = sc.evidence() {
-                evidence(&mut text, exchange);
-            }
+        if (detailed || sc.status == Status::Error)
+            && let Some(exchange) = sc.evidence()
+        {
+            evidence(&mut text, exchange);
         }
         if let Some(review) = &sc.review {
             text.push_str(&format!("                 to confirm: {review}\n"));

@@ -73,7 +73,11 @@ pub(super) fn render(results: &RunResults, stop_ms: i64) -> Result<String, Repor
     let timestamp = chrono::DateTime::from_timestamp_millis(stop_ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut features: Vec<&str> = results.scenarios.iter().map(|s| s.feature.as_str()).collect();
+    let mut features: Vec<&str> = results
+        .scenarios
+        .iter()
+        .map(|s| s.feature.as_str())
+        .collect();
     features.sort_unstable();
     features.dedup();
     let suites = features.len();

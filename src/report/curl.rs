@@ -58,7 +58,10 @@ fn pairs(text: &str) -> String {
     text.split('&')
         .map(|pair| match pair.split_once('=') {
             Some((name, value)) if value.contains(REDACTED) => {
-                format!("{name}={}", value.replace(REDACTED, &marked(&variable_for(name))))
+                format!(
+                    "{name}={}",
+                    value.replace(REDACTED, &marked(&variable_for(name)))
+                )
             }
             _ => pair.to_owned(),
         })
@@ -174,7 +177,12 @@ mod tests {
     use super::*;
     use crate::results::{BodyRecord, HeaderRecord};
 
-    fn exchange(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> ExchangeRecord {
+    fn exchange(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> ExchangeRecord {
         ExchangeRecord {
             step: "When x".into(),
             purpose: "NV API".into(),
@@ -224,11 +232,19 @@ mod tests {
                 ("content-type", "application/x-www-form-urlencoded"),
                 ("authorization", "Basic [redacted]"),
             ],
-            Some("grant_type=authorization_code&client_assertion=[redacted]&client_secret=[redacted]"),
+            Some(
+                "grant_type=authorization_code&client_assertion=[redacted]&client_secret=[redacted]",
+            ),
         );
         let command = curl_command(&e);
-        assert!(command.contains(r#"'http://op/token?x=1&code='"$NVCERT_CODE""#), "{command}");
-        assert!(command.contains(r#"'authorization: Basic '"$NVCERT_BASIC_CREDENTIALS""#), "{command}");
+        assert!(
+            command.contains(r#"'http://op/token?x=1&code='"$NVCERT_CODE""#),
+            "{command}"
+        );
+        assert!(
+            command.contains(r#"'authorization: Basic '"$NVCERT_BASIC_CREDENTIALS""#),
+            "{command}"
+        );
         assert!(command.contains(r#"'grant_type=authorization_code&client_assertion='"$NVCERT_CLIENT_ASSERTION"'&client_secret='"$NVCERT_CLIENT_SECRET""#), "{command}");
         assert!(!command.contains("[redacted]"), "{command}");
         let json = exchange(
@@ -238,8 +254,14 @@ mod tests {
             Some(r#"{"login_hint":"operatortoken:[redacted]","x":"[redacted] [redacted]"}"#),
         );
         let command = curl_command(&json);
-        assert!(command.contains(r#""login_hint":"operatortoken:'"$NVCERT_LOGIN_HINT"'""#), "{command}");
-        assert!(command.contains(r#""x":"'"$NVCERT_X"' '"$NVCERT_X"'"}'"#), "{command}");
+        assert!(
+            command.contains(r#""login_hint":"operatortoken:'"$NVCERT_LOGIN_HINT"'""#),
+            "{command}"
+        );
+        assert!(
+            command.contains(r#""x":"'"$NVCERT_X"' '"$NVCERT_X"'"}'"#),
+            "{command}"
+        );
         let odd = exchange("POST", "http://op/bc", &[], Some("[redacted]"));
         assert!(curl_command(&odd).ends_with(r#"--data-raw "$NVCERT_SECRET""#));
     }

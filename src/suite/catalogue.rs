@@ -65,11 +65,11 @@ pub fn catalogue(
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let scenarios = f
-            .scenarios
-            .iter()
-            .map(|s| (s, Vec::new()))
-            .chain(f.rules.iter().flat_map(|r| r.scenarios.iter().map(|s| (s, r.tags.clone()))));
+        let scenarios = f.scenarios.iter().map(|s| (s, Vec::new())).chain(
+            f.rules
+                .iter()
+                .flat_map(|r| r.scenarios.iter().map(|s| (s, r.tags.clone()))),
+        );
         for (sc, rule_tags) in scenarios {
             let tags: Vec<String> = f
                 .tags

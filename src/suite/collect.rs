@@ -11,7 +11,8 @@ use super::live::RunObserver;
 use super::record::ExchangeStore;
 use super::world::{NvWorld, ScenarioKey as Key, StepFailure, WarningStore};
 use crate::results::{
-    ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status, StepRecord, StepStatus,
+    ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status, StepRecord,
+    StepStatus,
 };
 
 #[derive(Default)]
@@ -117,7 +118,8 @@ impl Collector {
                         let text = step_text(&step);
                         let failure = step_failure(&err);
                         if matches!(failure, StepFailure::Check(_) | StepFailure::CouldNotRun(_)) {
-                            open.failed_step.get_or_insert(open.step_texts.len().saturating_sub(1));
+                            open.failed_step
+                                .get_or_insert(open.step_texts.len().saturating_sub(1));
                         }
                         match failure {
                             StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),

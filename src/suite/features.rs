@@ -106,7 +106,11 @@ impl Applicability {
 pub fn digests(source: &FeatureSource) -> Vec<(String, String, u64)> {
     use sha2::Digest as _;
     let digest = |name: String, bytes: &[u8]| {
-        (name, hex::encode(sha2::Sha256::digest(bytes)), bytes.len() as u64)
+        (
+            name,
+            hex::encode(sha2::Sha256::digest(bytes)),
+            bytes.len() as u64,
+        )
     };
     match source {
         FeatureSource::Builtin => BUILTIN

@@ -116,7 +116,13 @@ impl ExchangeObserver for ScenarioRecorder {
         lock(&self.pending).push(Raw::Answered(step, exchange.clone()));
     }
 
-    fn failed(&self, step: &'static str, request: &RecordedRequest, elapsed: Duration, error: &str) {
+    fn failed(
+        &self,
+        step: &'static str,
+        request: &RecordedRequest,
+        elapsed: Duration,
+        error: &str,
+    ) {
         self.tell(&request.method, &request.url, None, elapsed);
         lock(&self.pending).push(Raw::Failed(
             step,
@@ -133,7 +139,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Headers whose value is a credential: whatever the redactor knows, only the scheme is kept.
-const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "set-cookie", "dpop"];
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "dpop",
+];
 
 /// JWTs (compact JWS): assertions, request objects, ID and access tokens. Evidence never needs
 /// their value, and a forged or foreign one is not in the redactor's set.
@@ -346,14 +358,24 @@ mod tests {
         rec.exchanged("token endpoint", &e);
         redactor.register_str(secret);
         rec.end_step();
-        let stored = store.lock().unwrap().remove(&(None, "s".into(), 1)).unwrap();
+        let stored = store
+            .lock()
+            .unwrap()
+            .remove(&(None, "s".into(), 1))
+            .unwrap();
         let record = &stored[0];
         assert_eq!(record.step, "When the token is asked for");
         let body = record.response_body.as_ref().unwrap();
-        assert!(!body.text.contains("strad"), "a prefix of the secret was kept");
+        assert!(
+            !body.text.contains("strad"),
+            "a prefix of the secret was kept"
+        );
         assert!(body.truncated && body.text.ends_with("[reda"));
         assert_eq!(body.size, 64 * 1024 - 5 + secret.len());
-        assert_eq!(record.request_header("authorization"), Some("Bearer [redacted]"));
+        assert_eq!(
+            record.request_header("authorization"),
+            Some("Bearer [redacted]")
+        );
     }
 
     #[test]
@@ -387,7 +409,11 @@ mod tests {
         rec.exchanged("token endpoint", &e);
         rec.failed("NV API", &e.request, Duration::from_millis(5), "timed out");
         rec.end_step();
-        let stored = store.lock().unwrap().remove(&(None, "s".into(), 1)).unwrap();
+        let stored = store
+            .lock()
+            .unwrap()
+            .remove(&(None, "s".into(), 1))
+            .unwrap();
         assert_eq!(stored.len(), 2);
         assert_eq!(stored[0].step, "When two");
         let text = &stored[0].response_body.as_ref().unwrap().text;
