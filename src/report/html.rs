@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use crate::results::{
     ExchangeRecord, HeaderRecord, RunResults, ScenarioResult, Status, StepStatus,
 };
-use crate::secret::Redactor;
+use crate::secret::{RedactionSnapshot, Redactor};
 
 const STYLE: &str = r#"
 :root{--fg:#1f2328;--muted:#59636e;--bg:#fff;--panel:#f6f8fa;--line:#d1d9e0;
@@ -132,12 +132,12 @@ fn status_label(s: Status) -> &'static str {
 }
 
 /// Writes text redacted, then escaped for HTML (text and attribute values alike).
-struct Page<'a> {
+struct Page {
     out: String,
-    redactor: &'a Redactor,
+    redactor: RedactionSnapshot,
 }
 
-impl Page<'_> {
+impl Page {
     fn raw(&mut self, html: &str) {
         self.out.push_str(html);
     }
@@ -183,7 +183,7 @@ fn verdict(results: &RunResults) -> (&'static str, &'static str) {
 pub(super) fn render(results: &RunResults, redactor: &Redactor) -> String {
     let mut p = Page {
         out: String::with_capacity(64 * 1024),
-        redactor,
+        redactor: redactor.snapshot(),
     };
     let t = &results.target;
     p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -301,7 +301,7 @@ pub(super) fn render(results: &RunResults, redactor: &Redactor) -> String {
     p.out
 }
 
-fn scenario(p: &mut Page<'_>, sc: &ScenarioResult) {
+fn scenario(p: &mut Page, sc: &ScenarioResult) {
     let key = status_key(sc.status);
     let open = matches!(sc.status, Status::Failed | Status::Error);
     p.raw(&format!(
@@ -402,7 +402,7 @@ fn headers(headers: &[HeaderRecord]) -> String {
     text
 }
 
-fn exchange(p: &mut Page<'_>, e: &ExchangeRecord, concerned: bool) {
+fn exchange(p: &mut Page, e: &ExchangeRecord, concerned: bool) {
     p.raw(if concerned {
         "<details class=\"exchange concerned\" open><summary>"
     } else {
@@ -453,7 +453,7 @@ fn exchange(p: &mut Page<'_>, e: &ExchangeRecord, concerned: bool) {
     p.raw("</pre></div></details>");
 }
 
-fn coverage(p: &mut Page<'_>, results: &RunResults) {
+fn coverage(p: &mut Page, results: &RunResults) {
     p.raw("<h2>Coverage: operation × status</h2>");
     if results.coverage.is_empty() {
         p.raw("<p class=\"note\">No operation of the spec was exercised.</p>");
@@ -480,7 +480,7 @@ fn coverage(p: &mut Page<'_>, results: &RunResults) {
     p.raw("</table>");
 }
 
-fn lint(p: &mut Page<'_>, results: &RunResults) {
+fn lint(p: &mut Page, results: &RunResults) {
     p.raw("<h2>Lint findings in the feature files</h2>");
     if results.lint.is_empty() {
         p.raw("<p class=\"note\">None.</p>");
@@ -511,7 +511,7 @@ mod tests {
         redactor.register_str("se<cr>et&1");
         let mut p = Page {
             out: String::new(),
-            redactor: &redactor,
+            redactor: redactor.snapshot(),
         };
         p.text("<script>alert('x')</script> se<cr>et&1 \"q\"");
         assert_eq!(

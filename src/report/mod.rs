@@ -110,11 +110,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Unique per process and per call, so concurrent runs into one folder never share a
-    // temporary file; the leading dot keeps it out of globs like `*.json`.
+    // Unique per process (a random run id: only src/cli touches the process, so no pid here)
+    // and per call, so concurrent runs into one folder never share a temporary file; the
+    // leading dot keeps it out of globs like `*.json`.
+    static RUN: std::sync::LazyLock<u64> = std::sync::LazyLock::new(rand::random);
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!(".{name}.{}.{serial}.tmp", std::process::id()));
+    let temporary = dir.join(format!(".{name}.{:016x}.{serial}.tmp", *RUN));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;

@@ -15,7 +15,7 @@ use super::live::{LiveExchange, RunObserver};
 use super::world::ScenarioKey;
 use crate::exchange::{self, Exchange, ExchangeObserver, RecordedRequest};
 use crate::results::{BodyRecord, ExchangeRecord, HeaderRecord};
-use crate::secret::{REDACTED, Redactor};
+use crate::secret::{REDACTED, RedactionSnapshot, Redactor};
 
 /// Exchanges of every scenario of a run, by scenario, in the order sent, each naming the step
 /// that sent it. Filled by the recorders, drained by the collector.
@@ -79,11 +79,12 @@ impl ScenarioRecorder {
             return;
         }
         let step = lock(&self.step).clone();
+        let secrets = self.redactor.snapshot();
         let records: Vec<ExchangeRecord> = raw
             .into_iter()
             .map(|r| ExchangeRecord {
                 step: step.clone(),
-                ..record(&r, &self.redactor)
+                ..record(&r, &secrets)
             })
             .collect();
         lock(&self.store)
@@ -210,7 +211,7 @@ fn redact_query(url: &str) -> String {
 
 /// `text` with every known secret, every JWT and every secret-named JSON property replaced by
 /// `[redacted]`.
-fn redact(text: &str, redactor: &Redactor) -> String {
+fn redact(text: &str, redactor: &RedactionSnapshot) -> String {
     let known = redactor.redact(text);
     let known = JWT.replace_all(&known, REDACTED);
     SECRET_JSON
@@ -220,7 +221,7 @@ fn redact(text: &str, redactor: &Redactor) -> String {
         .into_owned()
 }
 
-fn headers(map: &HeaderMap, redactor: &Redactor) -> Vec<HeaderRecord> {
+fn headers(map: &HeaderMap, redactor: &RedactionSnapshot) -> Vec<HeaderRecord> {
     map.iter()
         .map(|(name, value)| {
             let text = String::from_utf8_lossy(value.as_bytes());
@@ -244,7 +245,7 @@ fn headers(map: &HeaderMap, redactor: &Redactor) -> Vec<HeaderRecord> {
 }
 
 /// Redacted first, then cut: a secret straddling the cut would otherwise survive in part.
-fn body(bytes: &[u8], form: bool, redactor: &Redactor) -> BodyRecord {
+fn body(bytes: &[u8], form: bool, redactor: &RedactionSnapshot) -> BodyRecord {
     let mut text = redact(&String::from_utf8_lossy(bytes), redactor);
     if form {
         text = redact_pairs(&text);
@@ -261,7 +262,7 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 fn request_parts(
     request: &RecordedRequest,
-    redactor: &Redactor,
+    redactor: &RedactionSnapshot,
 ) -> (String, Vec<HeaderRecord>, Option<BodyRecord>) {
     let url = redact_query(&redact(request.url.as_str(), redactor));
     let form = is_form(&request.headers);
@@ -272,7 +273,7 @@ fn request_parts(
     )
 }
 
-fn record(raw: &Raw, redactor: &Redactor) -> ExchangeRecord {
+fn record(raw: &Raw, redactor: &RedactionSnapshot) -> ExchangeRecord {
     let millis = |d: Duration| (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
     match raw {
         Raw::Answered(purpose, e) => {
@@ -388,7 +389,7 @@ mod tests {
             redact_query("https://cb.example/cb?code=abc&state=s#access_token=t"),
             "https://cb.example/cb?code=[redacted]&state=s#access_token=[redacted]"
         );
-        let r = Redactor::default();
+        let r = Redactor::default().snapshot();
         assert_eq!(
             redact(r#"{"refresh_token": "r1", "scope":"openid"}"#, &r),
             r#"{"refresh_token": "[redacted]", "scope":"openid"}"#
