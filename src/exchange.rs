@@ -152,6 +152,49 @@ impl fmt::Debug for Exchange {
     }
 }
 
+/// `url` as reports may show it before the run's redactor has seen it: user info, query values
+/// and the fragment replaced by `[redacted]`, query parameter names kept.
+pub fn shown_url(url: &url::Url) -> String {
+    redacted_url(url)
+}
+
+/// Receives every exchange a flow sends while it is in scope (see [`observed`]): the suite
+/// records each scenario's exchanges this way, without the flows knowing about scenarios.
+pub trait ExchangeObserver: Send + Sync {
+    /// `exchange` was sent and answered; `step` names the flow step (e.g. "token endpoint").
+    fn exchanged(&self, step: &'static str, exchange: &Exchange);
+    /// `request` was sent but no usable answer came back after `elapsed` (`error` says why).
+    fn failed(&self, step: &'static str, request: &RecordedRequest, elapsed: Duration, error: &str);
+}
+
+tokio::task_local! {
+    static OBSERVER: std::sync::Arc<dyn ExchangeObserver>;
+}
+
+/// Runs `future` with `observer` told of every exchange sent while it runs. A task-local scope,
+/// so concurrent scenarios sharing one flow each see only their own exchanges.
+pub async fn observed<F: Future>(
+    observer: std::sync::Arc<dyn ExchangeObserver>,
+    future: F,
+) -> F::Output {
+    OBSERVER.scope(observer, future).await
+}
+
+/// Tells the observer in scope, if any, of `exchange`.
+pub fn notify_exchanged(step: &'static str, exchange: &Exchange) {
+    let _ = OBSERVER.try_with(|o| o.exchanged(step, exchange));
+}
+
+/// Tells the observer in scope, if any, that `request` got no usable answer.
+pub fn notify_failed(
+    step: &'static str,
+    request: &RecordedRequest,
+    elapsed: Duration,
+    error: &str,
+) {
+    let _ = OBSERVER.try_with(|o| o.failed(step, request, elapsed, error));
+}
+
 /// How many characters of a provider's value a message quotes.
 pub const QUOTE_MAX_CHARS: usize = 120;
 

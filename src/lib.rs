@@ -14,6 +14,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod evidence;
 pub mod exchange;
 pub mod flow;
 pub mod load;

@@ -116,6 +116,57 @@ impl Redactor {
     }
 }
 
+/// The secrets a [`Redactor`] knew at one moment, compiled into one matcher: for redacting many
+/// texts at once (every field of a step's exchanges, every piece of a page) without locking and
+/// sorting the set for each.
+pub struct RedactionSnapshot {
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+impl fmt::Debug for RedactionSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RedactionSnapshot")
+    }
+}
+
+impl Redactor {
+    /// The secrets known now, compiled for [`RedactionSnapshot::redact`]. Secrets learnt later
+    /// are not in it.
+    pub fn snapshot(&self) -> RedactionSnapshot {
+        let seen = self.lock();
+        let matcher = if seen.is_empty() {
+            None
+        } else {
+            // Leftmost-longest: a secret containing another is replaced whole, as in `redact`.
+            // A contiguous NFA: cheap to build for the hundreds of tokens a run sees (a DFA
+            // would cost more to build than the few texts it scans).
+            aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(seen.iter())
+                .ok()
+        };
+        RedactionSnapshot { matcher }
+    }
+}
+
+impl RedactionSnapshot {
+    /// `text` with every secret of the snapshot replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        match &self.matcher {
+            Some(m) => {
+                let mut out = String::with_capacity(text.len());
+                m.replace_all_with(text, &mut out, |_, _, out| {
+                    out.push_str(REDACTED);
+                    true
+                });
+                out
+            }
+            None => text.to_owned(),
+        }
+    }
+}
+
 /// A TOML error as "line L, column C: message", without the parser's excerpt of the input:
 /// when a key file is given where a config was expected, that excerpt would print the key.
 pub fn toml_error_without_excerpt(e: &toml::de::Error, text: &str) -> String {
@@ -163,6 +214,22 @@ mod tests {
             "x [redacted] y [redacted] z abc"
         );
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn a_snapshot_redacts_as_the_redactor_does() {
+        let r = Redactor::default();
+        assert_eq!(r.snapshot().redact("abcdefghij"), "abcdefghij");
+        r.register_str("abcdef");
+        r.register_str("abcdefghij");
+        let snapshot = r.snapshot();
+        r.register_str("later-secret");
+        let text = "x abcdefghij y abcdef z abc later-secret";
+        assert_eq!(
+            snapshot.redact(text),
+            "x [redacted] y [redacted] z abc later-secret"
+        );
+        assert_eq!(r.redact(text), "x [redacted] y [redacted] z abc [redacted]");
     }
 
     #[test]

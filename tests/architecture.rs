@@ -3,6 +3,8 @@
 //! - the reference provider (`provider`) uses nothing of the crate but `secret`: it shares no
 //!   code with the checking side, so one bug cannot hide on both sides;
 //! - `load` uses neither `spec` nor `suite`, and `spec` does not use `suite`;
+//! - `evidence` (the bundle) runs and judges nothing: no `flow`, `suite`, `checks`, `spec`,
+//!   `provider`, `load`, `profile` or `exchange`;
 //! - data flows one way: `flow` uses no `checks`, `suite`, `results`, `report` or `load`, and
 //!   `checks` no `suite`, `results`, `report` or `load`; nothing outside `cli` uses `cli`;
 //! - only `src/cli/` and `src/main.rs` touch the process: `std::process` (exit, commands),
@@ -560,6 +562,12 @@ fn forbidden_use(module: &str, target: &str) -> Option<&'static str> {
         ),
         ("load", "spec" | "suite") => Some("the load tester does not use `spec` or `suite`"),
         ("spec", "suite") => Some("the spec engine does not use `suite`"),
+        (
+            "evidence",
+            "flow" | "suite" | "checks" | "spec" | "provider" | "load" | "profile" | "exchange",
+        ) => Some(
+            "the evidence bundle seals bytes the report writers rendered: it runs and judges nothing",
+        ),
         ("flow", "checks" | "suite" | "results" | "report" | "load") => Some(
             "data flows one way: the flows record and may say whether they can go on, \
              they do not judge, collect or report",
@@ -693,7 +701,7 @@ fn the_source_respects_the_architecture() {
         files.len()
     );
     for wanted in [
-        "cli", "provider", "load", "spec", "suite", "main", "exchange",
+        "cli", "provider", "load", "spec", "suite", "main", "exchange", "evidence",
     ] {
         assert!(
             modules.contains(wanted),
@@ -792,6 +800,22 @@ fn provider_may_use_only_secret() {
             "pub(crate) fn f() {}\npub(in crate::provider) struct S;\n"
         ),
         Vec::<String>::new()
+    );
+}
+
+#[test]
+fn evidence_seals_bytes_and_runs_nothing() {
+    let file = "src/evidence/mod.rs";
+    assert_eq!(
+        found(file, "use crate::secret::Redactor;\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found(
+            file,
+            "use crate::report::write_file;\nuse crate::suite::NvWorld;\n"
+        ),
+        [format!("{file}:2")]
     );
 }
 

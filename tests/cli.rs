@@ -349,3 +349,88 @@ async fn serve_prints_a_ready_line_once_it_accepts_connections() {
     assert!(stream.is_ok(), "{line}: {stream:?}");
     child.kill().await.expect("stop serve");
 }
+
+/// `nvcert list --format json`: every check the features hold, each with its level and
+/// citation; filters by version and rule set as `run` does.
+#[test]
+fn list_names_every_check_with_level_and_citation() {
+    let list = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+            .arg("list")
+            .args(args)
+            .output()
+            .expect("run nvcert");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let parse = |text: String| -> Vec<serde_json::Value> {
+        serde_json::from_str(&text).expect("JSON array")
+    };
+    let all = parse(list(&["--format", "json", "--rule-set", "wip"]));
+    // Every scenario of the built-in features, read from the files themselves (an outline's
+    // name, placeholders before its examples are filled in, starts one entry per example).
+    let features = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&features).expect("features") {
+        let path = entry.expect("entry").path();
+        // Sub-folders hold other families' features (features/phonecheck/).
+        if path.extension().is_none_or(|e| e != "feature") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("feature");
+        for line in text.lines().map(str::trim_start) {
+            if let Some(name) = line
+                .strip_prefix("Scenario Outline: ")
+                .or_else(|| line.strip_prefix("Scenario: "))
+            {
+                names.push(name.split('<').next().unwrap_or(name).to_owned());
+            }
+        }
+    }
+    assert!(names.len() > 50, "{} scenarios found", names.len());
+    assert!(all.len() >= names.len());
+    for name in &names {
+        assert!(
+            all.iter().any(|c| c["scenario"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(name.as_str()))),
+            "{name:?} is not listed"
+        );
+    }
+    for check in &all {
+        assert!(
+            ["MUST", "SHOULD", "REVIEW"].contains(&check["level"].as_str().unwrap_or("")),
+            "{check}"
+        );
+        assert!(
+            check["citation"].as_str().is_some_and(|c| !c.is_empty()),
+            "{check}"
+        );
+        assert!(check["tag"].as_str().is_some(), "{check}");
+    }
+    assert!(
+        all.iter()
+            .any(|c| c["tag"] == "verify_plain_false" && c["level"] == "MUST")
+    );
+    assert!(all.iter().any(|c| c["level"] == "SHOULD"));
+    // The wip checks are listed only with their rule set; 1.0.0 has no operator-token flows.
+    let released = parse(list(&["--format", "json"]));
+    assert!(released.len() < all.len());
+    assert!(released.iter().all(|c| c["rule_set"].is_null()));
+    let old = parse(list(&["--format", "json", "--spec-version", "1.0.0"]));
+    assert!(old.len() < released.len());
+    assert!(!old.iter().any(|c| c["tag"] == "ciba_operator_token"));
+    // The table and Markdown say the same.
+    let table = list(&[]);
+    assert!(
+        table.contains("@verify_plain_false")
+            && table.ends_with(&format!("{} checks\n", released.len()))
+    );
+    let markdown = list(&["--format", "markdown"]);
+    assert_eq!(markdown.lines().count(), released.len() + 2);
+}

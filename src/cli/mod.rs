@@ -9,7 +9,10 @@
 
 mod baseline;
 mod command;
+mod evidence;
 pub mod exit;
+mod list;
+mod live;
 mod load;
 mod multi;
 mod run;
@@ -51,6 +54,11 @@ pub enum Command {
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),
+    /// Check an evidence bundle written by `nvcert run --evidence`.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// List the check catalogue: tag, feature, scenario, level, citation, versions, rule set.
+    List(ListArgs),
     /// Load-test a provider (the embedded reference provider by default) with goose.
     ///
     /// Writes load-report.html (goose's report) and load-summary.json to --report-dir and prints
@@ -154,6 +162,56 @@ pub struct RunArgs {
     /// Under a dialect the default is the CAMARA version it descends from; `none` turns it off.
     #[arg(long, value_name = "camara:VERSION")]
     pub compare_with: Option<String>,
+    /// Print each HTTP exchange as it happens: method, URL (query values and secrets
+    /// redacted), status, milliseconds.
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Also write an evidence bundle: a zip of manifest.json (what ran, SHA-256 of every file),
+    /// results.json, junit.xml, ctrf.json, report.html and the console text.
+    #[arg(long, value_name = "FILE.zip")]
+    pub evidence: Option<PathBuf>,
+    /// Sign the bundle's manifest (ES256, PKCS#8 PEM): `env:NAME` or `file:PATH`. Adds
+    /// manifest.jws.
+    #[arg(long, value_name = "env:NAME|file:PATH", requires = "evidence")]
+    pub sign_key: Option<String>,
+}
+
+/// `nvcert evidence` commands.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Recompute every hash of a bundle (and its signature, with --public-key).
+    ///
+    /// Exit code 0 when intact, 1 naming the first file that differs (or a signature that does
+    /// not verify), 2 when the bundle cannot be read.
+    Verify(VerifyArgs),
+}
+
+/// Options of `nvcert evidence verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle.
+    #[arg(value_name = "FILE.zip")]
+    pub bundle: PathBuf,
+    /// ES256 public key (PEM) that must have signed the manifest.
+    #[arg(long, value_name = "PEM")]
+    pub public_key: Option<PathBuf>,
+}
+
+/// Options of `nvcert list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only the checks that apply at this NV spec version.
+    #[arg(long, value_name = "VERSION")]
+    pub spec_version: Option<String>,
+    /// Include the checks of a rule set beyond the released spec (repeatable): `wip`.
+    #[arg(long = "rule-set", value_name = "NAME", value_parser = ["wip"])]
+    pub rule_sets: Vec<String>,
+    /// Feature file or folder to list instead of nvcert's built-in features (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub features: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "markdown"])]
+    pub format: String,
 }
 
 /// Options of `nvcert serve`.
@@ -319,6 +377,8 @@ pub async fn run(cli: Cli) -> u8 {
     let outcome = match cli.command {
         Command::Run(args) => Box::pin(run::run(args)).await,
         Command::Serve(args) => Box::pin(serve::serve(args)).await,
+        Command::Evidence(EvidenceCommand::Verify(args)) => Ok(evidence::verify(&args)),
+        Command::List(args) => list::list(&args),
         Command::Load(args) => Box::pin(load::load(args)).await,
         Command::Baseline(BaselineCommand::Accept(args)) => baseline::accept(&args),
     };

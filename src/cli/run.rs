@@ -40,6 +40,7 @@ pub(super) async fn run_provider(
     baseline: Option<&Baseline>,
 ) -> anyhow::Result<ProviderRun> {
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let tags = args
         .tags
         .as_deref()
@@ -74,6 +75,7 @@ pub(super) async fn run_provider(
         rule_sets.push("wip".to_owned());
     }
     let dialect = target.flow.profile().dialect.clone();
+    let live = super::live::Live::new(args.verbose, args.quiet, redactor.clone());
     let mut ctx = RunContext::new(Arc::clone(&target.flow), Arc::clone(&target.spec));
     if let Some((label, camara)) = comparison(args.compare_with.as_deref(), dialect.as_deref())? {
         let facts = dialect
@@ -102,8 +104,13 @@ pub(super) async fn run_provider(
         },
         expected,
         concurrency: usize::from(args.concurrency),
+        observer: suite::Observer(live.clone().map(|l| l as Arc<dyn suite::RunObserver>)),
     };
+    let ticker = live.as_ref().and_then(|l| l.tick());
     let (scenarios, errors) = Box::pin(suite::run(ctx.clone(), &plan)).await;
+    if let Some(l) = &live {
+        l.finish(ticker);
+    }
     target.shutdown().await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut results = RunResults::new(
@@ -124,15 +131,35 @@ pub(super) async fn run_provider(
     }
 
     // Reports first: whatever happens next, the results are on disk.
-    let written = crate::report::write_all(&results, &args.report_dir, &redactor)?;
+    let rendered = crate::report::render_all(&results, &redactor)?;
+    let written = crate::report::write_rendered(&rendered, &args.report_dir)?;
+    let console = crate::report::render_console(&results, &redactor);
+    if let Some(bundle) = &args.evidence {
+        let mut files: Vec<(&str, &[u8])> = rendered
+            .iter()
+            .map(|(name, text)| (*name, text.as_bytes()))
+            .collect();
+        files.push(("console.txt", console.as_bytes()));
+        let facts = super::evidence::RunFacts {
+            args: &args,
+            started_at,
+            spec_origin: ctx.spec.origin(),
+            spec_sha256: ctx.spec.text_sha256(),
+            features: &plan.features,
+        };
+        super::evidence::write_bundle(bundle, &facts, &results, &files, &redactor)?;
+    }
     if !args.quiet {
+        print!("{console}");
         let mut out = std::io::stdout().lock();
-        crate::report::write_console(&results, &redactor, &mut out)?;
         if let Some(comparison) = &results.baseline {
             crate::report::write_baseline_console(comparison, &mut out)?;
         }
         for path in &written {
             println!("report: {}", path.display());
+        }
+        if let Some(bundle) = &args.evidence {
+            println!("evidence: {}", bundle.display());
         }
     }
     if results.scenarios.is_empty() && results.errors.is_empty() {

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::FlowError;
-use crate::exchange::{Exchange, RecordedRequest, RecordedResponse};
+use crate::exchange::{self, Exchange, RecordedRequest, RecordedResponse};
 use crate::profile::DeviceLeg;
 
 /// The most nvcert reads of one response body; NV answers are a few hundred bytes.
@@ -63,29 +63,43 @@ pub async fn send(
         url: shown_url.clone(),
         message: error_chain(&e),
     };
-    let mut response = client.execute(request).await.map_err(transport)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(FlowError::BodyTooLarge {
-                step,
-                url: shown_url.clone(),
-                limit: MAX_BODY_BYTES,
-            });
+    let answer = async {
+        let mut response = client.execute(request).await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(FlowError::BodyTooLarge {
+                    step,
+                    url: shown_url.clone(),
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Exchange {
-        request: recorded,
-        response: RecordedResponse {
+        Ok(RecordedResponse {
             status,
             headers,
             body,
-        },
-        elapsed: started.elapsed(),
-    })
+        })
+    }
+    .await;
+    match answer {
+        Ok(response) => {
+            let exchange = Exchange {
+                request: recorded,
+                response,
+                elapsed: started.elapsed(),
+            };
+            exchange::notify_exchanged(step, &exchange);
+            Ok(exchange)
+        }
+        Err(e) => {
+            exchange::notify_failed(step, &recorded, started.elapsed(), &e.to_string());
+            Err(e)
+        }
+    }
 }
 
 /// A response read without recording the exchange.

@@ -2,8 +2,26 @@
 
 use std::io::{self, Write};
 
-use crate::results::{RunResults, Status, Verdict};
+use crate::results::{ExchangeRecord, RunResults, Status, Verdict};
 use crate::secret::Redactor;
+
+/// Indentation of the lines under a scenario.
+const INDENT: &str = "                 ";
+
+/// Request headers worth showing under a failure (the rest is in results.json).
+const SHOWN_REQUEST_HEADERS: &[&str] = &["content-type", "authorization", "x-correlator", "dpop"];
+/// Response headers worth showing under a failure.
+const SHOWN_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "x-correlator",
+    "location",
+    "www-authenticate",
+    "allow",
+    "cache-control",
+    "retry-after",
+];
+/// How many characters of a body the console quotes.
+const BODY_EXCERPT_CHARS: usize = 300;
 
 /// Writes the human summary of `results` to `out`, redacted.
 pub fn write_console(
@@ -11,6 +29,11 @@ pub fn write_console(
     redactor: &Redactor,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    out.write_all(render_console(results, redactor).as_bytes())
+}
+
+/// The human summary of `results`, redacted (what [`write_console`] writes).
+pub fn render_console(results: &RunResults, redactor: &Redactor) -> String {
     let mut text = String::new();
     let t = &results.target;
     text.push_str(&format!(
@@ -68,6 +91,11 @@ pub fn write_console(
         }
         if let Some(cite) = sc.citation.as_ref().filter(|_| detailed) {
             text.push_str(&format!("                 source: {cite}\n"));
+        }
+        if (detailed || sc.status == Status::Error)
+            && let Some(exchange) = sc.evidence()
+        {
+            evidence(&mut text, exchange);
         }
         if let Some(review) = &sc.review {
             text.push_str(&format!("                 to confirm: {review}\n"));
@@ -134,7 +162,68 @@ pub fn write_console(
             }
         ));
     }
-    out.write_all(redactor.redact(&text).as_bytes())
+    redactor.redact(&text)
+}
+
+/// `text` on one line, cut to [`BODY_EXCERPT_CHARS`] characters (marked `…` when cut).
+fn excerpt(text: &str, cut_in_report: bool) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    match one_line.char_indices().nth(BODY_EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None if cut_in_report => format!("{one_line}…"),
+        None => one_line,
+    }
+}
+
+/// The exchange a failure concerns: request line, status, the headers that matter, body
+/// excerpts, and a `curl` command replaying it (secrets as shell variables).
+fn evidence(text: &mut String, e: &ExchangeRecord) {
+    let answer = match (e.status, &e.error) {
+        (Some(status), _) => status.to_string(),
+        (None, Some(error)) => format!("no answer: {error}"),
+        (None, None) => "no answer".to_owned(),
+    };
+    text.push_str(&format!(
+        "{INDENT}exchange: {} {} → {answer} ({:.0} ms, {})\n",
+        e.method, e.url, e.duration_ms, e.purpose
+    ));
+    for h in e
+        .request_headers
+        .iter()
+        .filter(|h| SHOWN_REQUEST_HEADERS.contains(&h.name.as_str()))
+    {
+        text.push_str(&format!("{INDENT}  > {}: {}\n", h.name, h.value));
+    }
+    if let Some(b) = e.request_body.as_ref().filter(|b| !b.text.is_empty()) {
+        text.push_str(&format!("{INDENT}  > {}\n", excerpt(&b.text, b.truncated)));
+    }
+    for h in e
+        .response_headers
+        .iter()
+        .filter(|h| SHOWN_RESPONSE_HEADERS.contains(&h.name.as_str()))
+    {
+        text.push_str(&format!("{INDENT}  < {}: {}\n", h.name, h.value));
+    }
+    if let Some(b) = e.response_body.as_ref().filter(|b| !b.text.is_empty()) {
+        text.push_str(&format!("{INDENT}  < {}\n", excerpt(&b.text, b.truncated)));
+    }
+    let variables = super::curl::variables(e);
+    if variables.is_empty() {
+        text.push_str(&format!("{INDENT}reproduce:\n"));
+    } else {
+        text.push_str(&format!(
+            "{INDENT}reproduce (export {} first):\n",
+            variables
+                .iter()
+                .map(|v| format!("${v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text.push_str(&format!("{INDENT}  {}\n", super::curl::curl_command(e)));
 }
 
 /// Writes the run's verdict: the reasons an incomplete run did not reach a verdict everywhere

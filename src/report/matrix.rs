@@ -231,6 +231,9 @@ mod tests {
                 review: None,
                 unexpectedly_passed: false,
                 undefined_steps: Vec::new(),
+                steps: Vec::new(),
+                exchanges: Vec::new(),
+                failure_exchange: None,
                 duration_ms: 1,
             })
             .collect();

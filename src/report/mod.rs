@@ -5,6 +5,9 @@
 //! [`Redactor`], and every byte of a conformance report passes through it.
 
 mod console;
+mod ctrf;
+pub mod curl;
+mod html;
 mod json;
 mod junit;
 mod load;
@@ -13,7 +16,7 @@ mod matrix;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use console::{write_console, write_verdict};
+pub use console::{render_console, write_console, write_verdict};
 pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
 pub use matrix::{
     MATRIX_FILE, baseline_diff, summary_line, verdict_label, write_baseline_console, write_matrix,
@@ -27,6 +30,10 @@ use crate::secret::Redactor;
 pub const JUNIT_FILE: &str = "junit.xml";
 /// File name of the JSON results inside the report directory.
 pub const RESULTS_FILE: &str = "results.json";
+/// File name of the Common Test Report Format report inside the report directory.
+pub const CTRF_FILE: &str = "ctrf.json";
+/// File name of the HTML report inside the report directory.
+pub const HTML_FILE: &str = "report.html";
 
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -49,20 +56,42 @@ pub enum ReportError {
     },
 }
 
-/// Writes `junit.xml` and `results.json` into `dir` (created if missing); returns the paths written.
+/// Every report file of a conformance run, rendered and redacted: (file name, bytes), in the
+/// order they are written.
+pub fn render_all(
+    results: &RunResults,
+    redactor: &Redactor,
+) -> Result<Vec<(&'static str, String)>, ReportError> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    Ok(vec![
+        (JUNIT_FILE, redactor.redact(&junit::render(results))),
+        (RESULTS_FILE, redactor.redact(&json::render(results)?)),
+        (CTRF_FILE, redactor.redact(&ctrf::render(results, now_ms)?)),
+        (HTML_FILE, redactor.redact(&html::render(results, redactor))),
+    ])
+}
+
+/// Writes `junit.xml`, `results.json`, `ctrf.json` and `report.html` into `dir` (created if
+/// missing); returns the paths written.
 pub fn write_all(
     results: &RunResults,
     dir: &Path,
     redactor: &Redactor,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_rendered(&render_all(results, redactor)?, dir)
+}
+
+/// Writes files rendered by [`render_all`] into `dir` (created if missing).
+pub fn write_rendered(
+    files: &[(&'static str, String)],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    let junit = redactor.redact(&junit::render(results));
-    let json = redactor.redact(&json::render(results)?);
     let mut written = Vec::new();
-    for (name, text) in [(JUNIT_FILE, junit), (RESULTS_FILE, json)] {
+    for (name, text) in files {
         let path = dir.join(name);
         write_file(&path, text.as_bytes())?;
         written.push(path);

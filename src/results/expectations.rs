@@ -154,6 +154,9 @@ mod tests {
             review: None,
             unexpectedly_passed: false,
             undefined_steps: Vec::new(),
+            steps: Vec::new(),
+            exchanges: Vec::new(),
+            failure_exchange: None,
             duration_ms: 0,
         };
         let scenarios = [

@@ -3,11 +3,15 @@
 //! I/O but reading the `--expect-failures` list and `--baseline` files.
 
 pub mod baseline;
+mod exchanges;
 mod expectations;
 pub mod matrix;
 
 use serde::{Deserialize, Serialize};
 
+pub use exchanges::{
+    BODY_LIMIT_BYTES, BodyRecord, ExchangeRecord, HeaderRecord, StepRecord, StepStatus,
+};
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
 /// Format version of `results.json` (and of `matrix.json` and baselines): a baseline carrying
@@ -160,6 +164,21 @@ pub struct ScenarioResult {
     pub undefined_steps: Vec<String>,
     /// Wall time of the scenario in milliseconds.
     pub duration_ms: u64,
+    /// The steps that ran, in order, with how each ended.
+    pub steps: Vec<StepRecord>,
+    /// Every HTTP exchange the scenario's steps sent, in order (redacted, bodies cut at 64 KiB).
+    pub exchanges: Vec<ExchangeRecord>,
+    /// Index in `exchanges` of the exchange the first failure (or the error) concerns: the last
+    /// one sent up to the step that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_exchange: Option<usize>,
+}
+
+impl ScenarioResult {
+    /// The exchange the first failure (or the error) concerns, if any.
+    pub fn evidence(&self) -> Option<&ExchangeRecord> {
+        self.failure_exchange.and_then(|i| self.exchanges.get(i))
+    }
 }
 
 /// Counts per status.

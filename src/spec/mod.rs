@@ -147,6 +147,8 @@ pub struct SpecDocument {
     schemas: HashMap<String, Arc<CompiledSchema>>,
     /// The document as JSON, for schemas asked for by pointer that were not precompiled.
     raw: Arc<Value>,
+    /// Lower-case hex SHA-256 of the document's text (evidence bundles name it).
+    text_sha256: String,
 }
 
 /// A schema in JSON-Schema form and its validator.
@@ -184,7 +186,17 @@ impl SpecDocument {
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, SpecError> {
         let (raw, path_order, key_order) = parse(text, origin)?;
         let raw = Arc::new(raw);
-        Loader::new(&raw, origin, &key_order).load(Arc::clone(&raw), &path_order)
+        let mut doc = Loader::new(&raw, origin, &key_order).load(Arc::clone(&raw), &path_order)?;
+        doc.text_sha256 = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        };
+        Ok(doc)
+    }
+
+    /// Lower-case hex SHA-256 of the text the document was loaded from.
+    pub fn text_sha256(&self) -> &str {
+        &self.text_sha256
     }
 
     /// The file name this document was loaded from, as used in messages.
@@ -741,6 +753,7 @@ impl<'a> Loader<'a> {
             correlator_pattern: self.correlator_pattern.flatten(),
             schemas: self.schemas,
             raw,
+            text_sha256: String::new(),
         })
     }
 

@@ -7,8 +7,13 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
 use cucumber::gherkin;
 use cucumber::{Event, parser};
 
+use super::live::RunObserver;
+use super::record::ExchangeStore;
 use super::world::{NvWorld, ScenarioKey as Key, StepFailure, WarningStore};
-use crate::results::{ExpectedFailures, Level, Outcome, ScenarioResult, Status};
+use crate::results::{
+    ExchangeRecord, ExpectedFailures, Level, Outcome, ScenarioResult, Status, StepRecord,
+    StepStatus,
+};
 
 #[derive(Default)]
 struct Open {
@@ -22,6 +27,12 @@ struct Open {
     skip_cause: Option<String>,
     undefined: Vec<String>,
     steps: usize,
+    /// Text of each step started, in order.
+    step_texts: Vec<String>,
+    /// Each step started and how it ended (passed until told otherwise).
+    ran: Vec<StepRecord>,
+    /// Index in `step_texts` of the step that failed first (check failed or could not run).
+    failed_step: Option<usize>,
 }
 
 /// Collects scenario outcomes; read them with [`Collector::finish`].
@@ -32,15 +43,25 @@ pub struct Collector {
     errors: Vec<String>,
     expected: ExpectedFailures,
     warnings: WarningStore,
+    exchanges: ExchangeStore,
+    observer: Option<std::sync::Arc<dyn RunObserver>>,
 }
 
 impl Collector {
     /// A collector judging failures against the known deviations `expected`, reading the
-    /// warnings steps record in `warnings`.
-    pub fn new(expected: ExpectedFailures, warnings: WarningStore) -> Self {
+    /// warnings steps record in `warnings` and the exchanges in `exchanges`, telling `observer`
+    /// of each finished scenario.
+    pub fn new(
+        expected: ExpectedFailures,
+        warnings: WarningStore,
+        exchanges: ExchangeStore,
+        observer: Option<std::sync::Arc<dyn RunObserver>>,
+    ) -> Self {
         Self {
             expected,
             warnings,
+            exchanges,
+            observer,
             ..Self::default()
         }
     }
@@ -77,11 +98,33 @@ impl Collector {
                 let open = self.open.entry(key).or_default();
                 if matches!(ev, Step::Started) {
                     open.steps += 1;
+                    open.step_texts.push(step_text(&step));
+                    open.ran.push(StepRecord {
+                        text: step_text(&step),
+                        status: StepStatus::Passed,
+                    });
+                }
+                let ended = match &ev {
+                    Step::Failed(_, _, _, err) => Some(match step_failure(err) {
+                        StepFailure::Check(_) => StepStatus::Failed,
+                        StepFailure::CouldNotRun(_) => StepStatus::Error,
+                        StepFailure::Skip(_) => StepStatus::Skipped,
+                    }),
+                    Step::Skipped => Some(StepStatus::Skipped),
+                    _ => None,
+                };
+                if let (Some(status), Some(last)) = (ended, open.ran.last_mut()) {
+                    last.status = status;
                 }
                 match ev {
                     Step::Failed(_, _, world, err) => {
                         let text = step_text(&step);
-                        match step_failure(&err) {
+                        let failure = step_failure(&err);
+                        if matches!(failure, StepFailure::Check(_) | StepFailure::CouldNotRun(_)) {
+                            open.failed_step
+                                .get_or_insert(open.step_texts.len().saturating_sub(1));
+                        }
+                        match failure {
                             StepFailure::Check(m) => {
                                 let at = concerning(world.as_deref(), &m);
                                 open.failures.push(format!("{text}: {m}{at}"));
@@ -160,6 +203,17 @@ impl Collector {
                     Status::Error => open.error_cause.or_else(|| open.error.clone()),
                     _ => None,
                 };
+                let exchanges = self
+                    .exchanges
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key)
+                    .unwrap_or_default();
+                let failure_exchange = if matches!(outcome, Outcome::Skipped | Outcome::Passed) {
+                    None
+                } else {
+                    concerned_exchange(&exchanges, &open.step_texts, open.failed_step)
+                };
                 let result = ScenarioResult {
                     cause,
                     feature: feature.name.clone(),
@@ -187,7 +241,13 @@ impl Collector {
                     duration_ms: open.started.map_or(0, |s| {
                         u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                     }),
+                    steps: open.ran,
+                    exchanges,
+                    failure_exchange,
                 };
+                if let Some(observer) = &self.observer {
+                    observer.scenario_finished(&result);
+                }
                 self.done.push((key, result));
             }
             _ => {}
@@ -195,8 +255,40 @@ impl Collector {
     }
 }
 
+/// Index of the exchange a failure concerns: the last one sent up to the step that failed
+/// (`failed_step`, an index in `steps`), or the last one of the scenario when no step failed
+/// (warnings are recorded by steps that go on).
+///
+/// Exchanges name their step by text; walking both lists in order places each exchange at the
+/// first step at or after the previous one's with that text, so a step text used twice in a
+/// scenario is told apart.
+fn concerned_exchange(
+    exchanges: &[ExchangeRecord],
+    steps: &[String],
+    failed_step: Option<usize>,
+) -> Option<usize> {
+    let Some(failed) = failed_step else {
+        return exchanges.len().checked_sub(1);
+    };
+    let mut position = 0;
+    let mut concerned = None;
+    for (i, exchange) in exchanges.iter().enumerate() {
+        if let Some(offset) = steps[position.min(steps.len())..]
+            .iter()
+            .position(|s| *s == exchange.step)
+        {
+            position += offset;
+        }
+        if position > failed {
+            break;
+        }
+        concerned = Some(i);
+    }
+    concerned
+}
+
 /// The scenario description's lines starting with `prefix`, joined (e.g. its `Source:` lines).
-fn described(scenario: &gherkin::Scenario, prefix: &str) -> Option<String> {
+pub(super) fn described(scenario: &gherkin::Scenario, prefix: &str) -> Option<String> {
     let lines: Vec<&str> = scenario
         .description
         .as_deref()

@@ -156,6 +156,42 @@ impl Applicability {
     }
 }
 
+/// Each feature file of `source` (path as given, or the built-in name) with the lower-case hex
+/// SHA-256 of its bytes and its size, in load order; a file that cannot be read is left out (the
+/// run reports it as an error).
+pub fn digests(source: &FeatureSource) -> Vec<(String, String, u64)> {
+    use sha2::Digest as _;
+    let digest = |name: String, bytes: &[u8]| {
+        (
+            name,
+            hex::encode(sha2::Sha256::digest(bytes)),
+            bytes.len() as u64,
+        )
+    };
+    match source {
+        FeatureSource::Builtin => BUILTIN
+            .iter()
+            .map(|(name, text)| digest((*name).to_owned(), text.as_bytes()))
+            .collect(),
+        FeatureSource::Paths(paths) => paths
+            .iter()
+            .flat_map(|p| feature_files(p).unwrap_or_default())
+            .filter_map(|f| {
+                let bytes = std::fs::read(&f).ok()?;
+                Some(digest(f.display().to_string(), &bytes))
+            })
+            .collect(),
+    }
+}
+
+/// How many scenarios `features` hold (rules included): what a run will report on.
+pub fn scenario_count(features: &[Feature]) -> usize {
+    features
+        .iter()
+        .map(|f| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+        .sum()
+}
+
 /// Parsed, example-expanded, tag-filtered features, and the problems met on the way.
 pub fn load(
     source: &FeatureSource,

@@ -6,12 +6,15 @@
 //! writers do the printing.
 
 mod camara_vocabulary;
+mod catalogue;
 mod collect;
 mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod live;
 mod panic_hook;
+mod record;
 mod schedule;
 pub(crate) mod steps;
 mod world;
@@ -22,9 +25,11 @@ use cucumber::World as _;
 use cucumber::gherkin::tagexpr::TagOperation;
 use futures::FutureExt as _;
 
+pub use catalogue::{CatalogueEntry, catalogue};
 pub use context::RunContext;
-pub use features::{Applicability, FeatureSource};
+pub use features::{Applicability, FeatureSource, digests as feature_digests};
 pub use lint::lint;
+pub use live::{LiveExchange, RunObserver};
 pub use steps::request::{sha256_hex, uuid_v4};
 pub use world::{NvWorld, StepFailure};
 
@@ -43,6 +48,22 @@ pub struct RunPlan {
     pub expected: ExpectedFailures,
     /// Scenarios run at once.
     pub concurrency: usize,
+    /// Told of each exchange and each finished scenario as they happen (`run -v`, progress).
+    pub observer: Observer,
+}
+
+/// An optional [`RunObserver`] (a newtype so that [`RunPlan`] stays `Debug`).
+#[derive(Clone, Default)]
+pub struct Observer(pub Option<Arc<dyn RunObserver>>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observer(set)"
+        } else {
+            "Observer(none)"
+        })
+    }
 }
 
 /// Parses a cucumber tag expression such as `@verify and not @slow`.
@@ -61,27 +82,43 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
         ctx.record_lint(lint::lint(&features, &ctx.spec));
     }
     schedule::waiting_first(&mut features);
+    let observer = plan.observer.0.clone();
+    if let Some(o) = &observer {
+        o.run_started(features::scenario_count(&features));
+    }
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
+    let exchanges = record::ExchangeStore::default();
+    let hook_exchanges = exchanges.clone();
+    let hook_observer = observer.clone();
     let collector = panic_hook::guarded(
         NvWorld::cucumber::<&str>()
             .with_parser(features::Preloaded)
-            .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
+            .with_writer(collect::Collector::new(
+                plan.expected.clone(),
+                warnings,
+                exchanges,
+                observer,
+            ))
             .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
             .before(move |feature, _, scenario, world| {
                 panic_hook::reinstall();
                 world.ctx = Some(hook_ctx.clone());
                 world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
                 world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
-                world.warnings = Some(world::ScenarioWarnings::new(
-                    hook_warnings.clone(),
-                    (
-                        feature.path.clone(),
-                        scenario.name.clone(),
-                        scenario.position.line,
-                    ),
-                ));
+                let key = (
+                    feature.path.clone(),
+                    scenario.name.clone(),
+                    scenario.position.line,
+                );
+                world.recorder = Some(Arc::new(record::ScenarioRecorder::new(
+                    hook_exchanges.clone(),
+                    key.clone(),
+                    hook_ctx.flow.redactor().clone(),
+                    hook_observer.clone(),
+                )));
+                world.warnings = Some(world::ScenarioWarnings::new(hook_warnings.clone(), key));
                 async {}.boxed_local()
             })
             .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())

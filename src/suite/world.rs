@@ -161,6 +161,8 @@ pub struct NvWorld {
     pub operator: OperatorFlow,
     /// Where this scenario's warnings go (set by the before-hook).
     pub warnings: Option<ScenarioWarnings>,
+    /// Records this scenario's exchanges (set by the before-hook; every step runs inside it).
+    pub recorder: Option<Arc<super::record::ScenarioRecorder>>,
     /// The PhoneCheck flow of a scenario (PhoneCheck family only).
     pub phonecheck: PhoneCheckScenario,
 }

@@ -17,9 +17,23 @@ macro_rules! step {
         $body:block
     ) => {
         $(#[$attr])*
-        async fn $name($world: &mut NvWorld $(, $arg: $ty)*) -> crate::suite::world::StepOutcome {
+        async fn $name(
+            $world: &mut NvWorld
+            $(, $arg: $ty)*,
+            #[step] gherkin_step: &cucumber::gherkin::Step,
+        ) -> crate::suite::world::StepOutcome {
             async fn body($world: &mut NvWorld $(, $arg: $ty)*) -> StepResult $body
-            body($world $(, $arg)*).await.into()
+            // Every exchange the step sends is recorded for its scenario (see suite::record).
+            match $world.recorder.clone() {
+                Some(recorder) => {
+                    recorder.begin_step(gherkin_step);
+                    let result =
+                        crate::exchange::observed(recorder.clone(), body($world $(, $arg)*)).await;
+                    recorder.end_step();
+                    result.into()
+                }
+                None => body($world $(, $arg)*).await.into(),
+            }
         }
     };
     (
