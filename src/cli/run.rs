@@ -7,6 +7,7 @@ use anyhow::bail;
 
 use super::target::{Target, TargetArgs};
 use super::{RunArgs, exit};
+use crate::flow::FlowError;
 use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
 use crate::suite::{self, Applicability, FeatureSource, RunContext, RunPlan};
@@ -44,6 +45,13 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         Arc::clone(&target.flow),
         Arc::clone(&target.spec),
     ));
+
+    // Before any scenario: a discovery document naming an endpoint outside the provider's hosts
+    // stops the run (exit 2), by the rule that stops `nvcert load` (flow::TrustSet).
+    if let Err(e @ FlowError::Untrusted { .. }) = target.flow.discovery().await {
+        target.shutdown().await;
+        bail!("{e}");
+    }
 
     let plan = RunPlan {
         features: if args.features.is_empty() {

@@ -12,6 +12,7 @@ mod error;
 pub mod http;
 mod jwks;
 mod token;
+pub mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub use error::FlowError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 pub use api::{Api, ApiOperation};
+pub use trust::{Refusal, TrustSet};
 
 use crate::exchange::Exchange;
 use crate::profile::{
@@ -89,8 +91,28 @@ pub struct Flow {
     redactor: Redactor,
     api: Api,
     sources: ValueSources,
-    discovery: tokio::sync::OnceCell<Discovery>,
+    trust: TrustSet,
+    discovery: tokio::sync::OnceCell<DiscoveryFetch>,
 }
+
+/// The run's one discovery fetch, kept whatever its outcome: every scenario (and the run's
+/// preflight) reads it, so a failing or hanging discovery costs one timeout per run, not one per
+/// scenario.
+#[derive(Debug)]
+struct DiscoveryFetch {
+    /// The exchange and the document parsed from it; `Err` when no answer was read.
+    fetched: Result<(Result<Discovery, FlowError>, Exchange), FlowError>,
+    /// Whether the endpoints the document names are all the provider's (see [`TrustSet`]).
+    trusted: Result<(), FlowError>,
+}
+
+/// The discovery members naming endpoints nvcert contacts; each must be on the provider's hosts.
+pub const CONTACTED_DISCOVERY_MEMBERS: &[&str] = &[
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "backchannel_authentication_endpoint",
+];
 
 impl Flow {
     /// Builds the HTTP clients, parses the client keys of `profile` and builds its [`Api`] from
@@ -123,7 +145,9 @@ impl Flow {
             redactor.register(&secret);
         }
         let api = Api::new(&profile, spec)?;
+        let trust = TrustSet::of_profile(&profile);
         Ok(Self {
+            trust,
             api,
             sources,
             profile,
@@ -170,8 +194,49 @@ impl Flow {
         &self.backend
     }
 
-    /// Fetches the discovery document (uncached), returning the exchange for checks.
+    /// The hosts this run may contact.
+    pub fn trust(&self) -> &TrustSet {
+        &self.trust
+    }
+
+    /// The discovery document's exchange and what was parsed from it, for the checks of the
+    /// document itself. Fetched once per run (with [`Flow::discovery`]); `Err` when no answer
+    /// could be read.
     pub async fn fetch_discovery(
+        &self,
+    ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
+        self.discovery_fetch().await.fetched.clone()
+    }
+
+    /// The discovery document, fetched once per run; its failure is kept and returned to every
+    /// caller. A document naming an endpoint outside the provider's hosts
+    /// ([`CONTACTED_DISCOVERY_MEMBERS`]) is [`FlowError::Untrusted`]: nothing is sent there, and
+    /// `run` and `load` stop before any scenario or load (exit 2).
+    pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
+        let fetch = self.discovery_fetch().await;
+        match &fetch.fetched {
+            Err(e) | Ok((Err(e), _)) => Err(e.clone()),
+            Ok((Ok(discovery), _)) => {
+                fetch.trusted.clone()?;
+                Ok(discovery)
+            }
+        }
+    }
+
+    async fn discovery_fetch(&self) -> &DiscoveryFetch {
+        self.discovery
+            .get_or_init(|| async {
+                let fetched = self.fetch_discovery_once().await;
+                let trusted = match &fetched {
+                    Ok((Ok(discovery), _)) => self.endpoints_trusted(discovery),
+                    _ => Ok(()),
+                };
+                DiscoveryFetch { fetched, trusted }
+            })
+            .await
+    }
+
+    async fn fetch_discovery_once(
         &self,
     ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
         let req = self
@@ -179,18 +244,61 @@ impl Flow {
             .get(self.profile.discovery_url.clone())
             .build()
             .map_err(|e| FlowError::Config(format!("discovery request: {e}")))?;
-        let exchange = http::send(&self.backend, req, "discovery").await?;
+        let exchange = self.transmit(&self.backend, req, "discovery").await?;
         Ok((Discovery::from_exchange(&exchange), exchange))
     }
 
-    /// The discovery document, fetched once per run.
-    pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
-        self.discovery
-            .get_or_try_init(|| async {
-                let (parsed, _) = self.fetch_discovery().await?;
-                parsed
-            })
+    /// Every endpoint of [`CONTACTED_DISCOVERY_MEMBERS`] the document names is on the
+    /// provider's hosts.
+    fn endpoints_trusted(&self, discovery: &Discovery) -> Result<(), FlowError> {
+        for member in CONTACTED_DISCOVERY_MEMBERS {
+            let Some(text) = discovery.document.get(*member).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let Ok(url) = url::Url::parse(text) else {
+                continue;
+            };
+            if let Err(refusal) = self.trust.check(&url) {
+                let subject = format!(
+                    "field `{member}` is {}, whose host",
+                    crate::secret::shown_url(&url)
+                );
+                return Err(FlowError::Untrusted {
+                    step: "discovery",
+                    message: self.trust.explain(&subject, &url, refusal),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `request` on `client` and records it, if its URL is one of the provider's hosts.
+    /// Every request of the flows goes through here; the wait is bounded by the profile's
+    /// `timeout_secs` (the client's own timeout, and this one in case the client's does not fire).
+    async fn transmit(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        step: &'static str,
+    ) -> Result<Exchange, FlowError> {
+        if let Err(refusal) = self.trust.check(request.url()) {
+            return Err(FlowError::Untrusted {
+                step,
+                message: self.trust.explain("request to", request.url(), refusal),
+            });
+        }
+        let limit = Duration::from_secs(self.profile.timeout_secs);
+        let url = crate::secret::shown_url(request.url());
+        match tokio::time::timeout(limit + Duration::from_secs(1), http::send(client, request, step, limit))
             .await
+        {
+            Ok(outcome) => outcome,
+            Err(_elapsed) => Err(FlowError::Transport {
+                step,
+                url,
+                message: http::timed_out(limit),
+            }),
+        }
     }
 
     /// `openid`, the purpose (when it travels in `scope`) and `nv_scopes`.
@@ -326,7 +434,7 @@ impl Flow {
                 let req = builder
                     .build()
                     .map_err(|e| FlowError::Config(format!("operator token request: {e}")))?;
-                let exchange = http::send(client, req, STEP).await?;
+                let exchange = self.transmit(client, req, STEP).await?;
                 let token = exchange
                     .response
                     .json()
@@ -352,7 +460,7 @@ impl Flow {
         request: reqwest::Request,
         step: &'static str,
     ) -> Result<Exchange, FlowError> {
-        http::send(&self.backend, request, step).await
+        self.transmit(&self.backend, request, step).await
     }
 
     /// Sends an API request built on the backend client without recording it (the load
