@@ -45,6 +45,18 @@ fn discovery_complete(world: &mut NvWorld) -> StepResult {
 }
 
 step! {
+/// `the discovery document is served as application/json` (OpenID Connect Discovery 1.0 §4.2)
+#[then(regex = r"^the discovery document is served as application/json$")]
+fn discovery_served_as_json(world: &mut NvWorld) -> StepResult {
+    let exchange = match &world.oidc.discovery {
+        Some((_, exchange)) => exchange,
+        None => return Err(fail("the discovery document was not fetched in this scenario")),
+    };
+    Ok(checks::discovery::served_as_json(exchange)?)
+}
+}
+
+step! {
 /// `the discovery issuer is identical to the profile's issuer` (OpenID Connect Discovery §4.3)
 #[then(regex = r"^the discovery issuer is identical to the profile's issuer$")]
 fn discovery_issuer(world: &mut NvWorld) -> StepResult {
@@ -418,6 +430,14 @@ step! {
 #[then(regex = r"^the token response carries a Bearer access token$")]
 fn bearer_token(world: &mut NvWorld) -> StepResult {
     token_response(world).map(|_| ())
+}
+}
+
+step! {
+/// `the token response is served as application/json` (RFC 6749 §5.1)
+#[then(regex = r"^the token response is served as application/json$")]
+fn token_served_as_json(world: &mut NvWorld) -> StepResult {
+    Ok(checks::token::served_as_json(token_exchange(world)?)?)
 }
 }
 
