@@ -38,7 +38,9 @@ pub enum Command {
     ///
     /// Exit code 0 when no MUST check failed (skipped ones do not fail the run), 1 when a MUST
     /// check failed or a MUST scenario could not run (transport failure, timeout), 2 for usage or
-    /// configuration errors.
+    /// configuration errors (including a discovery document naming an endpoint outside the
+    /// provider's hosts), 130 when interrupted (Ctrl-C): the reports then hold the scenarios
+    /// that finished and say `interrupted`.
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),

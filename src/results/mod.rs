@@ -233,6 +233,10 @@ pub struct RunResults {
     pub lint: Vec<Lint>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
+    /// The run was stopped (SIGINT) before every scenario finished: the scenarios listed are
+    /// those that finished. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl RunResults {
@@ -256,14 +260,16 @@ impl RunResults {
             errors,
             lint: Vec::new(),
             duration_ms,
+            interrupted: false,
         }
     }
 
-    /// True when nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning
-    /// and no error at all) and every feature loaded.
+    /// True when the run was not interrupted, nothing failed, no MUST or REVIEW scenario errored
+    /// (with `strict`: no warning and no error at all) and every feature loaded.
     pub fn succeeded(&self) -> bool {
         let s = &self.summary;
-        s.failed == 0
+        !self.interrupted
+            && s.failed == 0
             && s.errored_must == 0
             && self.errors.is_empty()
             && !(self.strict && (s.warnings > 0 || s.errored > 0))

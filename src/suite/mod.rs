@@ -52,6 +52,27 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
 /// The lint findings of the feature files go to the context ([`RunContext::lint`]).
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
+    let outcome = run_until(ctx, plan, std::future::pending()).await;
+    (outcome.scenarios, outcome.errors)
+}
+
+/// What [`run_until`] ended with.
+#[derive(Debug)]
+pub struct SuiteOutcome {
+    /// Finished scenarios, in file order.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Run-level errors.
+    pub errors: Vec<String>,
+    /// `stop` came first: `scenarios` holds those that had finished, the others were dropped.
+    pub interrupted: bool,
+}
+
+/// [`run`], ended early when `stop` completes (the CLI passes Ctrl-C).
+pub async fn run_until(
+    ctx: Arc<RunContext>,
+    plan: &RunPlan,
+    stop: impl std::future::Future<Output = ()>,
+) -> SuiteOutcome {
     let (features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     // Only files given on the command line: the built-in features are nvcert's own.
@@ -61,9 +82,11 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
-    let collector = NvWorld::cucumber::<&str>()
+    let collector = collect::Collector::new(plan.expected.clone(), warnings);
+    let finished = collector.finished();
+    let cucumber = NvWorld::cucumber::<&str>()
         .with_parser(features::Preloaded)
-        .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
+        .with_writer(collector)
         .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
@@ -79,11 +102,19 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
             async {}.boxed_local()
         })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .run(features)
-        .await;
-    let (scenarios, run_errors) = collector.finish();
-    errors.extend(run_errors);
-    (scenarios, errors)
+        .run(features);
+    tokio::select! {
+        collector = cucumber => {
+            let (scenarios, run_errors) = collector.finish();
+            errors.extend(run_errors);
+            SuiteOutcome { scenarios, errors, interrupted: false }
+        }
+        () = stop => SuiteOutcome {
+            scenarios: finished.sorted(),
+            errors,
+            interrupted: true,
+        },
+    }
 }
 
 /// The target description for results.
