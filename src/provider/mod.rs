@@ -36,6 +36,7 @@ mod discovery;
 mod extract;
 mod mint;
 mod operator;
+mod server;
 mod state;
 mod token;
 
@@ -45,7 +46,9 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, TestLine};
+pub use config::{
+    AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, ServerLimits, TestLine,
+};
 pub use error::{ApiError, OAuthError, ProviderError};
 pub use fault::{Fault, FaultSet, UnknownFault};
 pub use state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
@@ -188,23 +191,19 @@ async fn spawn_inner(
             }
         })?,
     };
+    let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();
     let app = match extra {
         Some(extra) => router(state.clone()).merge(extra),
         None => router(state.clone()),
     };
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
     // The server's error, if any, is the task's output: `ProviderHandle::shutdown` returns it.
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // A dropped handle (Err) also means "stop".
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(server::serve(listener, app, limits, async move {
+        // A dropped handle (Err) also means "stop".
+        let _ = rx.await;
+    }));
     Ok(ProviderHandle {
         url,
         local_addr,
