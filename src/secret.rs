@@ -358,7 +358,10 @@ mod tests {
         let json = serde_json::Value::String(pem.to_owned()).to_string();
         assert_eq!(r.redact(&json), "\"[redacted]\"");
         let form: String = url::form_urlencoded::byte_serialize(pem.as_bytes()).collect();
-        assert_eq!(r.redact(&format!("client_secret2={form}")), "client_secret2=[redacted]");
+        assert_eq!(
+            r.redact(&format!("client_secret2={form}")),
+            "client_secret2=[redacted]"
+        );
     }
 
     #[test]

@@ -28,8 +28,11 @@ fn text(bytes: &[u8]) -> String {
 
 /// The test profile for a provider at `url`, with `extra` top-level lines (e.g. allowed_hosts).
 fn profile(dir: &Path, url: &str, extra: &str) -> String {
-    let text = common::profile_text(url, "private_key_jwt")
-        .replacen("timeout_secs = 5\n", &format!("timeout_secs = 5\n{extra}\n"), 1);
+    let text = common::profile_text(url, "private_key_jwt").replacen(
+        "timeout_secs = 5\n",
+        &format!("timeout_secs = 5\n{extra}\n"),
+        1,
+    );
     common::write_profile(dir, &text)
 }
 
@@ -57,8 +60,11 @@ async fn a_redirect_to_another_host_is_not_followed_and_fails_the_scenario() {
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = profile(dir.path(), &server.uri(), "");
-    let (code, results) =
-        common::run_suite(dir.path(), &["--provider", &path, "--tags", "@oidc_device_leg"]).await;
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--provider", &path, "--tags", "@oidc_device_leg"],
+    )
+    .await;
     assert_eq!(code, 1, "{results:#}");
     let failures = common::all_failures(&results);
     assert!(
@@ -67,7 +73,11 @@ async fn a_redirect_to_another_host_is_not_followed_and_fails_the_scenario() {
         ),
         "{failures}"
     );
-    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,15 +88,27 @@ async fn allowed_hosts_lets_the_device_leg_follow_a_redirect_with_its_headers() 
         &server,
         "GET",
         "/authorize",
-        ResponseTemplate::new(302).insert_header("location", format!("{}/op-authorize", operator.url)),
+        ResponseTemplate::new(302)
+            .insert_header("location", format!("{}/op-authorize", operator.url)),
     )
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(dir.path(), &server.uri(), r#"allowed_hosts = ["127.0.0.2"]"#);
-    let _ = common::run_suite(dir.path(), &["--provider", &path, "--tags", "@oidc_device_leg"]).await;
+    let path = profile(
+        dir.path(),
+        &server.uri(),
+        r#"allowed_hosts = ["127.0.0.2"]"#,
+    );
+    let _ = common::run_suite(
+        dir.path(),
+        &["--provider", &path, "--tags", "@oidc_device_leg"],
+    )
+    .await;
     let seen = operator.requests();
     assert!(!seen.is_empty(), "the listed host was not reached");
-    assert!(seen.iter().all(|s| s.method == "GET" && s.uri.starts_with("/op-authorize")));
+    assert!(
+        seen.iter()
+            .all(|s| s.method == "GET" && s.uri.starts_with("/op-authorize"))
+    );
     // The enrichment header travels to hosts the profile trusts.
     assert!(
         seen.iter().any(|s| s.headers.get(common::ENRICH).is_some()),
@@ -108,8 +130,11 @@ async fn a_redirect_to_cloud_metadata_is_never_followed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = profile(dir.path(), &server.uri(), "");
     let started = Instant::now();
-    let (code, results) =
-        common::run_suite(dir.path(), &["--provider", &path, "--tags", "@oidc_device_leg"]).await;
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--provider", &path, "--tags", "@oidc_device_leg"],
+    )
+    .await;
     assert_eq!(code, 1);
     let failures = common::all_failures(&results);
     assert!(
@@ -172,8 +197,11 @@ async fn discovery_naming_another_host_stops_run_before_any_scenario_with_exit_2
 async fn a_hanging_discovery_ends_the_run_in_about_one_timeout_naming_url_and_limit() {
     let hanging = Hanging::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&hanging.url, "private_key_jwt")
-        .replacen("timeout_secs = 5", "timeout_secs = 2", 1);
+    let profile_text = common::profile_text(&hanging.url, "private_key_jwt").replacen(
+        "timeout_secs = 5",
+        "timeout_secs = 2",
+        1,
+    );
     let path = common::write_profile(dir.path(), &profile_text);
     let started = Instant::now();
     let (code, results) = common::run_suite(dir.path(), &["--provider", &path]).await;
@@ -261,8 +289,14 @@ async fn a_provider_echoing_every_secret_leaves_none_in_any_artifact() {
         "{results:#}"
     );
     let artifacts = [
-        ("results.json", std::fs::read_to_string(reports.join("results.json")).expect("json")),
-        ("junit.xml", std::fs::read_to_string(reports.join("junit.xml")).expect("junit")),
+        (
+            "results.json",
+            std::fs::read_to_string(reports.join("results.json")).expect("json"),
+        ),
+        (
+            "junit.xml",
+            std::fs::read_to_string(reports.join("junit.xml")).expect("junit"),
+        ),
         ("stdout", text(&out.stdout)),
         ("stderr", text(&out.stderr)),
     ];
@@ -332,8 +366,11 @@ async fn sigint_during_the_suite_exits_130_with_a_partial_report_marked_interrup
     )
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&server.uri(), "private_key_jwt")
-        .replacen("timeout_secs = 5", "timeout_secs = 100", 1);
+    let profile_text = common::profile_text(&server.uri(), "private_key_jwt").replacen(
+        "timeout_secs = 5",
+        "timeout_secs = 100",
+        1,
+    );
     let path = common::write_profile(dir.path(), &profile_text);
     let reports = dir.path().join("reports");
     std::fs::create_dir_all(&reports).expect("mkdir");
@@ -354,7 +391,10 @@ async fn sigint_during_the_suite_exits_130_with_a_partial_report_marked_interrup
     let results = read_results(&reports);
     assert_eq!(results["interrupted"], true, "{results:#}");
     let finished = results["scenarios"].as_array().map_or(0, Vec::len);
-    assert!(finished > 0, "the finished scenarios are reported: {results:#}");
+    assert!(
+        finished > 0,
+        "the finished scenarios are reported: {results:#}"
+    );
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
@@ -363,23 +403,37 @@ async fn sigint_during_the_suite_exits_130_with_a_partial_report_marked_interrup
     )
     .expect("schema JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&results).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&results)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let stdout = text(&out.stdout);
     assert!(stdout.contains("INTERRUPTED"), "{stdout}");
-    assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 fn text_of(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_before_any_scenario_exits_130_and_removes_the_previous_reports() {
     let hanging = Hanging::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&hanging.url, "private_key_jwt")
-        .replacen("timeout_secs = 5", "timeout_secs = 100", 1);
+    let profile_text = common::profile_text(&hanging.url, "private_key_jwt").replacen(
+        "timeout_secs = 5",
+        "timeout_secs = 100",
+        1,
+    );
     let path = common::write_profile(dir.path(), &profile_text);
     let reports = dir.path().join("reports");
     std::fs::create_dir_all(&reports).expect("mkdir");
@@ -402,5 +456,8 @@ async fn sigint_before_any_scenario_exits_130_and_removes_the_previous_reports()
     assert!(!reports.join("results.json").exists());
     assert!(!reports.join("junit.xml").exists());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("interrupted before any scenario ran"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted before any scenario ran"),
+        "{stderr}"
+    );
 }

@@ -101,7 +101,9 @@ fn short_limits(max_connections: usize) -> ServerLimits {
 #[tokio::test]
 async fn a_half_sent_body_gets_408_and_the_connection_closes() {
     let handle = start(Some(short_limits(64))).await;
-    let mut stream = TcpStream::connect(handle.local_addr).await.expect("connect");
+    let mut stream = TcpStream::connect(handle.local_addr)
+        .await
+        .expect("connect");
     stream
         .write_all(
             b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=",
@@ -121,7 +123,9 @@ async fn a_half_sent_body_gets_408_and_the_connection_closes() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
     let handle = start(Some(short_limits(64))).await;
-    let mut stream = TcpStream::connect(handle.local_addr).await.expect("connect");
+    let mut stream = TcpStream::connect(handle.local_addr)
+        .await
+        .expect("connect");
     stream
         .write_all(b"GET /jwks HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -143,11 +147,17 @@ async fn connections_beyond_the_cap_are_refused_with_503_and_served_again_once_f
     let handle = start(Some(short_limits(4))).await;
     let mut held = Vec::new();
     for _ in 0..4 {
-        held.push(TcpStream::connect(handle.local_addr).await.expect("connect"));
+        held.push(
+            TcpStream::connect(handle.local_addr)
+                .await
+                .expect("connect"),
+        );
     }
     // Let the server accept the four.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut extra = TcpStream::connect(handle.local_addr).await.expect("connect");
+    let mut extra = TcpStream::connect(handle.local_addr)
+        .await
+        .expect("connect");
     let answer = tokio::time::timeout(Duration::from_secs(2), read_until_closed(&mut extra))
         .await
         .expect("refused at once");

@@ -119,9 +119,19 @@ mod tests {
     #[test]
     fn token_responses_must_be_served_as_json() {
         let body = r#"{"access_token":"a","token_type":"Bearer"}"#;
-        let json = testing::answer("http://h/token", 200, &[("content-type", "application/json;charset=UTF-8")], body);
+        let json = testing::answer(
+            "http://h/token",
+            200,
+            &[("content-type", "application/json;charset=UTF-8")],
+            body,
+        );
         assert_eq!(served_as_json(&json), Ok(()));
-        let html = testing::answer("http://h/token", 200, &[("content-type", "text/html")], body);
+        let html = testing::answer(
+            "http://h/token",
+            200,
+            &[("content-type", "text/html")],
+            body,
+        );
         let finding = served_as_json(&html).unwrap_err();
         assert_eq!(finding.subject, "token response header Content-Type");
         assert_eq!(finding.found, "\"text/html\"");

@@ -66,7 +66,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("CIBA request: {e}")))?;
-        self.transmit(&self.backend, req, "backchannel authentication endpoint").await
+        self.transmit(&self.backend, req, "backchannel authentication endpoint")
+            .await
     }
 
     /// Reads an accepted CIBA answer.
@@ -117,7 +118,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("CIBA poll: {e}")))?;
-        self.transmit(&self.backend, req, "token endpoint (CIBA poll)").await
+        self.transmit(&self.backend, req, "token endpoint (CIBA poll)")
+            .await
     }
 
     /// Polls as CIBA Core §7.3/§11 asks (wait `interval`; `slow_down` adds 5 s) until tokens or
@@ -198,7 +200,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("JWT bearer request: {e}")))?;
-        self.transmit(&self.backend, req, "token endpoint (JWT bearer)").await
+        self.transmit(&self.backend, req, "token endpoint (JWT bearer)")
+            .await
     }
 
     /// The whole JWT bearer flow with the device's operator token.

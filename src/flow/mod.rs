@@ -289,8 +289,11 @@ impl Flow {
         }
         let limit = Duration::from_secs(self.profile.timeout_secs);
         let url = crate::secret::shown_url(request.url());
-        match tokio::time::timeout(limit + Duration::from_secs(1), http::send(client, request, step, limit))
-            .await
+        match tokio::time::timeout(
+            limit + Duration::from_secs(1),
+            http::send(client, request, step, limit),
+        )
+        .await
         {
             Ok(outcome) => outcome,
             Err(_elapsed) => Err(FlowError::Transport {

@@ -100,7 +100,9 @@ impl TrustSet {
                 "{subject} {host} is a link-local or cloud-metadata address, never contacted unless the profile lists it in allowed_hosts"
             ),
             Refusal::NotHttp => {
-                format!("{subject} {url} is not an http(s) URL with a host; nvcert does not follow it")
+                format!(
+                    "{subject} {url} is not an http(s) URL with a host; nvcert does not follow it"
+                )
             }
         }
     }
@@ -181,7 +183,10 @@ mod tests {
             ("http://localhost/", Err(Refusal::OutsideProvider)),
             ("http://10.0.0.1/", Err(Refusal::OutsideProvider)),
             ("https://as.example.evil/", Err(Refusal::OutsideProvider)),
-            ("http://169.254.169.254/latest/meta-data/", Err(Refusal::Metadata)),
+            (
+                "http://169.254.169.254/latest/meta-data/",
+                Err(Refusal::Metadata),
+            ),
             ("http://169.254.1.2/", Err(Refusal::Metadata)),
             ("http://[fe80::1]/", Err(Refusal::Metadata)),
             ("http://[::ffff:169.254.169.254]/", Err(Refusal::Metadata)),
@@ -213,7 +218,10 @@ mod tests {
         let trust = set(&["127.0.0.1"], &[]);
         let url = url::Url::parse("http://169.254.169.254/x").unwrap();
         let text = trust.explain("redirect to", &url, Refusal::Metadata);
-        assert!(text.starts_with("redirect to 169.254.169.254 is a link-local"), "{text}");
+        assert!(
+            text.starts_with("redirect to 169.254.169.254 is a link-local"),
+            "{text}"
+        );
         assert!(text.contains("allowed_hosts"), "{text}");
         let url = url::Url::parse("http://evil.example/x").unwrap();
         let text = trust.explain("redirect to", &url, Refusal::OutsideProvider);
@@ -225,11 +233,20 @@ mod tests {
 
     #[test]
     fn allowed_hosts_entries_are_hosts_only() {
-        assert_eq!(normalize_host("AS.Example.com").as_deref(), Some("as.example.com"));
+        assert_eq!(
+            normalize_host("AS.Example.com").as_deref(),
+            Some("as.example.com")
+        );
         assert_eq!(normalize_host("::1").as_deref(), Some("[::1]"));
         assert_eq!(normalize_host("[::1]").as_deref(), Some("[::1]"));
         assert_eq!(normalize_host("10.1.2.3").as_deref(), Some("10.1.2.3"));
-        for bad in ["", "https://as.example", "as.example/path", "a b", "user@host"] {
+        for bad in [
+            "",
+            "https://as.example",
+            "as.example/path",
+            "a b",
+            "user@host",
+        ] {
             assert_eq!(normalize_host(bad), None, "{bad:?}");
         }
     }

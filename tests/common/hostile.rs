@@ -37,14 +37,16 @@ impl Recorder {
     pub async fn start(ip: [u8; 4]) -> Self {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let app = Router::new()
-            .fallback(|State(seen): State<Arc<Mutex<Vec<Seen>>>>, req: Request| async move {
-                seen.lock().expect("lock").push(Seen {
-                    method: req.method().to_string(),
-                    uri: req.uri().to_string(),
-                    headers: req.headers().clone(),
-                });
-                ([("content-type", "application/json")], "{}")
-            })
+            .fallback(
+                |State(seen): State<Arc<Mutex<Vec<Seen>>>>, req: Request| async move {
+                    seen.lock().expect("lock").push(Seen {
+                        method: req.method().to_string(),
+                        uri: req.uri().to_string(),
+                        headers: req.headers().clone(),
+                    });
+                    ([("content-type", "application/json")], "{}")
+                },
+            )
             .with_state(Arc::clone(&seen));
         let addr = serve(ip, app).await;
         Self {
@@ -76,9 +78,10 @@ pub struct Hanging {
 
 impl Hanging {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .expect("bind");
+        let listener =
+            tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let mut held = Vec::new();
@@ -132,9 +135,10 @@ pub struct EchoProxy {
 
 impl EchoProxy {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .expect("bind");
+        let listener =
+            tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
         // The provider advertises the proxy's URL in discovery, redirects and `iss`.
@@ -269,7 +273,13 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     // Echo in headers (visible characters only) and in a member of every JSON object answer.
     let visible: String = echo
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&visible) {
         headers.insert("x-echo", v.clone());

@@ -48,9 +48,10 @@ step! {
 /// `the discovery document is served as application/json` (OpenID Connect Discovery 1.0 §4.2)
 #[then(regex = r"^the discovery document is served as application/json$")]
 fn discovery_served_as_json(world: &mut NvWorld) -> StepResult {
-    let exchange = match &world.oidc.discovery {
-        Some((_, exchange)) => exchange,
-        None => return Err(fail("the discovery document was not fetched in this scenario")),
+    let Some((_, exchange)) = &world.oidc.discovery else {
+        return Err(fail(
+            "the discovery document was not fetched in this scenario",
+        ));
     };
     Ok(checks::discovery::served_as_json(exchange)?)
 }
