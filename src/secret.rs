@@ -61,7 +61,37 @@ impl fmt::Debug for Redactor {
 #[derive(Default)]
 struct Known {
     values: BTreeSet<String>,
-    windows: HashSet<[u8; WINDOW]>,
+    windows: Windows,
+}
+
+/// Windows as 128-bit numbers, hashed by one multiplication: every report byte is looked up, so
+/// SipHash's cost (the default, made for untrusted keys) would dominate redaction.
+type Windows = HashSet<u128, std::hash::BuildHasherDefault<WindowHasher>>;
+
+#[derive(Default)]
+struct WindowHasher(u64);
+
+impl std::hash::Hasher for WindowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        let folded = (value as u64) ^ ((value >> 64) as u64).rotate_left(32);
+        self.0 = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+fn window_key(bytes: &[u8]) -> u128 {
+    let mut key = [0u8; WINDOW];
+    key.copy_from_slice(bytes);
+    u128::from_le_bytes(key)
 }
 
 /// Length of the secret fragments the redactor recognises on their own: a value cut short (a
@@ -120,9 +150,7 @@ impl Redactor {
                 continue;
             }
             for window in form.as_bytes().windows(WINDOW) {
-                let mut key = [0u8; WINDOW];
-                key.copy_from_slice(window);
-                known.windows.insert(key);
+                known.windows.insert(window_key(window));
             }
             known.values.insert(form);
         }
@@ -171,17 +199,15 @@ impl Redactor {
 }
 
 /// `text` with every run of bytes covered by a known window replaced by [`REDACTED`].
-fn redact_fragments(text: &str, windows: &HashSet<[u8; WINDOW]>) -> String {
+fn redact_fragments(text: &str, windows: &Windows) -> String {
     let bytes = text.as_bytes();
     if windows.is_empty() || bytes.len() < WINDOW {
         return text.to_owned();
     }
     // Covered ranges, merged as they are found (windows are scanned left to right).
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    let mut key = [0u8; WINDOW];
     for start in 0..=bytes.len() - WINDOW {
-        key.copy_from_slice(&bytes[start..start + WINDOW]);
-        if !windows.contains(&key) {
+        if !windows.contains(&window_key(&bytes[start..start + WINDOW])) {
             continue;
         }
         let end = start + WINDOW;
