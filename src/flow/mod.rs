@@ -93,6 +93,8 @@ pub struct Flow {
     sources: ValueSources,
     trust: TrustSet,
     discovery: tokio::sync::OnceCell<DiscoveryFetch>,
+    /// The profile's explicit endpoints, standing in for discovery.
+    explicit: Option<Discovery>,
 }
 
 /// The run's one discovery fetch, kept whatever its outcome: every scenario (and the run's
@@ -113,6 +115,10 @@ pub const CONTACTED_DISCOVERY_MEMBERS: &[&str] = &[
     "jwks_uri",
     "backchannel_authentication_endpoint",
 ];
+
+/// Why discovery checks do not run when the profile names the endpoints.
+pub const EXPLICIT_ENDPOINTS: &str = "the profile gives authorization_endpoint and token_endpoint \
+     explicitly (the provider publishes no discovery document): discovery is not checked";
 
 impl Flow {
     /// Builds the HTTP clients, parses the client keys of `profile` and builds its [`Api`] from
@@ -145,9 +151,21 @@ impl Flow {
             redactor.register(&secret);
         }
         let api = Api::new(&profile, spec)?;
+        let explicit = profile
+            .endpoints
+            .as_ref()
+            // The issuer as written: `Url` adds a `/` to a bare origin, an OIDC issuer has none.
+            .map(|e| {
+                let issuer = match profile.issuer.path() {
+                    "/" => profile.issuer.as_str().trim_end_matches('/'),
+                    _ => profile.issuer.as_str(),
+                };
+                Discovery::explicit(issuer, e)
+            });
         let trust = TrustSet::of_profile(&profile);
         Ok(Self {
             trust,
+            explicit,
             api,
             sources,
             profile,
@@ -205,6 +223,9 @@ impl Flow {
     pub async fn fetch_discovery(
         &self,
     ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
+        if self.explicit.is_some() {
+            return Err(FlowError::Unavailable(EXPLICIT_ENDPOINTS.into()));
+        }
         self.discovery_fetch().await.fetched.clone()
     }
 
@@ -213,6 +234,9 @@ impl Flow {
     /// ([`CONTACTED_DISCOVERY_MEMBERS`]) is [`FlowError::Untrusted`]: nothing is sent there, and
     /// `run` and `load` stop before any scenario or load (exit 2).
     pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
+        if let Some(explicit) = &self.explicit {
+            return Ok(explicit);
+        }
         let fetch = self.discovery_fetch().await;
         match &fetch.fetched {
             Err(e) | Ok((Err(e), _)) => Err(e.clone()),
@@ -304,9 +328,13 @@ impl Flow {
         }
     }
 
-    /// `openid`, the purpose (when it travels in `scope`) and `nv_scopes`.
+    /// `openid` (unless a dialect is not OpenID Connect), the purpose (when it travels in
+    /// `scope`) and `nv_scopes`.
     pub fn scope_values(&self, nv_scopes: &[String]) -> Vec<String> {
-        let mut scope = vec!["openid".to_owned()];
+        let mut scope = Vec::new();
+        if self.profile.dialect.as_ref().is_none_or(|d| d.openid) {
+            scope.push("openid".to_owned());
+        }
         if self.profile.purpose_style == PurposeStyle::Scope {
             scope.push(self.profile.purpose.clone());
         }

@@ -1,7 +1,7 @@
 //! The hosts a run may contact: the provider's. One rule for `run` and `load`.
 //!
-//! A run trusts the hosts of the profile's issuer, discovery URL, API root and operator-token
-//! device URL, and whatever the profile lists in `allowed_hosts` (real deployments split the
+//! A run trusts the hosts of the profile's issuer, discovery URL, API root, operator-token
+//! device URL and explicit endpoints (dialects without discovery), and whatever the profile lists in `allowed_hosts` (real deployments split the
 //! authorization server and the API over hosts, and an aggregator's device leg is redirected to
 //! the operator's authorization server). Nothing else is contacted: not a host a discovery
 //! document or a redirect names, not another loopback address.
@@ -53,6 +53,12 @@ impl TrustSet {
         let mut urls = vec![&profile.issuer, &profile.discovery_url, &profile.api_root];
         if let Some(OperatorTokenSource::Device(url)) = &profile.operator_token {
             urls.push(url);
+        }
+        if let Some(endpoints) = &profile.endpoints {
+            urls.push(&endpoints.authorization_endpoint);
+            urls.push(&endpoints.token_endpoint);
+            urls.extend(&endpoints.jwks_uri);
+            urls.extend(&endpoints.backchannel_authentication_endpoint);
         }
         let named = urls.into_iter().filter_map(host_of).collect();
         // Normalized when the profile was read.

@@ -11,6 +11,7 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod schedule;
 pub(crate) mod steps;
 mod world;
 
@@ -73,12 +74,13 @@ pub async fn run_until(
     plan: &RunPlan,
     stop: impl std::future::Future<Output = ()>,
 ) -> SuiteOutcome {
-    let (features, mut errors) =
+    let (mut features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     // Only files given on the command line: the built-in features are nvcert's own.
     if matches!(plan.features, FeatureSource::Paths(_)) {
         ctx.record_lint(lint::lint(&features, &ctx.spec));
     }
+    schedule::waiting_first(&mut features);
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
@@ -91,6 +93,7 @@ pub async fn run_until(
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
             world.warnings = Some(world::ScenarioWarnings::new(
                 hook_warnings.clone(),
                 (
@@ -125,6 +128,9 @@ pub fn target(ctx: &RunContext) -> Target {
         provider: p.name.clone(),
         issuer: p.issuer.to_string(),
         api_base,
-        spec_version: ctx.spec.version().to_owned(),
+        spec_version: match &p.dialect {
+            Some(d) => format!("{} {}", d.name, ctx.spec.version()),
+            None => ctx.spec.version().to_owned(),
+        },
     }
 }
