@@ -91,9 +91,20 @@ pub(super) async fn run_provider(
             return Err(interrupted_before_any_scenario(&args));
         }
     };
-    if let Err(e @ FlowError::Untrusted { .. }) = discovery {
-        target.shutdown().await;
-        bail!("{e}");
+    // Any other failure is kept by the flow and met by every scenario that needs discovery (each
+    // says so in the reports); it is also said once, here, when the provider could not be reached.
+    match discovery {
+        Err(e @ FlowError::Untrusted { .. }) => {
+            target.shutdown().await;
+            bail!("{e}");
+        }
+        Err(e @ (FlowError::Transport { .. } | FlowError::BodyTooLarge { .. })) => {
+            eprintln!(
+                "nvcert: {} (every scenario that needs discovery could not run)",
+                crate::secret::redact_query_values(&e.to_string())
+            );
+        }
+        _ => {}
     }
 
     let plan = RunPlan {
