@@ -11,6 +11,7 @@ mod discovery;
 mod error;
 pub mod http;
 mod jwks;
+pub mod phonecheck;
 mod token;
 pub mod trust;
 
@@ -28,6 +29,8 @@ pub use error::FlowError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 pub use api::{Api, ApiOperation};
+pub use device::DeviceHops;
+pub use phonecheck::{CheckUrlOutcome, PhoneCheckEndpoints, PhoneCheckToken};
 pub use trust::{Refusal, TrustSet};
 
 use crate::exchange::Exchange;
@@ -93,6 +96,8 @@ pub struct Flow {
     sources: ValueSources,
     trust: TrustSet,
     discovery: tokio::sync::OnceCell<DiscoveryFetch>,
+    /// The PhoneCheck endpoints, when the profile is of that family.
+    phonecheck: Option<PhoneCheckEndpoints>,
     /// The profile's explicit endpoints, standing in for discovery.
     explicit: Option<Discovery>,
 }
@@ -151,6 +156,9 @@ impl Flow {
             redactor.register(&secret);
         }
         let api = Api::new(&profile, spec)?;
+        let phonecheck = (profile.family == crate::profile::Family::PhoneCheck)
+            .then(|| PhoneCheckEndpoints::new(&profile, spec))
+            .transpose()?;
         let explicit = profile
             .endpoints
             .as_ref()
@@ -165,6 +173,7 @@ impl Flow {
         let trust = TrustSet::of_profile(&profile);
         Ok(Self {
             trust,
+            phonecheck,
             explicit,
             api,
             sources,

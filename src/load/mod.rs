@@ -12,6 +12,7 @@
 //! must not judge conformance (that is the suite's job) and reports no exchange contents, so no
 //! secret can reach a load report.
 
+mod phonecheck;
 pub mod scenarios;
 pub mod summary;
 pub mod threshold;
@@ -146,6 +147,28 @@ impl LoadPlan {
             )));
         }
         let steps = self.steps();
+        let phonecheck_profile = flow.profile().family == crate::profile::Family::PhoneCheck;
+        if phonecheck_profile != (self.scenario == ScenarioKind::PhoneCheck) {
+            return Err(LoadError::Plan(format!(
+                "profile {} is a {} provider: scenario {} {}",
+                flow.profile().origin,
+                flow.profile().family.title(),
+                self.scenario,
+                if phonecheck_profile {
+                    "is an NV scenario (use --scenario phonecheck)"
+                } else {
+                    "needs a PhoneCheck profile (dialect = \"idlayr-phonecheck-v0.1\")"
+                }
+            )));
+        }
+        if steps.contains(&Step::CheckUrl) && flow.profile().device_leg.is_none() {
+            return Err(LoadError::Plan(format!(
+                "profile {}: scenario {} requests the check URL over the device leg, which needs \
+                 a [device_leg] section",
+                flow.profile().origin,
+                self.scenario
+            )));
+        }
         if steps.contains(&Step::Authorize) && flow.profile().device_leg.is_none() {
             return Err(LoadError::Plan(format!(
                 "profile {}: scenario {}{} runs the device leg, which needs a [device_leg] section",
@@ -254,6 +277,21 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
             reason: trust.explain("its host", url, refusal),
         })
     };
+    if plan.scenario == ScenarioKind::PhoneCheck {
+        // No discovery, no NV operation: the PhoneCheck endpoints, on the provider's host.
+        let endpoints = flow.phonecheck()?;
+        check("the PhoneCheck token endpoint", &endpoints.token)?;
+        check("the PhoneCheck checks endpoint", &endpoints.checks)?;
+        return Ok(LoadContext {
+            kind: plan.scenario,
+            steps,
+            flow: Arc::clone(&flow),
+            scopes: Vec::new(),
+            tokens: Tokens::Reused,
+            verify: None,
+            share: None,
+        });
+    }
     // Every token this run obtains goes through the device leg when the profile has one (else
     // through its token source, which sends nothing to the provider). Discovery refuses a
     // document naming an endpoint outside the provider's hosts (FlowError::Untrusted).

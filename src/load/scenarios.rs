@@ -26,6 +26,9 @@ pub enum ScenarioKind {
     Share,
     /// authorize → token → verify → share, one fresh token per journey.
     Journey,
+    /// IDlayr PhoneCheck: a token once per user, then create-check → check-url (device leg) →
+    /// read-check each iteration (a PhoneCheck profile only).
+    PhoneCheck,
 }
 
 /// One protocol step: one goose transaction, one row of the summary.
@@ -39,6 +42,12 @@ pub enum Step {
     Verify,
     /// `GET /device-phone-number`.
     Share,
+    /// PhoneCheck: `POST /checks` for the device's number.
+    CreateCheck,
+    /// PhoneCheck: the device's GET of the check URL, through every redirect.
+    CheckUrl,
+    /// PhoneCheck: `GET /checks/{check_id}`, COMPLETED with a match.
+    ReadCheck,
 }
 
 impl Step {
@@ -49,25 +58,29 @@ impl Step {
             Self::Token => "token",
             Self::Verify => "verify",
             Self::Share => "share",
+            Self::CreateCheck => "create-check",
+            Self::CheckUrl => "check-url",
+            Self::ReadCheck => "read-check",
         }
     }
 
     /// The HTTP method goose's report shows beside the name.
     pub(crate) fn method(self) -> &'static str {
         match self {
-            Self::Authorize | Self::Share => "GET",
-            Self::Token | Self::Verify => "POST",
+            Self::Authorize | Self::Share | Self::CheckUrl | Self::ReadCheck => "GET",
+            Self::Token | Self::Verify | Self::CreateCheck => "POST",
         }
     }
 }
 
 impl ScenarioKind {
     /// Every scenario, in the order `--help` lists them.
-    pub const ALL: [ScenarioKind; 4] = [
+    pub const ALL: [ScenarioKind; 5] = [
         ScenarioKind::TokenExchange,
         ScenarioKind::Verify,
         ScenarioKind::Share,
         ScenarioKind::Journey,
+        ScenarioKind::PhoneCheck,
     ];
 
     /// The name used on the command line and in reports.
@@ -77,6 +90,7 @@ impl ScenarioKind {
             Self::Verify => "verify",
             Self::Share => "share",
             Self::Journey => "journey",
+            Self::PhoneCheck => "phonecheck",
         }
     }
 
@@ -90,6 +104,7 @@ impl ScenarioKind {
             (Self::Share, false) => &[Share],
             (Self::Share, true) => &[Authorize, Token, Share],
             (Self::Journey, _) => &[Authorize, Token, Verify, Share],
+            (Self::PhoneCheck, _) => &[Step::CreateCheck, Step::CheckUrl, Step::ReadCheck],
         }
     }
 
@@ -121,6 +136,9 @@ impl FromStr for ScenarioKind {
 
 /// The goose scenario for `ctx`: one transaction per step, sequenced in step order.
 pub(crate) fn build(ctx: &Arc<LoadContext>) -> Scenario {
+    if ctx.kind == ScenarioKind::PhoneCheck {
+        return super::phonecheck::build(ctx);
+    }
     let mut scenario = Scenario::new(ctx.kind.name());
     for (i, &step) in ctx.steps.iter().enumerate() {
         let ctx = Arc::clone(ctx);

@@ -134,6 +134,10 @@ pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> 
         Step::Token => token(ctx, user).await,
         Step::Verify => call(ctx, user, step, ctx.verify.as_ref()).await,
         Step::Share => call(ctx, user, step, ctx.share.as_ref()).await,
+        // PhoneCheck steps run in their own scenario (`load::phonecheck`).
+        Step::CreateCheck | Step::CheckUrl | Step::ReadCheck => Err(Box::new(
+            TransactionError::Custom(format!("{} is not an NV step", step.name())),
+        )),
     }
 }
 
