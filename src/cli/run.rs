@@ -20,7 +20,10 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         return super::multi::run(args).await;
     }
     let baseline = super::multi::load_baseline(&args, true)?;
-    Ok(run_provider(args, baseline.as_ref()).await?.exit_code)
+    // Boxed: a large future (see `suite::run_until`).
+    Ok(Box::pin(run_provider(args, baseline.as_ref()))
+        .await?
+        .exit_code)
 }
 
 /// What running the suite against one provider gave.
@@ -49,7 +52,8 @@ pub(super) async fn run_provider(
 
     let wip = args.rule_sets.iter().any(|r| r == "wip");
     let redactor = Redactor::default();
-    let resolving = Target::resolve(
+    // Boxed: large futures, selected against Ctrl-C (see `suite::run_until`).
+    let resolving = Box::pin(Target::resolve(
         TargetArgs {
             provider: args.provider.first().map(|p| p.as_path()),
             spec_version: args.spec_version.as_deref(),
@@ -57,7 +61,7 @@ pub(super) async fn run_provider(
             dialect: args.dialect.as_deref(),
         },
         &redactor,
-    );
+    ));
     let target = tokio::select! {
         target = resolving => target?,
         () = interrupt.wait() => return Err(interrupted_before_any_scenario(&args)),
@@ -126,7 +130,7 @@ pub(super) async fn run_provider(
         expected,
         concurrency: usize::from(args.concurrency),
     };
-    let outcome = suite::run_until(ctx.clone(), &plan, interrupt.wait()).await;
+    let outcome = Box::pin(suite::run_until(ctx.clone(), &plan, interrupt.wait())).await;
     let (scenarios, errors) = (outcome.scenarios, outcome.errors);
     target.shutdown().await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -322,9 +322,10 @@ impl Flow {
         }
         let limit = Duration::from_secs(self.profile.timeout_secs);
         let url = crate::secret::shown_url(request.url());
+        // Boxed: every step's request goes through here, deep in the suite's futures.
         match tokio::time::timeout(
             limit + Duration::from_secs(1),
-            http::send(client, request, step, limit),
+            Box::pin(http::send(client, request, step, limit)),
         )
         .await
         {

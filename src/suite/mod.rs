@@ -106,6 +106,9 @@ pub async fn run_until(
         })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .run(features);
+    // On the heap: the run is a large future, and `select!` would otherwise keep it on the stack
+    // of whoever polls this one (a test thread's 2 MiB overflowed).
+    let cucumber = Box::pin(cucumber);
     tokio::select! {
         collector = cucumber => {
             let (scenarios, run_errors) = collector.finish();
