@@ -4,9 +4,10 @@ Feature: Authorization code flow with network-based authentication
 
   @oidc_discovery
   Scenario: The discovery document names the endpoints the flow needs
-    Source: OpenID Connect Discovery 1.0 §3, §4.3; NV OAS securitySchemes.openId.openIdConnectUrl
+    Source: OpenID Connect Discovery 1.0 §3, §4.2 (application/json), §4.3; NV OAS securitySchemes.openId.openIdConnectUrl
     When the discovery document is fetched
     Then the discovery document names an issuer, an authorization endpoint and a token endpoint
+    And the discovery document is served as application/json
     And the discovery issuer is identical to the profile's issuer
 
   @oidc_discovery_private_key_jwt
@@ -35,10 +36,11 @@ Feature: Authorization code flow with network-based authentication
 
   @oidc_token_exchange
   Scenario: The backend exchanges the code for a Bearer access token
-    Source: RFC 6749 §4.1.3, §5.1; RFC 6750
+    Source: RFC 6749 §4.1.3, §5.1 (application/json, no-store); RFC 6750
     When the device requests authorization for the operation "phoneNumberVerify"
     And the backend exchanges the code at the token endpoint
     Then the token response carries a Bearer access token
+    And the token response is served as application/json
     And the token response forbids caching
 
   @oidc_id_token

@@ -5,10 +5,10 @@
 //! [`Redactor`] is the second: every report writer passes its output through it, with every secret
 //! value seen during the run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// Text that must never appear in reports, logs or snapshots.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub const REDACTED: &str = "[redacted]";
 /// Shared because scenarios run concurrently and each may mint tokens and codes; the set only grows.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    seen: Arc<Mutex<BTreeSet<String>>>,
+    seen: Arc<Mutex<Known>>,
     /// Set by [`Redactor::seal`]: new secrets are no longer remembered.
     sealed: Arc<AtomicBool>,
 }
@@ -56,6 +56,65 @@ impl fmt::Debug for Redactor {
         write!(f, "Redactor({} secrets)", self.len())
     }
 }
+
+/// The secrets known, and every [`WINDOW`]-byte window of the longer ones.
+#[derive(Default)]
+struct Known {
+    values: BTreeSet<String>,
+    windows: Windows,
+}
+
+/// Windows as 128-bit numbers, hashed by one multiplication: every report byte is looked up, so
+/// SipHash's cost (the default, made for untrusted keys) would dominate redaction.
+type Windows = HashSet<u128, std::hash::BuildHasherDefault<WindowHasher>>;
+
+#[derive(Default)]
+struct WindowHasher(u64);
+
+impl std::hash::Hasher for WindowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        let folded = (value as u64) ^ ((value >> 64) as u64).rotate_left(32);
+        self.0 = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+fn window_key(bytes: &[u8]) -> u128 {
+    let mut key = [0u8; WINDOW];
+    key.copy_from_slice(bytes);
+    u128::from_le_bytes(key)
+}
+
+/// Length of the secret fragments the redactor recognises on their own: a value cut short (a
+/// message quoting the first 120 characters of a provider's answer, an echo of part of a
+/// token) still shows no 16 characters in a row of any secret.
+pub const WINDOW: usize = 16;
+
+/// Query parameters whose values are secrets wherever they appear (`name=value` in a URL or a
+/// form body): their values are replaced by [`REDACTED`] even when the redactor never saw them.
+pub const SENSITIVE_PARAMETERS: &[&str] = &[
+    "request",
+    "code",
+    "code_verifier",
+    "client_assertion",
+    "client_secret",
+    "login_hint",
+    "auth_req_id",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "assertion",
+    "operator_token",
+];
 
 /// Values shorter than this are not redacted: they would mangle unrelated text, and no secret
 /// nvcert handles (keys, tokens, codes) is this short.
@@ -72,8 +131,28 @@ impl Redactor {
         if self.sealed.load(Ordering::Relaxed) {
             return;
         }
-        if value.len() >= MIN_SECRET_LEN {
-            self.lock().insert(value.to_owned());
+        if value.len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut known = self.lock();
+        // The forms a value takes in the reports too: JSON and XML escaping, form encoding.
+        let json = serde_json::Value::String(value.to_owned()).to_string();
+        let json = json[1..json.len() - 1].to_owned();
+        let xml = value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;");
+        let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        for form in [value.to_owned(), json, xml, form] {
+            if known.values.contains(&form) {
+                continue;
+            }
+            for window in form.as_bytes().windows(WINDOW) {
+                known.windows.insert(window_key(window));
+            }
+            known.values.insert(form);
         }
     }
 
@@ -85,9 +164,9 @@ impl Redactor {
         self.sealed.store(true, Ordering::Relaxed);
     }
 
-    /// Number of distinct secrets known.
+    /// Number of distinct secret values known (each escaped form counts once).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().values.len()
     }
 
     /// True when no secret is known.
@@ -95,11 +174,12 @@ impl Redactor {
         self.len() == 0
     }
 
-    /// `text` with every known secret replaced by [`REDACTED`].
+    /// `text` with every known secret, every [`WINDOW`]-character fragment of one, and the
+    /// values of the [`SENSITIVE_PARAMETERS`] replaced by [`REDACTED`].
     pub fn redact(&self, text: &str) -> String {
-        let seen = self.lock();
+        let known = self.lock();
         // Longest first, so a secret containing another is replaced whole.
-        let mut secrets: Vec<&String> = seen.iter().collect();
+        let mut secrets: Vec<&String> = known.values.iter().collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let mut out = text.to_owned();
         for secret in secrets {
@@ -107,10 +187,12 @@ impl Redactor {
                 out = out.replace(secret.as_str(), REDACTED);
             }
         }
-        out
+        let out = redact_fragments(&out, &known.windows);
+        drop(known);
+        redact_query_values(&out)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
         // A poisoned set is still a valid set of strings.
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -121,6 +203,8 @@ impl Redactor {
 /// sorting the set for each.
 pub struct RedactionSnapshot {
     matcher: Option<aho_corasick::AhoCorasick>,
+    /// The 16-byte windows of the secrets, as [`Redactor::redact`] uses them.
+    windows: Windows,
 }
 
 impl fmt::Debug for RedactionSnapshot {
@@ -133,7 +217,8 @@ impl Redactor {
     /// The secrets known now, compiled for [`RedactionSnapshot::redact`]. Secrets learnt later
     /// are not in it.
     pub fn snapshot(&self) -> RedactionSnapshot {
-        let seen = self.lock();
+        let known = self.lock();
+        let seen = &known.values;
         let matcher = if seen.is_empty() {
             None
         } else {
@@ -146,14 +231,19 @@ impl Redactor {
                 .build(seen.iter())
                 .ok()
         };
-        RedactionSnapshot { matcher }
+        RedactionSnapshot {
+            matcher,
+            windows: known.windows.clone(),
+        }
     }
 }
 
 impl RedactionSnapshot {
     /// `text` with every secret of the snapshot replaced by [`REDACTED`].
+    /// The same three passes as [`Redactor::redact`]: whole secrets, 16-byte fragments of them,
+    /// values of sensitive parameters.
     pub fn redact(&self, text: &str) -> String {
-        match &self.matcher {
+        let whole = match &self.matcher {
             Some(m) => {
                 let mut out = String::with_capacity(text.len());
                 m.replace_all_with(text, &mut out, |_, _, out| {
@@ -163,8 +253,108 @@ impl RedactionSnapshot {
                 out
             }
             None => text.to_owned(),
+        };
+        redact_query_values(&redact_fragments(&whole, &self.windows))
+    }
+}
+
+/// `text` with every run of bytes covered by a known window replaced by [`REDACTED`].
+fn redact_fragments(text: &str, windows: &Windows) -> String {
+    let bytes = text.as_bytes();
+    if windows.is_empty() || bytes.len() < WINDOW {
+        return text.to_owned();
+    }
+    // Covered ranges, merged as they are found (windows are scanned left to right).
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for start in 0..=bytes.len() - WINDOW {
+        if !windows.contains(&window_key(&bytes[start..start + WINDOW])) {
+            continue;
+        }
+        let end = start + WINDOW;
+        match ranges.last_mut() {
+            Some(last) if start <= last.1 => last.1 = end,
+            _ => ranges.push((start, end)),
         }
     }
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in ranges {
+        // Whole characters only: widen to the enclosing character boundaries.
+        let mut start = start.max(at);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = end;
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if start < at {
+            start = at;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(REDACTED);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+static SENSITIVE_QUERY: LazyLock<regex::Regex> = LazyLock::new(|| {
+    let names = SENSITIVE_PARAMETERS.join("|");
+    // A parameter starts a query, follows a separator, or stands at the start of a form body
+    // or a quoted value; `error_code=` or `xcode=` are other parameters.
+    regex::Regex::new(&format!(
+        r#"(?i)(^|[?&;\s"'(\[])({names})=(\[redacted\]|[^&\s"'<>#)\]]+)"#
+    ))
+    .expect("the sensitive-parameter pattern compiles")
+});
+
+/// `text` with the value of every `name=value` pair whose name is one of
+/// [`SENSITIVE_PARAMETERS`] replaced by [`REDACTED`] (in URLs, form bodies and messages quoting
+/// them), whether or not the value was ever registered.
+pub fn redact_query_values(text: &str) -> String {
+    SENSITIVE_QUERY
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            if &c[3] == REDACTED {
+                c[0].to_owned()
+            } else {
+                format!("{}{}={REDACTED}", &c[1], &c[2])
+            }
+        })
+        .into_owned()
+}
+
+/// `url` as messages show it: no user info, the values of [`SENSITIVE_PARAMETERS`] and the
+/// fragment replaced by [`REDACTED`], other query values kept (they help reproduce a request).
+pub fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    if shown.fragment().is_some() {
+        shown.set_fragment(Some(REDACTED));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let secret = SENSITIVE_PARAMETERS
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&name));
+                let value = if secret {
+                    REDACTED.to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `[redacted]` is percent-encoded in a query; show it as written.
+    shown.to_string().replace("%5Bredacted%5D", REDACTED)
 }
 
 /// A TOML error as "line L, column C: message", without the parser's excerpt of the input:
@@ -243,5 +433,62 @@ mod tests {
             r.redact("known-secret later-secret"),
             "[redacted] later-secret"
         );
+    }
+
+    #[test]
+    fn fragments_of_a_secret_are_redacted_wherever_the_text_was_cut() {
+        let r = Redactor::default();
+        let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzQ2MDAwMDAwMDEifQ.c2lnbmF0dXJlLWJ5dGVz";
+        r.register_str(token);
+        // A message quoting the first characters of an echo, cut with an ellipsis.
+        let cut = format!("found \"{}…\"", &token[..40]);
+        let shown = r.redact(&cut);
+        assert_eq!(shown, "found \"[redacted]…\"");
+        // A window from the middle, in UTF-8 text around it.
+        let middle = format!("é→{}←é", &token[20..52]);
+        assert_eq!(r.redact(&middle), "é→[redacted]←é");
+        // Fewer than 16 characters in a row of a secret stay (they would match unrelated text).
+        let short = &token[..15];
+        assert_eq!(r.redact(short), short);
+    }
+
+    #[test]
+    fn escaped_forms_of_a_secret_are_redacted() {
+        let r = Redactor::default();
+        let pem = "-----BEGIN KEY-----\nMHcCAQEEIIr\"quoted&<x>\n-----END KEY-----";
+        r.register_str(pem);
+        let json = serde_json::Value::String(pem.to_owned()).to_string();
+        assert_eq!(r.redact(&json), "\"[redacted]\"");
+        let form: String = url::form_urlencoded::byte_serialize(pem.as_bytes()).collect();
+        assert_eq!(
+            r.redact(&format!("client_secret2={form}")),
+            "client_secret2=[redacted]"
+        );
+    }
+
+    #[test]
+    fn sensitive_query_values_are_redacted_even_unregistered() {
+        let text = "GET http://op/authorize?response_type=code&client_id=demo&request=eyJ.x.y&login_hint=tel%3A%2B34&state=abc \
+                    body grant_type=authorization_code&code=c0de&code_verifier=v3r and error_code=E1 xcode=k";
+        assert_eq!(
+            redact_query_values(text),
+            "GET http://op/authorize?response_type=code&client_id=demo&request=[redacted]&login_hint=[redacted]&state=abc \
+                    body grant_type=authorization_code&code=[redacted]&code_verifier=[redacted] and error_code=E1 xcode=k"
+        );
+        assert_eq!(redact_query_values("code=[redacted]"), "code=[redacted]");
+    }
+
+    #[test]
+    fn shown_urls_keep_names_and_harmless_values() {
+        let url = url::Url::parse(
+            "https://user:pw@op.example/authorize?client_id=demo&request=eyJ.a.b&CODE=x&state=s1#frag",
+        )
+        .unwrap();
+        assert_eq!(
+            shown_url(&url),
+            "https://op.example/authorize?client_id=demo&request=[redacted]&CODE=[redacted]&state=s1#[redacted]"
+        );
+        let plain = url::Url::parse("https://op.example/token").unwrap();
+        assert_eq!(shown_url(&plain), "https://op.example/token");
     }
 }

@@ -42,6 +42,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("client-secret-accepted", &["client_secret_refused"]),
     ("token-type-not-bearer", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "ciba_operator_token", "ciba_tel_login_hint_not_network", "correlator_echo_error", "correlator_invalid", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "jwt_bearer_operator_token", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_id_token", "oidc_token_exchange", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema", "wip_expires_in", "wip_no_refresh_token", "wip_single_use_token"]),
     ("token-cacheable", &["oidc_token_exchange"]),
+    ("token-content-type-html", &["oidc_token_exchange"]),
     ("refresh-token-issued", &["ciba_operator_token", "wip_no_refresh_token"]),
     ("long-token-lifetime", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "wip_expires_in"]),
     ("id-token-wrong-audience", &["oidc_id_token"]),
@@ -54,6 +55,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("jwt-bearer-refresh-token-issued", &["jwt_bearer_operator_token"]),
     ("discovery-no-private-key-jwt", &["oidc_discovery_private_key_jwt"]),
     ("discovery-issuer-mismatch", &["ciba_early_poll", "ciba_operator_token", "ciba_tel_login_hint_not_network", "ciba_unknown_login_hint", "oidc_discovery", "oidc_id_token", "request_object_issuer_audience"]),
+    ("discovery-content-type-html", &["oidc_discovery"]),
     ("api-expired-token-accepted", &["auth_401_expired_token_share", "auth_401_expired_token_verify"]),
     ("api-signature-not-checked", &["auth_401_invalid_token_share", "auth_401_invalid_token_verify"]),
     ("api-scope-not-checked", &["auth_403_scope_share", "auth_403_scope_verify"]),
@@ -135,7 +137,7 @@ async fn each_fault_fails_exactly_its_checks() {
     let observed: Vec<(Fault, BTreeSet<String>)> =
         futures::stream::iter(Fault::ALL.iter().copied())
             .map(|fault| async move { (fault, failing_tags(&[fault]).await.0) })
-            .buffered(8)
+            .buffered(4)
             .collect()
             .await;
     let mut report = String::new();

@@ -3,7 +3,14 @@
 use jsonwebtoken::jwk::JwkSet;
 
 use super::{Finding, Verdict};
+use crate::exchange::Exchange;
 use crate::flow::Discovery;
+
+/// The discovery document is served as `application/json` (OpenID Connect Discovery 1.0 §4.2:
+/// "a JSON object ... using the application/json content type"; MUST).
+pub fn served_as_json(exchange: &Exchange) -> Verdict {
+    super::served_as_json(exchange, "discovery response")
+}
 
 /// The discovery `issuer` is the profile's issuer (Discovery §4.3: identical; a trailing `/` is
 /// tolerated, see the README's limits).
@@ -74,6 +81,26 @@ mod tests {
         assert_eq!(
             finding.to_string(),
             "discovery issuer: expected \"https://as.example\", found \"https://other.example\""
+        );
+    }
+
+    #[test]
+    fn the_document_must_be_served_as_json() {
+        use crate::exchange::testing::answer;
+        let url = "https://as.example/.well-known/openid-configuration";
+        for (content_type, holds) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("text/html", false),
+            ("application/jwk-set+json", false),
+        ] {
+            let exchange = answer(url, 200, &[("content-type", content_type)], "{}");
+            assert_eq!(served_as_json(&exchange).is_ok(), holds, "{content_type}");
+        }
+        let finding = served_as_json(&answer(url, 200, &[], "{}")).unwrap_err();
+        assert_eq!(
+            finding.to_string(),
+            "discovery response header Content-Type: expected \"application/json\", found no such header"
         );
     }
 

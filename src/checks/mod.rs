@@ -56,3 +56,17 @@ impl fmt::Display for Finding {
 
 /// The verdict of one check.
 pub type Verdict = Result<(), Finding>;
+
+/// The answer's Content-Type is `application/json` (parameters such as `charset` allowed);
+/// `subject` names the answer in the finding.
+pub(crate) fn served_as_json(exchange: &crate::exchange::Exchange, subject: &str) -> Verdict {
+    let found = exchange.response.header("content-type");
+    match found {
+        Some(v) if response::media_type(v) == "application/json" => Ok(()),
+        _ => Err(Finding::new(
+            format!("{subject} header Content-Type"),
+            "\"application/json\"",
+            found.map_or("no such header".into(), |v| format!("{v:?}")),
+        )),
+    }
+}

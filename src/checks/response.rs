@@ -56,7 +56,8 @@ pub fn header_is(exchange: &Exchange, name: &str, expected: &str) -> Verdict {
     }
 }
 
-fn media_type(v: &str) -> String {
+/// The media type of a Content-Type value: lower case, without parameters.
+pub(crate) fn media_type(v: &str) -> String {
     v.split(';')
         .next()
         .unwrap_or("")

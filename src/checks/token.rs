@@ -47,6 +47,12 @@ pub fn issued(exchange: &Exchange) -> Verdict {
     }
 }
 
+/// The token response is served as `application/json` (RFC 6749 §5.1: the parameters are in the
+/// entity-body "using the application/json media type"; MUST).
+pub fn served_as_json(exchange: &Exchange) -> Verdict {
+    super::served_as_json(exchange, "token response")
+}
+
 /// The answer forbids caching: `Cache-Control: no-store` (RFC 6749 §5.1).
 pub fn no_store(exchange: &Exchange) -> Verdict {
     let found = exchange.response.header("cache-control");
@@ -108,6 +114,27 @@ mod tests {
             id_token: None,
             has_refresh_token: refresh,
         }
+    }
+
+    #[test]
+    fn token_responses_must_be_served_as_json() {
+        let body = r#"{"access_token":"a","token_type":"Bearer"}"#;
+        let json = testing::answer(
+            "http://h/token",
+            200,
+            &[("content-type", "application/json;charset=UTF-8")],
+            body,
+        );
+        assert_eq!(served_as_json(&json), Ok(()));
+        let html = testing::answer(
+            "http://h/token",
+            200,
+            &[("content-type", "text/html")],
+            body,
+        );
+        let finding = served_as_json(&html).unwrap_err();
+        assert_eq!(finding.subject, "token response header Content-Type");
+        assert_eq!(finding.found, "\"text/html\"");
     }
 
     #[test]

@@ -384,8 +384,16 @@ pub async fn run(cli: Cli) -> u8 {
     };
     match outcome {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<run::InterruptedEarly>().is_some() => {
+            eprintln!("nvcert: {e}");
+            exit::INTERRUPTED
+        }
         Err(e) => {
-            eprintln!("nvcert: {}", error_text(&e));
+            // No error names a secret, but one may quote a URL: no sensitive query value.
+            eprintln!(
+                "nvcert: {}",
+                crate::secret::redact_query_values(&error_text(&e))
+            );
             exit::USAGE_OR_CONFIG
         }
     }

@@ -9,6 +9,7 @@ use anyhow::bail;
 
 use super::target::{Target, TargetArgs};
 use super::{RunArgs, exit};
+use crate::flow::FlowError;
 use crate::results::baseline::Baseline;
 use crate::results::{ExpectedFailures, RunResults};
 use crate::secret::Redactor;
@@ -41,6 +42,7 @@ pub(super) async fn run_provider(
 ) -> anyhow::Result<ProviderRun> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
+    let interrupt = Interrupt::listen();
     let tags = args
         .tags
         .as_deref()
@@ -50,7 +52,8 @@ pub(super) async fn run_provider(
 
     let wip = args.rule_sets.iter().any(|r| r == "wip");
     let redactor = Redactor::default();
-    let target = Target::resolve(
+    // Boxed: large futures, selected against Ctrl-C (see `suite::run_until`).
+    let resolving = Box::pin(Target::resolve(
         TargetArgs {
             provider: args.provider.first().map(|p| p.as_path()),
             spec_version: args.spec_version.as_deref(),
@@ -58,10 +61,20 @@ pub(super) async fn run_provider(
             dialect: args.dialect.as_deref(),
         },
         &redactor,
-    )
-    .await?;
+    ));
+    let target = tokio::select! {
+        target = resolving => target?,
+        () = interrupt.wait() => return Err(interrupted_before_any_scenario(&args)),
+    };
     // Nothing runs on a profile that cannot work: one message, exit 2 (see flow::preflight).
-    if let Err(e) = target.flow.preflight().await {
+    let preflight = tokio::select! {
+        preflight = target.flow.preflight() => preflight,
+        () = interrupt.wait() => {
+            target.shutdown().await;
+            return Err(interrupted_before_any_scenario(&args));
+        }
+    };
+    if let Err(e) = preflight {
         target.shutdown().await;
         bail!("preflight: {e}");
     }
@@ -86,6 +99,31 @@ pub(super) async fn run_provider(
     }
     let ctx = Arc::new(ctx);
 
+    // Before any scenario: a discovery document naming an endpoint outside the provider's hosts
+    // stops the run (exit 2), by the rule that stops `nvcert load` (flow::TrustSet).
+    let discovery = tokio::select! {
+        discovery = target.flow.discovery() => discovery.map(|_| ()),
+        () = interrupt.wait() => {
+            target.shutdown().await;
+            return Err(interrupted_before_any_scenario(&args));
+        }
+    };
+    // Any other failure is kept by the flow and met by every scenario that needs discovery (each
+    // says so in the reports); it is also said once, here, when the provider could not be reached.
+    match discovery {
+        Err(e @ FlowError::Untrusted { .. }) => {
+            target.shutdown().await;
+            bail!("{e}");
+        }
+        Err(e @ (FlowError::Transport { .. } | FlowError::BodyTooLarge { .. })) => {
+            eprintln!(
+                "nvcert: {} (every scenario that needs discovery could not run)",
+                crate::secret::redact_query_values(&e.to_string())
+            );
+        }
+        _ => {}
+    }
+
     let plan = RunPlan {
         features: if args.features.is_empty() {
             FeatureSource::Builtin
@@ -107,10 +145,11 @@ pub(super) async fn run_provider(
         observer: suite::Observer(live.clone().map(|l| l as Arc<dyn suite::RunObserver>)),
     };
     let ticker = live.as_ref().and_then(|l| l.tick());
-    let (scenarios, errors) = Box::pin(suite::run(ctx.clone(), &plan)).await;
+    let outcome = Box::pin(suite::run_until(ctx.clone(), &plan, interrupt.wait())).await;
     if let Some(l) = &live {
         l.finish(ticker);
     }
+    let (scenarios, errors) = (outcome.scenarios, outcome.errors);
     target.shutdown().await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut results = RunResults::new(
@@ -123,6 +162,7 @@ pub(super) async fn run_provider(
     results.rule_sets = rule_sets;
     results.strict = args.strict;
     results.lint = ctx.lint();
+    results.interrupted = outcome.interrupted;
     results.unmatched_expectations = plan.expected.unmatched(&results.scenarios);
     results.judge();
     results.compatibility = ctx.compatibility();
@@ -162,6 +202,16 @@ pub(super) async fn run_provider(
             println!("evidence: {}", bundle.display());
         }
     }
+    if results.interrupted {
+        eprintln!(
+            "nvcert: interrupted: the reports hold the {} scenarios that finished",
+            results.scenarios.len()
+        );
+        return Ok(ProviderRun {
+            results,
+            exit_code: exit::INTERRUPTED,
+        });
+    }
     if results.scenarios.is_empty() && results.errors.is_empty() {
         bail!("no scenario matched (check --tags and --features)");
     }
@@ -199,4 +249,58 @@ fn comparison(
     };
     let camara = crate::spec::select(Some(&version), "--compare-with", "")?;
     Ok(Some((format!("camara:{}", camara.version()), camara)))
+}
+
+/// Ctrl-C (SIGINT), listened to from the start of a run: any number of waits see it once it came.
+struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    fn listen() -> Self {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+            }
+        });
+        Self(rx)
+    }
+
+    /// Completes when Ctrl-C was pressed (never, if the handler could not be installed).
+    fn wait(&self) -> impl std::future::Future<Output = ()> + use<> {
+        let mut rx = self.0.clone();
+        async move {
+            if rx.wait_for(|pressed| *pressed).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// The run was interrupted before any scenario ran: exit code 130 (`cli::run` maps it).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted before any scenario ran; no report written{removed}")]
+pub(super) struct InterruptedEarly {
+    removed: String,
+}
+
+/// Interrupted before any scenario ran: no new reports, and the previous run's are removed so
+/// they do not pass for this run's.
+fn interrupted_before_any_scenario(args: &RunArgs) -> anyhow::Error {
+    let removed = match crate::report::remove_run_reports(&args.report_dir) {
+        Ok(removed) => removed,
+        Err(e) => return e.into(),
+    };
+    let removed = if removed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", previous reports removed: {}",
+            removed
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    InterruptedEarly { removed }.into()
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::assertion::{AssertionTweak, now_secs};
 use super::device::{ClientRole, random_token};
-use super::{Flow, FlowError, ObtainedToken, http};
+use super::{Flow, FlowError, ObtainedToken};
 use crate::exchange::Exchange;
 use crate::secret::Secret;
 
@@ -72,7 +72,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("CIBA request: {e}")))?;
-        http::send(&self.backend, req, "backchannel authentication endpoint").await
+        self.transmit(&self.backend, req, "backchannel authentication endpoint")
+            .await
     }
 
     /// Reads an accepted CIBA answer.
@@ -123,7 +124,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("CIBA poll: {e}")))?;
-        http::send(&self.backend, req, "token endpoint (CIBA poll)").await
+        self.transmit(&self.backend, req, "token endpoint (CIBA poll)")
+            .await
     }
 
     /// Polls as CIBA Core §7.3/§11 asks (wait `interval`; `slow_down` adds 5 s) until tokens or
@@ -204,7 +206,8 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("JWT bearer request: {e}")))?;
-        http::send(&self.backend, req, "token endpoint (JWT bearer)").await
+        self.transmit(&self.backend, req, "token endpoint (JWT bearer)")
+            .await
     }
 
     /// The whole JWT bearer flow with the device's operator token.

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::{Flow, FlowError, http};
+use super::{Flow, FlowError};
 use crate::exchange::Exchange;
 use crate::secret::Secret;
 
@@ -225,6 +225,7 @@ impl Flow {
             ("prompt", "none".into()),
         ];
         if let Some(pkce) = &request.pkce {
+            self.redactor.register(&pkce.verifier);
             params.push(("code_challenge", pkce.challenge.clone()));
             params.push(("code_challenge_method", pkce.method.into()));
         }
@@ -259,6 +260,7 @@ impl Flow {
                 claims[*k] = serde_json::Value::String(v.clone());
             }
             let jwt = key.sign(&claims, Some("oauth-authz-req+jwt"))?;
+            self.redactor.register(&jwt);
             params.push(("request", jwt.expose().to_owned()));
         }
         let mut url = discovery.authorization_endpoint.clone();
@@ -312,7 +314,7 @@ impl Flow {
             let req = builder
                 .build()
                 .map_err(|e| FlowError::Config(format!("{step} request: {e}")))?;
-            let exchange = http::send(http_client, req, step).await?;
+            let exchange = self.transmit(http_client, req, step).await?;
             let status = exchange.response.status;
             let location = exchange.response.header("location").map(str::to_owned);
             exchanges.push(exchange);
@@ -333,6 +335,14 @@ impl Flow {
                 return Ok(DeviceHops {
                     exchanges,
                     stopped_at: Some(next),
+                });
+            }
+            // Only within the provider's hosts: the device leg carries the network identity (the
+            // enrichment headers), which must not reach anyone else.
+            if let Err(refusal) = self.trust.check(&next) {
+                return Err(FlowError::Untrusted {
+                    step,
+                    message: self.trust.explain("redirect to", &next, refusal),
                 });
             }
             url = next;

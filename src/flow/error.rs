@@ -1,7 +1,8 @@
 //! Flow errors: why a flow could not be driven to its end.
 
 /// A flow step did not complete.
-#[derive(Debug, thiserror::Error)]
+// Clone: a failed discovery is kept and reported again to every caller.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FlowError {
     /// The request could not be sent or its answer not read (connection, timeout, TLS).
     #[error("{step}: request to {url} failed: {message}")]
@@ -32,6 +33,15 @@ pub enum FlowError {
         expected: String,
         /// What the provider sent.
         found: String,
+    },
+    /// The provider pointed nvcert at a host that is not one of its own (a discovered endpoint
+    /// or a redirect): nothing was sent there.
+    #[error("{step}: {message}")]
+    Untrusted {
+        /// Which step.
+        step: &'static str,
+        /// The host, why it is refused, and the fix (see `trust::TrustSet::explain`).
+        message: String,
     },
     /// The flow is not possible with this profile (e.g. no device leg here); the scenario is skipped.
     #[error("{0}")]

@@ -41,11 +41,13 @@ fn builder(timeout: Duration) -> reqwest::ClientBuilder {
         .user_agent(concat!("nvcert/", env!("CARGO_PKG_VERSION")))
 }
 
-/// Sends `request` and records the exchange.
+/// Sends `request` and records the exchange; `limit` is the client's timeout, named in the
+/// message when it fires.
 pub async fn send(
     client: &reqwest::Client,
     request: reqwest::Request,
     step: &'static str,
+    limit: Duration,
 ) -> Result<Exchange, FlowError> {
     let recorded = RecordedRequest {
         method: request.method().clone(),
@@ -56,12 +58,16 @@ pub async fn send(
             .and_then(|b| b.as_bytes())
             .map(<[u8]>::to_vec),
     };
-    let shown_url = without_query(request.url());
+    let shown_url = crate::secret::shown_url(request.url());
     let started = Instant::now();
     let transport = |e: reqwest::Error| FlowError::Transport {
         step,
         url: shown_url.clone(),
-        message: error_chain(&e),
+        message: if e.is_timeout() {
+            timed_out(limit)
+        } else {
+            error_chain(e)
+        },
     };
     let answer = async {
         let mut response = client.execute(request).await.map_err(transport)?;
@@ -122,7 +128,7 @@ pub async fn send_unrecorded(
     let transport = |e: reqwest::Error| FlowError::Transport {
         step,
         url: e.url().map(without_query).unwrap_or_default(),
-        message: error_chain(&e),
+        message: error_chain(e),
     };
     let mut response = client.execute(request).await.map_err(transport)?;
     let status = response.status();
@@ -159,7 +165,19 @@ pub fn without_query(url: &url::Url) -> String {
     u.to_string()
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// What a transport failure says when the wait ran out.
+pub fn timed_out(limit: Duration) -> String {
+    format!(
+        "no complete answer within {} s (timeout_secs in the profile)",
+        limit.as_secs()
+    )
+}
+
+/// `e` and its causes. reqwest's own text would repeat the URL with its query (codes, request
+/// objects): it is dropped, the caller names the URL redacted.
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let e: &(dyn std::error::Error + 'static) = &e;
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

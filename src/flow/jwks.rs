@@ -2,7 +2,7 @@
 
 use jsonwebtoken::jwk::JwkSet;
 
-use super::{Flow, FlowError, http};
+use super::{Flow, FlowError};
 
 impl Flow {
     /// The provider's JWKS.
@@ -28,7 +28,7 @@ impl Flow {
             .get(url)
             .build()
             .map_err(|e| FlowError::Config(format!("JWKS request: {e}")))?;
-        let exchange = http::send(&self.backend, req, "jwks_uri").await?;
+        let exchange = self.transmit(&self.backend, req, "jwks_uri").await?;
         if !exchange.response.status.is_success() {
             return Err(FlowError::provider(
                 "jwks_uri",

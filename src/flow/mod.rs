@@ -14,6 +14,7 @@ mod jwks;
 pub mod phonecheck;
 mod preflight;
 mod token;
+pub mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse,
 pub use api::{Api, ApiOperation};
 pub use device::DeviceHops;
 pub use phonecheck::{CheckUrlOutcome, PhoneCheckEndpoints, PhoneCheckToken};
+pub use trust::{Refusal, TrustSet};
 
 use crate::exchange::Exchange;
 use crate::profile::{
@@ -94,12 +96,32 @@ pub struct Flow {
     redactor: Redactor,
     api: Api,
     sources: ValueSources,
-    discovery: tokio::sync::OnceCell<Discovery>,
+    trust: TrustSet,
+    discovery: tokio::sync::OnceCell<DiscoveryFetch>,
     /// The PhoneCheck endpoints, when the profile is of that family.
     phonecheck: Option<PhoneCheckEndpoints>,
     /// The profile's explicit endpoints, standing in for discovery.
     explicit: Option<Discovery>,
 }
+
+/// The run's one discovery fetch, kept whatever its outcome: every scenario (and the run's
+/// preflight) reads it, so a failing or hanging discovery costs one timeout per run, not one per
+/// scenario.
+#[derive(Debug)]
+struct DiscoveryFetch {
+    /// The exchange and the document parsed from it; `Err` when no answer was read.
+    fetched: Result<(Result<Discovery, FlowError>, Exchange), FlowError>,
+    /// Whether the endpoints the document names are all the provider's (see [`TrustSet`]).
+    trusted: Result<(), FlowError>,
+}
+
+/// The discovery members naming endpoints nvcert contacts; each must be on the provider's hosts.
+pub const CONTACTED_DISCOVERY_MEMBERS: &[&str] = &[
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "backchannel_authentication_endpoint",
+];
 
 /// Why discovery checks do not run when the profile names the endpoints.
 pub const EXPLICIT_ENDPOINTS: &str = "the profile gives authorization_endpoint and token_endpoint \
@@ -150,7 +172,9 @@ impl Flow {
                 };
                 Discovery::explicit(issuer, e)
             });
+        let trust = TrustSet::of_profile(&profile);
         Ok(Self {
+            trust,
             phonecheck,
             explicit,
             api,
@@ -199,34 +223,121 @@ impl Flow {
         &self.backend
     }
 
-    /// Fetches the discovery document (uncached), returning the exchange for checks.
+    /// The hosts this run may contact.
+    pub fn trust(&self) -> &TrustSet {
+        &self.trust
+    }
+
+    /// The discovery document's exchange and what was parsed from it, for the checks of the
+    /// document itself. Fetched once per run (with [`Flow::discovery`]); `Err` when no answer
+    /// could be read.
     pub async fn fetch_discovery(
         &self,
     ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
         if self.explicit.is_some() {
             return Err(FlowError::Unavailable(EXPLICIT_ENDPOINTS.into()));
         }
+        self.discovery_fetch().await.fetched.clone()
+    }
+
+    /// The discovery document, fetched once per run; its failure is kept and returned to every
+    /// caller. A document naming an endpoint outside the provider's hosts
+    /// ([`CONTACTED_DISCOVERY_MEMBERS`]) is [`FlowError::Untrusted`]: nothing is sent there, and
+    /// `run` and `load` stop before any scenario or load (exit 2).
+    pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
+        if let Some(explicit) = &self.explicit {
+            return Ok(explicit);
+        }
+        let fetch = self.discovery_fetch().await;
+        match &fetch.fetched {
+            Err(e) | Ok((Err(e), _)) => Err(e.clone()),
+            Ok((Ok(discovery), _)) => {
+                fetch.trusted.clone()?;
+                Ok(discovery)
+            }
+        }
+    }
+
+    async fn discovery_fetch(&self) -> &DiscoveryFetch {
+        self.discovery
+            .get_or_init(|| async {
+                let fetched = self.fetch_discovery_once().await;
+                let trusted = match &fetched {
+                    Ok((Ok(discovery), _)) => self.endpoints_trusted(discovery),
+                    _ => Ok(()),
+                };
+                DiscoveryFetch { fetched, trusted }
+            })
+            .await
+    }
+
+    async fn fetch_discovery_once(
+        &self,
+    ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
         let req = self
             .backend
             .get(self.profile.discovery_url.clone())
             .build()
             .map_err(|e| FlowError::Config(format!("discovery request: {e}")))?;
-        let exchange = http::send(&self.backend, req, "discovery").await?;
+        let exchange = self.transmit(&self.backend, req, "discovery").await?;
         Ok((Discovery::from_exchange(&exchange), exchange))
     }
 
-    /// The discovery document, fetched once per run; the profile's explicit endpoints instead,
-    /// when it gives them.
-    pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
-        if let Some(explicit) = &self.explicit {
-            return Ok(explicit);
+    /// Every endpoint of [`CONTACTED_DISCOVERY_MEMBERS`] the document names is on the
+    /// provider's hosts.
+    fn endpoints_trusted(&self, discovery: &Discovery) -> Result<(), FlowError> {
+        for member in CONTACTED_DISCOVERY_MEMBERS {
+            let Some(text) = discovery.document.get(*member).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let Ok(url) = url::Url::parse(text) else {
+                continue;
+            };
+            if let Err(refusal) = self.trust.check(&url) {
+                let subject = format!(
+                    "field `{member}` is {}, whose host",
+                    crate::secret::shown_url(&url)
+                );
+                return Err(FlowError::Untrusted {
+                    step: "discovery",
+                    message: self.trust.explain(&subject, &url, refusal),
+                });
+            }
         }
-        self.discovery
-            .get_or_try_init(|| async {
-                let (parsed, _) = self.fetch_discovery().await?;
-                parsed
-            })
-            .await
+        Ok(())
+    }
+
+    /// Sends `request` on `client` and records it, if its URL is one of the provider's hosts.
+    /// Every request of the flows goes through here; the wait is bounded by the profile's
+    /// `timeout_secs` (the client's own timeout, and this one in case the client's does not fire).
+    async fn transmit(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        step: &'static str,
+    ) -> Result<Exchange, FlowError> {
+        if let Err(refusal) = self.trust.check(request.url()) {
+            return Err(FlowError::Untrusted {
+                step,
+                message: self.trust.explain("request to", request.url(), refusal),
+            });
+        }
+        let limit = Duration::from_secs(self.profile.timeout_secs);
+        let url = crate::secret::shown_url(request.url());
+        // Boxed: every step's request goes through here, deep in the suite's futures.
+        match tokio::time::timeout(
+            limit + Duration::from_secs(1),
+            Box::pin(http::send(client, request, step, limit)),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_elapsed) => Err(FlowError::Transport {
+                step,
+                url,
+                message: http::timed_out(limit),
+            }),
+        }
     }
 
     /// `openid` (unless a dialect is not OpenID Connect), the purpose (when it travels in
@@ -366,7 +477,7 @@ impl Flow {
                 let req = builder
                     .build()
                     .map_err(|e| FlowError::Config(format!("operator token request: {e}")))?;
-                let exchange = http::send(client, req, STEP).await?;
+                let exchange = self.transmit(client, req, STEP).await?;
                 let token = exchange
                     .response
                     .json()
@@ -392,7 +503,7 @@ impl Flow {
         request: reqwest::Request,
         step: &'static str,
     ) -> Result<Exchange, FlowError> {
-        http::send(&self.backend, request, step).await
+        self.transmit(&self.backend, request, step).await
     }
 
     /// Sends an API request built on the backend client without recording it (the load

@@ -123,7 +123,7 @@ impl Flow {
             .get(api.clone())
             .build()
             .map_err(|e| PreflightError::new(in_profile("api_root".into()), e.to_string()))?;
-        match http::send(self.backend(), request, "API root").await {
+        match self.transmit(self.backend(), request, "API root").await {
             Ok(_) => Ok(()),
             Err(FlowError::Transport { message, .. }) => Err(PreflightError::new(
                 format!(

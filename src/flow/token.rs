@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::assertion::AssertionTweak;
 use super::device::{AuthorizeRequest, ClientRole};
-use super::{Flow, FlowError, http};
+use super::{Flow, FlowError};
 use crate::exchange::{Exchange, quote_json as short};
 use crate::profile::ClientAuthMethod;
 use crate::secret::Secret;
@@ -188,7 +188,7 @@ impl Flow {
             .form(&form)
             .build()
             .map_err(|e| FlowError::Config(format!("token request: {e}")))?;
-        let exchange = http::send(&self.backend, req, STEP).await?;
+        let exchange = self.transmit(&self.backend, req, STEP).await?;
         Ok(TokenAttempt {
             exchange,
             assertion,

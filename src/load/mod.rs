@@ -18,8 +18,6 @@ pub mod summary;
 pub mod threshold;
 mod transactions;
 
-use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -75,17 +73,15 @@ pub enum LoadError {
     /// A threshold names a transaction the scenario does not have.
     #[error(transparent)]
     Threshold(#[from] ThresholdError),
-    /// The run would send load to a host neither the profile names nor on loopback.
-    #[error(
-        "{what} is {url}: nvcert load only sends load to loopback (127.0.0.0/8, ::1, localhost) and to hosts the profile names ({allowed})"
-    )]
+    /// The run would send load to a host that is not the provider's (see `flow::TrustSet`).
+    #[error("{what} is {url}: {reason}")]
     Target {
-        /// What points there (e.g. "the discovered token_endpoint").
+        /// What points there (e.g. "the phoneNumberVerify URL").
         what: String,
         /// The URL, without query.
         url: String,
-        /// The hosts the profile names.
-        allowed: String,
+        /// Why the host is refused, and the fix.
+        reason: String,
     },
     /// The provider could not be prepared for load (e.g. discovery failed).
     #[error("preparing the load run: {0}")]
@@ -272,20 +268,14 @@ fn api_scopes(flow: &Flow, operations: &[&'static str]) -> Result<Vec<String>, L
 async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadError> {
     let steps = plan.steps();
     let profile = flow.profile();
-    let allowed: BTreeSet<String> = [&profile.issuer, &profile.discovery_url, &profile.api_root]
-        .into_iter()
-        .filter_map(|u| u.host_str().map(str::to_owned))
-        .collect();
-    let allowed_text = allowed.iter().cloned().collect::<Vec<_>>().join(", ");
+    // One rule for `run` and `load`: the provider's hosts (crate::flow::TrustSet).
+    let trust = flow.trust();
     let check = |what: &str, url: &url::Url| -> Result<(), LoadError> {
-        match url.host_str() {
-            Some(host) if is_loopback(url) || allowed.contains(host) => Ok(()),
-            _ => Err(LoadError::Target {
-                what: what.to_owned(),
-                url: crate::flow::http::without_query(url),
-                allowed: allowed_text.clone(),
-            }),
-        }
+        trust.check(url).map_err(|refusal| LoadError::Target {
+            what: what.to_owned(),
+            url: crate::flow::http::without_query(url),
+            reason: trust.explain("its host", url, refusal),
+        })
     };
     if plan.scenario == ScenarioKind::PhoneCheck {
         // No discovery, no NV operation: the PhoneCheck endpoints, on the provider's host.
@@ -303,14 +293,10 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
         });
     }
     // Every token this run obtains goes through the device leg when the profile has one (else
-    // through its token source, which sends nothing to the provider).
+    // through its token source, which sends nothing to the provider). Discovery refuses a
+    // document naming an endpoint outside the provider's hosts (FlowError::Untrusted).
     if profile.device_leg.is_some() {
-        let discovery = flow.discovery().await?;
-        check(
-            "the discovered authorization_endpoint",
-            &discovery.authorization_endpoint,
-        )?;
-        check("the discovered token_endpoint", &discovery.token_endpoint)?;
+        flow.discovery().await?;
     }
 
     let api_call = |id: &'static str| -> Result<ApiCall, LoadError> {
@@ -362,37 +348,4 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
         verify,
         share,
     })
-}
-
-/// 127.0.0.0/8, ::1 or `localhost`.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_is_127_slash_8_ipv6_one_and_localhost() {
-        for (url, expected) in [
-            ("http://127.0.0.1:9091/", true),
-            ("http://127.8.9.10/", true),
-            ("http://[::1]:80/", true),
-            ("http://LOCALHOST/", true),
-            ("http://10.0.0.1/", false),
-            ("https://api.example.com/", false),
-        ] {
-            assert_eq!(
-                is_loopback(&url::Url::parse(url).unwrap()),
-                expected,
-                "{url}"
-            );
-        }
-    }
 }

@@ -167,6 +167,9 @@ pub struct Profile {
     pub flows: Flows,
     /// Where TS.43 operator tokens come from (CIBA / JWT bearer flows).
     pub operator_token: Option<OperatorTokenSource>,
+    /// Hosts the provider uses besides those of its URLs above (`allowed_hosts`): nvcert
+    /// contacts, and the device leg follows redirects to, these too (see `flow::trust`).
+    pub allowed_hosts: Vec<String>,
     /// The family of verification the provider offers (`dialect = "idlayr-phonecheck-v0.1"`
     /// selects PhoneCheck; CAMARA NV otherwise).
     pub family: Family,
@@ -323,6 +326,23 @@ pub(crate) enum Files<'a> {
     Dir(&'a Path),
     /// From this compiled-in table.
     Embedded(&'a [(&'a str, &'a str)]),
+}
+
+/// An `allowed_hosts` entry as the trust set compares hosts (lower case, IPv6 in brackets, as
+/// `url::Host` displays them), or `None` when it is not a bare host (a scheme, port or path).
+pub fn normalize_host(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.contains(['/', '@', '?', '#', ' ']) {
+        return None;
+    }
+    let bracketed = if text.contains(':') && !text.starts_with('[') {
+        format!("[{text}]")
+    } else {
+        text.to_owned()
+    };
+    url::Host::parse(&bracketed)
+        .ok()
+        .map(|h| h.to_string().to_ascii_lowercase())
 }
 
 /// Resolves a secret reference: `env:NAME` or `file:PATH` (relative to the profile).

@@ -34,6 +34,8 @@ pub(super) struct RawProfile {
     #[serde(default)]
     flows: RawFlows,
     operator_token: Option<RawOperatorToken>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
     dialect: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
@@ -350,6 +352,20 @@ impl RawProfile {
                 format!("{:?}", lines.other),
             ));
         }
+        let allowed_hosts = self
+            .allowed_hosts
+            .iter()
+            .map(|h| {
+                super::normalize_host(h).ok_or_else(|| {
+                    ProfileError::field(
+                        origin,
+                        "allowed_hosts",
+                        "host names or IP addresses only (no scheme, port or path), e.g. \"auth.operator.example\"",
+                        format!("{h:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let timeout_secs = self.timeout_secs.unwrap_or(10);
         if !(1..=300).contains(&timeout_secs) {
             return Err(ProfileError::field(
@@ -384,6 +400,7 @@ impl RawProfile {
                 jwt_bearer: self.flows.jwt_bearer.unwrap_or(false),
             },
             operator_token,
+            allowed_hosts,
             family,
             dialect: dialect.map(Arc::new),
             endpoints,

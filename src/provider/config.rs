@@ -205,6 +205,9 @@ pub struct ProviderConfig {
     /// Documented demo lines.
     #[serde(default)]
     pub lines: Vec<TestLine>,
+    /// Limits of the HTTP server (`[server]`): how long a client may take, how many may connect.
+    #[serde(default)]
+    pub server: ServerLimits,
     /// Contents of `signing_key_file`, filled in at load.
     #[serde(skip)]
     pub signing_key_pem: Option<Secret>,
@@ -215,6 +218,31 @@ pub struct ProviderConfig {
     /// `api_base_path` still equals it, it follows the spec version.
     #[serde(skip)]
     derived_api_base_path: Option<String>,
+}
+
+/// Limits of the HTTP server: a slow or idle client is dropped, and a flood of connections is
+/// refused rather than exhausting the process's file descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerLimits {
+    /// A connection must deliver a request's headers within this many seconds of waiting for
+    /// them; this also closes a keep-alive connection idle that long (1..=300).
+    pub header_read_timeout_secs: u64,
+    /// A request (its body included) must be read and answered within this many seconds, or it
+    /// gets 408 and the connection is closed (1..=300).
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more are answered 503 and closed (1..=100000).
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 10,
+            max_connections: 4096,
+        }
+    }
 }
 
 fn default_operator_token_ttl() -> u64 {
@@ -430,7 +458,27 @@ impl ProviderConfig {
                 3600,
             ),
         ];
-        for (field, value, min, max) in ranges {
+        let server = [
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+                1,
+                300,
+            ),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+                1,
+                300,
+            ),
+            (
+                "server.max_connections",
+                self.server.max_connections as u64,
+                1,
+                100_000,
+            ),
+        ];
+        for (field, value, min, max) in ranges.into_iter().chain(server) {
             if value < min || value > max {
                 return Err(bad(field.into(), &format!("must be {min}..={max}")));
             }

@@ -87,7 +87,12 @@ pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
 }
 
 async fn openid_configuration(State(state): State<AppState>) -> Response {
-    json(&metadata(&state))
+    let mut resp = json(&metadata(&state));
+    if state.0.faults.has(Fault::DiscoveryContentTypeHtml) {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    }
+    resp
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {

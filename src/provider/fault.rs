@@ -108,6 +108,8 @@ faults! {
         "token: the ID token omits the nonce of the authorization request";
     IdTokenBadSignature => "id-token-bad-signature",
         "token: the ID token is signed with a key that is not in the JWKS (same kid)";
+    TokenContentTypeHtml => "token-content-type-html",
+        "token: successful token responses have Content-Type text/html (the body is still JSON)";
     DpopRejected => "dpop-rejected",
         "token: a request with a DPoP header is refused with 400 invalid_dpop_proof";
     // Operator-token flows.
@@ -124,6 +126,8 @@ faults! {
         "discovery: token_endpoint_auth_methods_supported lacks private_key_jwt";
     DiscoveryIssuerMismatch => "discovery-issuer-mismatch",
         "discovery: issuer differs from the URL the document is served from";
+    DiscoveryContentTypeHtml => "discovery-content-type-html",
+        "discovery: the document is served with Content-Type text/html (the body is still JSON)";
     // NV API.
     ApiExpiredTokenAccepted => "api-expired-token-accepted",
         "api: an expired access token is accepted";
@@ -278,7 +282,7 @@ mod tests {
             assert_eq!(f.name().parse::<Fault>(), Ok(*f));
             assert!(!f.description().is_empty());
         }
-        assert_eq!(Fault::ALL.len(), 58);
+        assert_eq!(Fault::ALL.len(), 60);
         let e = "nope".parse::<Fault>().expect_err("unknown");
         assert!(e.to_string().contains("state-not-returned"), "{e}");
         assert!(e.to_string().contains("api-delay-100ms"), "{e}");

@@ -148,7 +148,12 @@ pub(crate) fn token_response(state: &AppState, grant: &Grant<'_>) -> Result<Resp
             .map_err(|_| OAuthError::unavailable("cannot sign ID token"))?;
         body["id_token"] = serde_json::Value::String(id_token);
     }
-    Ok(json_no_store(&body, !faults.has(Fault::TokenCacheable)))
+    let mut resp = json_no_store(&body, !faults.has(Fault::TokenCacheable));
+    if faults.has(Fault::TokenContentTypeHtml) {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    }
+    Ok(resp)
 }
 
 /// A 200 JSON response; `no_store` adds `Cache-Control: no-store` and `Pragma: no-cache`

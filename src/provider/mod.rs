@@ -38,6 +38,7 @@ mod discovery;
 mod extract;
 mod mint;
 mod operator;
+mod server;
 mod state;
 mod token;
 
@@ -47,7 +48,9 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, TestLine};
+pub use config::{
+    AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, ServerLimits, TestLine,
+};
 pub use dialect::{ProviderDialect, UnknownDialect};
 pub use error::{ApiError, OAuthError, ProviderError};
 pub use fault::{Fault, FaultSet, UnknownFault};
@@ -198,23 +201,19 @@ async fn spawn_inner(
             }
         })?,
     };
+    let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();
     let app = match extra {
         Some(extra) => router(state.clone()).merge(extra),
         None => router(state.clone()),
     };
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
     // The server's error, if any, is the task's output: `ProviderHandle::shutdown` returns it.
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // A dropped handle (Err) also means "stop".
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(server::serve(listener, app, limits, async move {
+        // A dropped handle (Err) also means "stop".
+        let _ = rx.await;
+    }));
     Ok(ProviderHandle {
         url,
         local_addr,

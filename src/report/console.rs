@@ -40,6 +40,12 @@ pub fn render_console(results: &RunResults, redactor: &Redactor) -> String {
         "nvcert {} — {} (NV {})\n",
         results.tool_version, t.provider, t.spec_version
     ));
+    if results.interrupted {
+        text.push_str(&format!(
+            "  INTERRUPTED the run was stopped before every scenario finished: only the {} that finished are reported\n",
+            results.scenarios.len()
+        ));
+    }
     for e in &results.errors {
         text.push_str(&format!("  ERROR    {e}\n"));
     }
@@ -137,6 +143,9 @@ pub fn render_console(results: &RunResults, redactor: &Redactor) -> String {
             "{} known deviations passed: update the --expect-failures list\n",
             s.unexpected_passes
         ));
+    }
+    if results.interrupted {
+        text.push_str("interrupted: partial results (exit code 130)\n");
     }
     if results.strict && s.warnings > 0 {
         text.push_str("--strict: SHOULD failures fail the run\n");

@@ -99,6 +99,24 @@ pub fn write_rendered(
     Ok(written)
 }
 
+/// The files [`write_all`] writes: what an interrupted run removes so that a previous run's
+/// reports do not pass for the interrupted one's.
+pub const RUN_REPORTS: &[&str] = &[JUNIT_FILE, RESULTS_FILE];
+
+/// Removes the [`RUN_REPORTS`] in `dir` that exist; returns the paths removed.
+pub fn remove_run_reports(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut removed = Vec::new();
+    for name in RUN_REPORTS {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ReportError::Io { path, source }),
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
 /// disk, then renamed over `path`. A reader polling the folder, or another run writing the same
 /// file, sees either the old content or the new, never a half-written file.

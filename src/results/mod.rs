@@ -353,6 +353,10 @@ pub struct RunResults {
     /// `--expect-failures` entries (as written, with their line) that match no scenario of the
     /// run: a typo hides nothing but misleads. They fail the run with `--strict`.
     pub unmatched_expectations: Vec<String>,
+    /// The run was stopped (SIGINT) before every scenario finished: the scenarios listed are
+    /// those that finished. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Comparison with `--baseline`, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineComparison>,
@@ -384,6 +388,7 @@ impl RunResults {
             verdict: Verdict::Passed,
             incomplete_reasons: Vec::new(),
             unmatched_expectations: Vec::new(),
+            interrupted: false,
             baseline: None,
         }
         .judged()
@@ -429,6 +434,12 @@ impl RunResults {
         for e in &self.errors {
             add("feature_file", e.clone());
         }
+        if self.interrupted {
+            add(
+                "interrupted",
+                "the run was interrupted before every scenario finished".to_owned(),
+            );
+        }
         reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
         let s = &self.summary;
         self.verdict = if s.failed > 0 || self.strict_failure() {
@@ -449,13 +460,14 @@ impl RunResults {
             && (s.warnings > 0 || s.undefined_steps > 0 || !self.unmatched_expectations.is_empty())
     }
 
-    /// True when nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning,
+    /// True when the run was not interrupted, nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning,
     /// no error at all, no undefined step and no unmatched `--expect-failures` entry) and every
     /// feature loaded. An incomplete run of skipped scenarios succeeds unless the caller asks for
     /// completeness (`--require-complete`: see [`RunResults::verdict`]).
     pub fn succeeded(&self) -> bool {
         let s = &self.summary;
-        s.failed == 0
+        !self.interrupted
+            && s.failed == 0
             && s.errored_must == 0
             && self.errors.is_empty()
             && !self.strict_failure()

@@ -1,6 +1,7 @@
 //! A cucumber writer that prints nothing and turns events into [`ScenarioResult`]s.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
@@ -39,7 +40,7 @@ struct Open {
 #[derive(Default)]
 pub struct Collector {
     open: HashMap<Key, Open>,
-    done: Vec<(Key, ScenarioResult)>,
+    done: Finished,
     errors: Vec<String>,
     expected: ExpectedFailures,
     warnings: WarningStore,
@@ -67,10 +68,14 @@ impl Collector {
     }
 
     /// Results sorted by feature file and line, and run-level errors.
-    pub fn finish(mut self) -> (Vec<ScenarioResult>, Vec<String>) {
-        self.done
-            .sort_by(|a, b| (&a.0.0, a.0.2).cmp(&(&b.0.0, b.0.2)));
-        (self.done.into_iter().map(|(_, r)| r).collect(), self.errors)
+    pub fn finish(self) -> (Vec<ScenarioResult>, Vec<String>) {
+        (self.done.sorted(), self.errors)
+    }
+
+    /// A handle on the scenarios finished so far, readable while the run goes on (what an
+    /// interrupted run reports).
+    pub fn finished(&self) -> Finished {
+        self.done.clone()
     }
 
     fn scenario(
@@ -248,7 +253,7 @@ impl Collector {
                 if let Some(observer) = &self.observer {
                     observer.scenario_finished(&result);
                 }
-                self.done.push((key, result));
+                self.done.lock().push((key, result));
             }
             _ => {}
         }
@@ -285,6 +290,24 @@ fn concerned_exchange(
         concerned = Some(i);
     }
     concerned
+}
+
+/// The scenarios finished so far; clones share them.
+#[derive(Clone, Default)]
+pub struct Finished(Arc<Mutex<Vec<(Key, ScenarioResult)>>>);
+
+impl Finished {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Key, ScenarioResult)>> {
+        // A poisoned list is still a list of finished scenarios.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The finished scenarios sorted by feature file and line.
+    pub fn sorted(&self) -> Vec<ScenarioResult> {
+        let mut done = self.lock().clone();
+        done.sort_by(|a, b| (&a.0.0, a.0.2).cmp(&(&b.0.0, b.0.2)));
+        done.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 /// The scenario description's lines starting with `prefix`, joined (e.g. its `Source:` lines).

@@ -75,6 +75,27 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
 /// The lint findings of the feature files go to the context ([`RunContext::lint`]).
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
+    let outcome = run_until(ctx, plan, std::future::pending()).await;
+    (outcome.scenarios, outcome.errors)
+}
+
+/// What [`run_until`] ended with.
+#[derive(Debug)]
+pub struct SuiteOutcome {
+    /// Finished scenarios, in file order.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Run-level errors.
+    pub errors: Vec<String>,
+    /// `stop` came first: `scenarios` holds those that had finished, the others were dropped.
+    pub interrupted: bool,
+}
+
+/// [`run`], ended early when `stop` completes (the CLI passes Ctrl-C).
+pub async fn run_until(
+    ctx: Arc<RunContext>,
+    plan: &RunPlan,
+    stop: impl std::future::Future<Output = ()>,
+) -> SuiteOutcome {
     let (mut features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     // Only files given on the command line: the built-in features are nvcert's own.
@@ -92,42 +113,49 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
     let exchanges = record::ExchangeStore::default();
     let hook_exchanges = exchanges.clone();
     let hook_observer = observer.clone();
-    let collector = panic_hook::guarded(
-        NvWorld::cucumber::<&str>()
-            .with_parser(features::Preloaded)
-            .with_writer(collect::Collector::new(
-                plan.expected.clone(),
-                warnings,
-                exchanges,
-                observer,
-            ))
-            .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
-            .before(move |feature, _, scenario, world| {
-                panic_hook::reinstall();
-                world.ctx = Some(hook_ctx.clone());
-                world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
-                world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
-                let key = (
-                    feature.path.clone(),
-                    scenario.name.clone(),
-                    scenario.position.line,
-                );
-                world.recorder = Some(Arc::new(record::ScenarioRecorder::new(
-                    hook_exchanges.clone(),
-                    key.clone(),
-                    hook_ctx.flow.redactor().clone(),
-                    hook_observer.clone(),
-                )));
-                world.warnings = Some(world::ScenarioWarnings::new(hook_warnings.clone(), key));
-                async {}.boxed_local()
-            })
-            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-            .run(features),
-    )
-    .await;
-    let (scenarios, run_errors) = collector.finish();
-    errors.extend(run_errors);
-    (scenarios, errors)
+    let collector = collect::Collector::new(plan.expected.clone(), warnings, exchanges, observer);
+    let finished = collector.finished();
+    let cucumber = NvWorld::cucumber::<&str>()
+        .with_parser(features::Preloaded)
+        .with_writer(collector)
+        .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
+        .before(move |feature, _, scenario, world| {
+            panic_hook::reinstall();
+            world.ctx = Some(hook_ctx.clone());
+            world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
+            let key = (
+                feature.path.clone(),
+                scenario.name.clone(),
+                scenario.position.line,
+            );
+            world.recorder = Some(Arc::new(record::ScenarioRecorder::new(
+                hook_exchanges.clone(),
+                key.clone(),
+                hook_ctx.flow.redactor().clone(),
+                hook_observer.clone(),
+            )));
+            world.warnings = Some(world::ScenarioWarnings::new(hook_warnings.clone(), key));
+            async {}.boxed_local()
+        })
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .run(features);
+    // On the heap: the run is a large future, and `select!` would otherwise keep it on the stack
+    // of whoever polls this one (a test thread's 2 MiB overflowed). When `stop` wins, the run is
+    // dropped and the process is about to end (Ctrl-C), panic hook included.
+    let cucumber = Box::pin(panic_hook::guarded(cucumber));
+    tokio::select! {
+        collector = cucumber => {
+            let (scenarios, run_errors) = collector.finish();
+            errors.extend(run_errors);
+            SuiteOutcome { scenarios, errors, interrupted: false }
+        }
+        () = stop => SuiteOutcome {
+            scenarios: finished.sorted(),
+            errors,
+            interrupted: true,
+        },
+    }
 }
 
 /// The target description for results.

@@ -48,7 +48,9 @@ impl From<FlowError> for StepFailure {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Unavailable(reason) => Self::Skip(reason),
-            FlowError::Provider { .. } => Self::Check(e.to_string()),
+            // Pointing the flow at a host that is not the provider's breaks the provider's
+            // contract with its clients: a failed check, naming the host.
+            FlowError::Provider { .. } | FlowError::Untrusted { .. } => Self::Check(e.to_string()),
             FlowError::Transport { .. } | FlowError::BodyTooLarge { .. } | FlowError::Config(_) => {
                 Self::CouldNotRun(e.to_string())
             }

@@ -10,6 +10,7 @@
 // reported as dead code in that crate.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod mock_provider;
 pub mod provider;
 

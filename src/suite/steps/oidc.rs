@@ -20,6 +20,11 @@ step! {
 async fn fetch_discovery(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
     let (parsed, exchange) = ctx.flow.fetch_discovery().await?;
+    // Fetched once per run (before any scenario): the exchange this scenario judges is that one,
+    // so it goes into the scenario's evidence as if sent here.
+    if let Some(recorder) = &world.recorder {
+        crate::exchange::ExchangeObserver::exchanged(&**recorder, "discovery", &exchange);
+    }
     world.oidc.discovery = Some((parsed.map_err(|e| e.to_string()), exchange));
     Ok(())
 }
@@ -42,6 +47,19 @@ step! {
 )]
 fn discovery_complete(world: &mut NvWorld) -> StepResult {
     discovery(world).map(|_| ())
+}
+}
+
+step! {
+/// `the discovery document is served as application/json` (OpenID Connect Discovery 1.0 §4.2)
+#[then(regex = r"^the discovery document is served as application/json$")]
+fn discovery_served_as_json(world: &mut NvWorld) -> StepResult {
+    let Some((_, exchange)) = &world.oidc.discovery else {
+        return Err(fail(
+            "the discovery document was not fetched in this scenario",
+        ));
+    };
+    Ok(checks::discovery::served_as_json(exchange)?)
 }
 }
 
@@ -607,6 +625,14 @@ step! {
 #[then(regex = r"^the token response carries a Bearer access token$")]
 fn bearer_token(world: &mut NvWorld) -> StepResult {
     token_response(world).map(|_| ())
+}
+}
+
+step! {
+/// `the token response is served as application/json` (RFC 6749 §5.1)
+#[then(regex = r"^the token response is served as application/json$")]
+fn token_served_as_json(world: &mut NvWorld) -> StepResult {
+    Ok(checks::token::served_as_json(token_exchange(world)?)?)
 }
 }
 
