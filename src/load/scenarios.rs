@@ -42,6 +42,9 @@ pub enum Step {
 }
 
 impl Step {
+    /// Every step, in protocol order.
+    pub const ALL: [Step; 4] = [Step::Authorize, Step::Token, Step::Verify, Step::Share];
+
     /// The transaction (and request) name.
     pub fn name(self) -> &'static str {
         match self {
@@ -49,14 +52,6 @@ impl Step {
             Self::Token => "token",
             Self::Verify => "verify",
             Self::Share => "share",
-        }
-    }
-
-    /// The HTTP method goose's report shows beside the name.
-    pub(crate) fn method(self) -> &'static str {
-        match self {
-            Self::Authorize | Self::Share => "GET",
-            Self::Token | Self::Verify => "POST",
         }
     }
 }
@@ -90,6 +85,20 @@ impl ScenarioKind {
             (Self::Share, false) => &[Share],
             (Self::Share, true) => &[Authorize, Token, Share],
             (Self::Journey, _) => &[Authorize, Token, Verify, Share],
+        }
+    }
+
+    /// The transactions a run reports, in order: the iteration's steps, preceded, where users
+    /// obtain a reusable token, by the steps that obtain it (authorize and token with a device
+    /// leg; token alone, counting reads of the profile's token source, without one).
+    pub fn reported_steps(self, single_use_tokens: bool, device_leg: bool) -> &'static [Step] {
+        use Step::{Authorize, Share, Token, Verify};
+        match (self, single_use_tokens, device_leg) {
+            (Self::Verify, false, true) => &[Authorize, Token, Verify],
+            (Self::Verify, false, false) => &[Token, Verify],
+            (Self::Share, false, true) => &[Authorize, Token, Share],
+            (Self::Share, false, false) => &[Token, Share],
+            _ => self.steps(single_use_tokens),
         }
     }
 
@@ -168,6 +177,22 @@ mod tests {
         assert_eq!(
             names(ScenarioKind::Journey, false),
             ["authorize", "token", "verify", "share"]
+        );
+    }
+
+    #[test]
+    fn reused_tokens_report_the_steps_that_obtain_them() {
+        let names = |kind: ScenarioKind, single: bool, leg: bool| -> Vec<&str> {
+            kind.reported_steps(single, leg).iter().map(|s| s.name()).collect()
+        };
+        assert_eq!(
+            names(ScenarioKind::Verify, false, true),
+            ["authorize", "token", "verify"]
+        );
+        assert_eq!(names(ScenarioKind::Share, false, false), ["token", "share"]);
+        assert_eq!(
+            names(ScenarioKind::TokenExchange, false, true),
+            ["authorize", "token"]
         );
     }
 }

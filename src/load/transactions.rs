@@ -1,7 +1,9 @@
 //! The transactions: thin wrappers over [`crate::flow`], one per protocol step. Each records
-//! exactly one goose request named as its step (timed around the step's HTTP work only), so the
-//! summary counts what the provider was asked, and returns an error goose counts as a failed
-//! transaction.
+//! exactly one request under its step in the run's [`Recorder`] (timed around the step's HTTP
+//! work only), so the summary counts what the provider was asked; a step that cannot run after
+//! an earlier failure of its iteration is counted as skipped, never as a failure. Obtaining a
+//! reusable token (verify and share scenarios) records its device leg and code exchange under
+//! `authorize` and `token`.
 //!
 //! The API calls (`verify`, `share`) are the hot path: their URL, body and `Authorization` header
 //! are built once, a request is assembled from them per call (no URL parsing, no JSON encoding),
@@ -10,12 +12,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goose::goose::{GooseUser, TransactionError, TransactionResult};
+use goose::goose::{GooseUser, TransactionResult};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
 
+use super::record::Recorder;
 use super::scenarios::{ScenarioKind, Step};
-use crate::flow::{AuthorizeRequest, Flow, FlowError, Login};
+use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, TokenResponse};
 use crate::secret::Secret;
 
 /// Where the API steps get their tokens.
@@ -55,10 +58,11 @@ impl ApiCall {
     }
 }
 
-/// What every user of a run shares (read-only).
+/// What every user of a run shares (read-only, but for the recorder).
 #[derive(Debug)]
 pub(crate) struct LoadContext {
     pub kind: ScenarioKind,
+    /// The steps one iteration runs.
     pub steps: &'static [Step],
     pub flow: Arc<Flow>,
     /// Scopes of every token this run obtains.
@@ -66,6 +70,7 @@ pub(crate) struct LoadContext {
     pub tokens: Tokens,
     pub verify: Option<ApiCall>,
     pub share: Option<ApiCall>,
+    pub recorder: Recorder,
 }
 
 /// A token ready for the wire.
@@ -92,6 +97,8 @@ impl HeldToken {
 /// Per-user state (goose session data).
 #[derive(Clone, Default)]
 struct UserState {
+    /// The user's recorder slot, from its first transaction on.
+    slot: Option<usize>,
     /// The device leg's request and code, waiting for the token step.
     pending: Option<(AuthorizeRequest, Secret)>,
     /// The token the API steps use.
@@ -105,8 +112,9 @@ fn state(user: &mut GooseUser) -> &mut UserState {
     user.get_session_data_unchecked_mut::<UserState>()
 }
 
-/// Why a step failed, as goose records it.
+/// Why a step failed, as recorded.
 struct Failure {
+    /// The provider's HTTP status, when it answered.
     status: Option<u16>,
     message: String,
 }
@@ -118,6 +126,13 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    fn with_status(self, status: Option<u16>) -> Self {
+        Self {
+            status: self.status.or(status),
+            ..self
+        }
+    }
 }
 
 impl From<FlowError> for Failure {
@@ -127,133 +142,147 @@ impl From<FlowError> for Failure {
     }
 }
 
-/// Runs `step` for `user`.
+/// Runs `step` for `user`. Always `Ok` for goose: nvcert records outcomes itself (goose's
+/// metrics are off), so a step not run after an earlier failure is counted once, as skipped.
 pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> TransactionResult {
+    let slot = match state(user).slot {
+        Some(slot) => slot,
+        None => {
+            let slot = ctx.recorder.user_started();
+            state(user).slot = Some(slot);
+            slot
+        }
+    };
     match step {
-        Step::Authorize => authorize(ctx, user).await,
-        Step::Token => token(ctx, user).await,
-        Step::Verify => call(ctx, user, step, ctx.verify.as_ref()).await,
-        Step::Share => call(ctx, user, step, ctx.share.as_ref()).await,
+        Step::Authorize => authorize(ctx, user, slot).await,
+        Step::Token => token(ctx, user, slot).await,
+        Step::Verify => call(ctx, user, slot, step, ctx.verify.as_ref()).await,
+        Step::Share => call(ctx, user, slot, step, ctx.share.as_ref()).await,
     }
+    Ok(())
 }
 
-/// Records one request for `step` and turns a failure into the transaction's error.
-async fn record(
-    user: &mut GooseUser,
+/// Records one request of `step`; returns the success value, `None` after a failure.
+fn record<T>(
+    ctx: &LoadContext,
+    slot: usize,
     step: Step,
     elapsed: Duration,
-    outcome: Result<u16, Failure>,
-) -> TransactionResult {
+    outcome: Result<(T, Option<u16>), Failure>,
+) -> Option<T> {
     match outcome {
-        Ok(status) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                true,
-                Some(status),
-                None,
-            )
-            .await
+        Ok((value, status)) => {
+            ctx.recorder.request(slot, step, elapsed, None, status);
+            Some(value)
         }
         Err(failure) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                false,
-                failure.status,
-                Some(&failure.message),
-            )
-            .await?;
-            Err(Box::new(TransactionError::Custom(failure.message)))
+            ctx.recorder
+                .request(slot, step, elapsed, Some(&failure.message), failure.status);
+            None
         }
     }
 }
 
-/// A step that cannot run because an earlier step of the iteration failed. It sends nothing and
-/// records no request (the earlier step's failure is already counted); goose counts the
-/// transaction as failed with this reason.
-fn not_run(step: Step, because: Step) -> TransactionResult {
-    Err(Box::new(TransactionError::Custom(format!(
-        "{} not run: the {} step of this iteration failed",
-        step.name(),
-        because.name()
-    ))))
-}
-
-/// The device leg: authorize → redirect with the code (the code waits for the token step).
-async fn authorize(ctx: &LoadContext, user: &mut GooseUser) -> TransactionResult {
-    // A new iteration starts here: nothing from the previous one may leak into it (journey: one
-    // fresh token per journey).
-    let st = state(user);
-    st.pending = None;
-    st.token = None;
+/// The device leg: authorize → redirect with the code. The status recorded is the provider's
+/// last answer (the redirect carrying the code, or the one it stopped at).
+async fn device_leg(
+    ctx: &LoadContext,
+    slot: usize,
+) -> Option<(AuthorizeRequest, Secret)> {
     let request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
     let started = Instant::now();
-    let outcome = match ctx.flow.authorize(&request).await {
-        Ok(outcome) => outcome.code_to_continue(&request).map(|code| {
-            let status = outcome.exchanges.last().map(|e| e.response.status);
-            (code, status)
-        }),
-        Err(e) => Err(e),
-    };
+    let authorized = ctx.flow.authorize(&request).await;
     let elapsed = started.elapsed();
-    let outcome = match outcome {
-        Ok((code, status)) => {
-            state(user).pending = Some((request, code));
-            Ok(status.map_or(0, |s| s.as_u16()))
+    let outcome = match authorized {
+        Ok(outcome) => {
+            let status = outcome.exchanges.last().map(|e| e.response.status.as_u16());
+            match outcome.code_to_continue(&request) {
+                Ok(code) => Ok(((request, code), status)),
+                Err(e) => Err(Failure::from(e).with_status(status)),
+            }
         }
         Err(e) => Err(Failure::from(e)),
     };
-    record(user, Step::Authorize, elapsed, outcome).await
+    record(ctx, slot, Step::Authorize, elapsed, outcome)
 }
 
 /// The code exchange with the profile's client authentication (private_key_jwt: one ES256
 /// signature per call).
-async fn token(ctx: &LoadContext, user: &mut GooseUser) -> TransactionResult {
-    let Some((request, code)) = state(user).pending.take() else {
-        return not_run(Step::Token, Step::Authorize);
-    };
+async fn code_exchange(
+    ctx: &LoadContext,
+    slot: usize,
+    request: &AuthorizeRequest,
+    code: &Secret,
+) -> Option<TokenResponse> {
     let started = Instant::now();
-    let exchanged = ctx.flow.exchange_code(&code, &request).await;
+    let sent = ctx.flow.request_token(code, request).await;
     let elapsed = started.elapsed();
-    let outcome = match exchanged {
-        Ok((response, exchange)) => {
-            let kept = match ctx.tokens {
-                Tokens::PerIteration { .. } => {
-                    HeldToken::new(&response.access_token, None).map(Some)
-                }
-                Tokens::Discarded | Tokens::Reused => Ok(None),
-            };
-            kept.map(|held| {
-                state(user).token = held;
-                exchange.response.status.as_u16()
-            })
+    let outcome = match sent {
+        Ok(exchange) => {
+            let status = Some(exchange.response.status.as_u16());
+            ctx.flow
+                .parse_token_response(&exchange)
+                .map(|response| (response, status))
+                .map_err(|e| Failure::from(e).with_status(status))
         }
         Err(e) => Err(Failure::from(e)),
     };
-    record(user, Step::Token, elapsed, outcome).await
+    record(ctx, slot, Step::Token, elapsed, outcome)
+}
+
+/// The authorize step of an iteration (a new iteration starts here: nothing from the previous
+/// one may leak into it; journey: one fresh token per journey).
+async fn authorize(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let st = state(user);
+    st.pending = None;
+    st.token = None;
+    if let Some(pending) = device_leg(ctx, slot).await {
+        state(user).pending = Some(pending);
+    }
+}
+
+/// The token step of an iteration.
+async fn token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let Some((request, code)) = state(user).pending.take() else {
+        ctx.recorder.skipped(slot, Step::Token);
+        return;
+    };
+    let Some(response) = code_exchange(ctx, slot, &request, &code).await else {
+        return;
+    };
+    if let Tokens::PerIteration { .. } = ctx.tokens {
+        match HeldToken::new(&response.access_token, None) {
+            Ok(held) => state(user).token = Some(held),
+            // Recorded as the token step's failure: the answer carried an unusable token.
+            Err(failure) => {
+                ctx.recorder
+                    .request(slot, Step::Token, Duration::ZERO, Some(&failure.message), None);
+            }
+        }
+    }
 }
 
 /// An NV API call with the user's token.
 async fn call(
     ctx: &LoadContext,
     user: &mut GooseUser,
+    slot: usize,
     step: Step,
     api: Option<&ApiCall>,
-) -> TransactionResult {
+) {
+    // `prepare` builds the call of every API step a scenario has.
     let Some(api) = api else {
-        // `prepare` builds the call of every API step a scenario has; this is a bug, not load.
-        return Err(Box::new(TransactionError::Custom(format!(
-            "{} is not prepared for this scenario",
-            step.name()
-        ))));
+        ctx.recorder.skipped(slot, step);
+        return;
     };
     let authorization = match ctx.tokens {
-        Tokens::Reused => match reused_token(ctx, user).await {
-            Ok(value) => value,
-            Err((elapsed, failure)) => return record(user, step, elapsed, Err(failure)).await,
+        Tokens::Reused => match reused_token(ctx, user, slot).await {
+            Some(value) => value,
+            // The failure is counted under the step that failed to give a token.
+            None => {
+                ctx.recorder.skipped(slot, step);
+                return;
+            }
         },
         Tokens::PerIteration { single_use } => {
             let st = state(user);
@@ -264,17 +293,23 @@ async fn call(
             };
             match token {
                 Some(t) => t.authorization,
-                None => return not_run(step, Step::Token),
+                None => {
+                    ctx.recorder.skipped(slot, step);
+                    return;
+                }
             }
         }
-        Tokens::Discarded => return not_run(step, Step::Token),
+        Tokens::Discarded => {
+            ctx.recorder.skipped(slot, step);
+            return;
+        }
     };
     let request = api.request(authorization);
     let started = Instant::now();
     let sent = ctx.flow.send_unrecorded(request, step.name()).await;
     let elapsed = started.elapsed();
     let outcome = match sent {
-        Ok(answer) if answer.status == StatusCode::OK => Ok(200),
+        Ok(answer) if answer.status == StatusCode::OK => Ok(((), Some(200))),
         Ok(answer) => {
             if answer.status == StatusCode::UNAUTHORIZED && ctx.tokens == Tokens::Reused {
                 // Expired early, revoked, or single-use after all: the next call obtains another.
@@ -291,41 +326,49 @@ async fn call(
         }
         Err(e) => Err(Failure::from(e)),
     };
-    record(user, step, elapsed, outcome).await
+    record(ctx, slot, step, elapsed, outcome);
 }
 
-/// The user's reusable token, obtained (device leg + token exchange, or the profile's token
-/// source) when there is none or it is about to expire. Obtaining it is set-up, not load: it is
-/// not recorded as requests. A failure is reported with the time spent trying.
-async fn reused_token(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-) -> Result<HeaderValue, (Duration, Failure)> {
+/// The user's reusable token, obtained when there is none or it is about to expire: through the
+/// device leg and the code exchange (each recorded as its own transaction, failures included),
+/// or from the profile's token source (a failed read is recorded as a failed `token` request
+/// without status). `None`: no token, the failure recorded.
+async fn reused_token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) -> Option<HeaderValue> {
     let now = Instant::now();
     if let Some(held) = &state(user).token
         && held.renew_at.is_none_or(|at| now < at)
     {
-        return Ok(held.authorization.clone());
+        return Some(held.authorization.clone());
     }
-    let obtained = ctx
-        .flow
-        .obtain_token(&ctx.scopes, Login::Network)
-        .await
-        .map_err(|e| {
-            (
-                now.elapsed(),
-                Failure::message(format!("obtaining a token: {e}")),
-            )
-        })?;
-    let renew_at = obtained
-        .response
-        .as_ref()
-        .and_then(|r| r.expires_in)
-        .map(|secs| now + renew_after(secs));
-    let held = HeldToken::new(&obtained.access_token, renew_at).map_err(|f| (now.elapsed(), f))?;
-    let value = held.authorization.clone();
-    state(user).token = Some(held);
-    Ok(value)
+    let (token, expires_in) = if ctx.flow.profile().device_leg.is_some() {
+        let (request, code) = device_leg(ctx, slot).await?;
+        let response = code_exchange(ctx, slot, &request, &code).await?;
+        (response.access_token, response.expires_in)
+    } else {
+        let started = Instant::now();
+        let obtained = ctx.flow.obtain_token(&ctx.scopes, Login::Network).await;
+        let elapsed = started.elapsed();
+        let outcome = obtained
+            .map(|o| {
+                let expires_in = o.response.as_ref().and_then(|r| r.expires_in);
+                ((o.access_token, expires_in), None)
+            })
+            .map_err(|e| Failure::message(format!("token source: {e}")));
+        record(ctx, slot, Step::Token, elapsed, outcome)?
+    };
+    let renew_at = expires_in.map(|secs| now + renew_after(secs));
+    match HeldToken::new(&token, renew_at) {
+        Ok(held) => {
+            let value = held.authorization.clone();
+            state(user).token = Some(held);
+            Some(value)
+        }
+        Err(failure) => {
+            ctx.recorder
+                .request(slot, Step::Token, Duration::ZERO, Some(&failure.message), None);
+            None
+        }
+    }
 }
 
 /// When to replace a token that lives `expires_in` seconds: a tenth early (at least a second),

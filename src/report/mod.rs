@@ -13,7 +13,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use console::write_console;
-pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
+pub use load::{
+    LOAD_SUMMARY_FILE, render_html as render_load_html, write_load_console, write_load_reports,
+    write_load_summary,
+};
 
 use crate::results::RunResults;
 use crate::secret::Redactor;
