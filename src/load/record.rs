@@ -2,8 +2,8 @@
 //! metrics are off): per transaction an HDR histogram of latencies in nanoseconds, request,
 //! failure and skip counts and the HTTP statuses answered, all over one measurement window.
 //!
-//! The window opens when every user of this process has started its first iteration and closes
-//! `run_time` later (or when the run is interrupted). A request counts when it completes inside
+//! The window opens when every user of this process is running (has finished its first
+//! transaction, set-up included) and closes `run_time` later (or when the run is interrupted). A request counts when it completes inside
 //! the window; live totals for the progress line count everything.
 //!
 //! Histograms are exact to 3 significant digits at any magnitude and add up without loss: the
@@ -234,7 +234,8 @@ pub(crate) struct Recorder {
     shards: Vec<Mutex<[TransactionRecord; 4]>>,
     users: usize,
     run_time: Duration,
-    started_users: AtomicUsize,
+    next_slot: AtomicUsize,
+    running_users: AtomicUsize,
     opened: OnceLock<Opened>,
     closed: OnceLock<Opened>,
     /// Notified when the window opens.
@@ -257,7 +258,8 @@ impl Recorder {
             shards: (0..SHARDS).map(|_| Mutex::new(Default::default())).collect(),
             users,
             run_time,
-            started_users: AtomicUsize::new(0),
+            next_slot: AtomicUsize::new(0),
+            running_users: AtomicUsize::new(0),
             opened: OnceLock::new(),
             closed: OnceLock::new(),
             opened_notify: Notify::new(),
@@ -265,18 +267,22 @@ impl Recorder {
         }
     }
 
-    /// A user starts its first iteration: returns its slot. The window opens with the last one.
+    /// A user starts its first transaction: returns its slot.
     pub fn user_started(&self) -> usize {
         let _ = self.live.started.set(Instant::now());
-        let slot = self.started_users.fetch_add(1, Ordering::SeqCst);
-        if slot + 1 == self.users {
+        self.next_slot.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// A user finished its first transaction (and with it any set-up, such as obtaining its
+    /// reusable token): it is running. The window opens when the last one is.
+    pub fn user_running(&self) {
+        if self.running_users.fetch_add(1, Ordering::SeqCst) + 1 == self.users {
             let _ = self.opened.set(Opened {
                 at: Instant::now(),
                 wall: SystemTime::now(),
             });
             self.opened_notify.notify_one();
         }
-        slot
     }
 
     /// Waits until the window opens.
@@ -446,7 +452,9 @@ mod tests {
         let rec = Recorder::new(2, Duration::from_secs(60), live.clone());
         let a = rec.user_started();
         rec.request(a, Step::Verify, Duration::from_millis(1), None, Some(200));
+        rec.user_running();
         let b = rec.user_started();
+        rec.user_running();
         rec.request(b, Step::Verify, Duration::from_millis(2), Some("401"), Some(401));
         rec.skipped(b, Step::Share);
         let (records, window) = rec.finish(&[Step::Verify, Step::Share]);

@@ -145,12 +145,12 @@ impl From<FlowError> for Failure {
 /// Runs `step` for `user`. Always `Ok` for goose: nvcert records outcomes itself (goose's
 /// metrics are off), so a step not run after an earlier failure is counted once, as skipped.
 pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> TransactionResult {
-    let slot = match state(user).slot {
-        Some(slot) => slot,
+    let (slot, first) = match state(user).slot {
+        Some(slot) => (slot, false),
         None => {
             let slot = ctx.recorder.user_started();
             state(user).slot = Some(slot);
-            slot
+            (slot, true)
         }
     };
     match step {
@@ -158,6 +158,9 @@ pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> 
         Step::Token => token(ctx, user, slot).await,
         Step::Verify => call(ctx, user, slot, step, ctx.verify.as_ref()).await,
         Step::Share => call(ctx, user, slot, step, ctx.share.as_ref()).await,
+    }
+    if first {
+        ctx.recorder.user_running();
     }
     Ok(())
 }
