@@ -203,7 +203,8 @@ pub struct LoadArgs {
     /// Users started per second [default: all users within about a second].
     #[arg(long, value_name = "R", value_parser = load::parse_rate)]
     pub increase_rate: Option<f64>,
-    /// Directory receiving load-report.html and load-summary.json (created if missing).
+    /// Directory receiving load-summary.json, load-report.html and load-histograms.json (created
+    /// if missing).
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
     /// A rule the run must meet (repeatable): [TRANSACTION.]METRIC OP VALUE, e.g.

@@ -1,6 +1,6 @@
 //! The load scenarios, in goose's vocabulary: a scenario is what one kind of user does over and
 //! over; each protocol step is its own transaction, named as the step (`authorize`, `token`,
-//! `verify`, `share`), so goose's report and `load-summary.json` show the steps separately.
+//! `verify`, `share`), so the reports show the steps separately.
 //!
 //! This file only registers: which steps a scenario runs, in which order. What a step does is in
 //! `transactions.rs`.
