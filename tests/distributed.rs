@@ -63,23 +63,38 @@ fn the_manifests_validate_and_keep_their_invariants() {
         .filter(|n| n.ends_with(".yaml"))
         .collect();
     files.sort();
-    assert_eq!(files, ["load-job.yaml", "merge-job.yaml", "reports-pvc.yaml"]);
+    assert_eq!(
+        files,
+        ["load-job.yaml", "merge-job.yaml", "reports-pvc.yaml"]
+    );
     for name in &files {
         let doc = manifest(name);
-        assert!(errors(&v, &doc).is_empty(), "{name}: {:#?}", errors(&v, &doc));
+        assert!(
+            errors(&v, &doc).is_empty(),
+            "{name}: {:#?}",
+            errors(&v, &doc)
+        );
     }
 
     let job = manifest("load-job.yaml");
     let spec = &job["spec"];
     assert_eq!(spec["completionMode"], "Indexed");
     let n = spec["completions"].as_u64().expect("completions");
-    assert_eq!(spec["parallelism"].as_u64(), Some(n), "parallelism = completions");
+    assert_eq!(
+        spec["parallelism"].as_u64(),
+        Some(n),
+        "parallelism = completions"
+    );
     let pod = &spec["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     let container = &pod["containers"][0];
     let args = strings(&container["args"]);
     assert_eq!(args[0], "load");
-    assert_eq!(flag(&args, "--workers"), n.to_string(), "--workers = completions");
+    assert_eq!(
+        flag(&args, "--workers"),
+        n.to_string(),
+        "--workers = completions"
+    );
     assert_eq!(flag(&args, "--worker-index"), "$(JOB_COMPLETION_INDEX)");
     assert!(flag(&args, "--report-dir").contains("$(JOB_COMPLETION_INDEX)"));
     assert!(flag(&args, "--start-at").starts_with("$("));
@@ -97,7 +112,11 @@ fn the_manifests_validate_and_keep_their_invariants() {
         .filter(|a| a.starts_with("/reports/worker-"))
         .collect();
     let expected: Vec<String> = (0..n).map(|i| format!("/reports/worker-{i}")).collect();
-    assert_eq!(dirs, expected.iter().collect::<Vec<_>>(), "one directory per worker");
+    assert_eq!(
+        dirs,
+        expected.iter().collect::<Vec<_>>(),
+        "one directory per worker"
+    );
     assert_eq!(
         merge_pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
         pod["volumes"][0]["persistentVolumeClaim"]["claimName"]
@@ -191,8 +210,9 @@ async fn three_job_workers_merged_count_what_one_run_with_all_users_counts() {
     let n = job["spec"]["completions"].as_u64().unwrap() as usize;
     assert_eq!(n, 3, "the test runs the manifest's 3 workers");
     let container = &job["spec"]["template"]["spec"]["containers"][0];
-    let start_at = chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + Duration::from_secs(3))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let start_at =
+        chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + Duration::from_secs(3))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut workers = Vec::new();
     for index in 0..n {
         // The pod's environment: the manifest's env (NVCERT_START_AT set, as the README says)
@@ -276,7 +296,12 @@ async fn three_job_workers_merged_count_what_one_run_with_all_users_counts() {
     merge_args.extend((0..n).map(|i| reports.join(format!("worker-{i}")).display().to_string()));
     merge_args.extend(["--report-dir".into(), merged_dir.display().to_string()]);
     let out = nvcert(&merge_args, &BTreeMap::new()).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let merged = summary(&merged_dir);
     handle.shutdown().await.expect("provider stopped cleanly");
 
@@ -370,7 +395,10 @@ async fn merging_needs_every_worker_once() {
     for (dirs, expected) in [
         (vec![a.clone(), b.clone()], "missing worker 1"),
         (vec![a.clone(), b, c], "worker 2 appears twice"),
-        (vec![a, dir.path().join("nothing").display().to_string()], "load-histograms.json"),
+        (
+            vec![a, dir.path().join("nothing").display().to_string()],
+            "load-histograms.json",
+        ),
     ] {
         let mut args: Vec<String> = vec!["load".into(), "merge".into()];
         args.extend(dirs);

@@ -121,12 +121,16 @@ async fn every_scenario_runs_clean_and_writes_both_reports() {
             assert!(t["rps"].as_f64().unwrap() > 0.0, "{args:?}: {t}");
             assert!(t["p95_ms"].as_f64().unwrap() >= t["p50_ms"].as_f64().unwrap());
             // The real status: the device leg's redirect, the token and API answers.
-            let status = if t["name"] == "authorize" { "302" } else { "200" };
+            let status = if t["name"] == "authorize" {
+                "302"
+            } else {
+                "200"
+            };
             assert_eq!(t["statuses"][status], t["requests"], "{args:?}: {t}");
         }
         assert!(dir.path().join("load-histograms.json").is_file());
-        let html = std::fs::read_to_string(dir.path().join("load-report.html"))
-            .expect("the HTML report");
+        let html =
+            std::fs::read_to_string(dir.path().join("load-report.html")).expect("the HTML report");
         assert!(html.contains("<html"), "{args:?}");
         for step in *expected {
             assert!(
@@ -246,7 +250,9 @@ fn unusable_thresholds_and_bounds_exit_2_naming_the_problem() {
     let (code, err) = run("2", "1s", &["--threshold", "verfy.p95<50ms"]);
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("scenario verify has no transaction \"verfy\" (it has: authorize, token, verify)"),
+        err.contains(
+            "scenario verify has no transaction \"verfy\" (it has: authorize, token, verify)"
+        ),
         "{err}"
     );
     assert!(!dir.path().join("load-summary.json").exists());
@@ -293,7 +299,11 @@ async fn no_secret_in_load_reports() {
     let secret = std::fs::read_to_string(keys.join("demo-client-secret.TEST-ONLY.txt")).unwrap();
     let pem = std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).unwrap();
     let key_line = pem.lines().nth(1).unwrap().to_owned();
-    for name in ["load-report.html", "load-summary.json", "load-histograms.json"] {
+    for name in [
+        "load-report.html",
+        "load-summary.json",
+        "load-histograms.json",
+    ] {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
         for needle in [
             secret.trim(),
@@ -572,7 +582,10 @@ async fn a_refused_token_is_a_token_failure_and_verify_is_skipped() {
     assert_eq!(authorize["failures"], 0);
     assert_eq!(authorize["statuses"]["302"], authorize["requests"]);
     // No /verify was sent: nothing counted there but the skipped calls.
-    assert_eq!((&verify["requests"], &verify["failures"]), (&0.into(), &0.into()));
+    assert_eq!(
+        (&verify["requests"], &verify["failures"]),
+        (&0.into(), &0.into())
+    );
     assert!(verify["skipped"].as_u64().unwrap() > 0, "{summary:#}");
     assert_html_agrees(dir.path(), &summary);
 }
@@ -623,11 +636,79 @@ async fn a_refused_authorization_keeps_its_redirect_status_and_skips_the_rest() 
     assert!(authorize["statuses"].get("0").is_none());
     for name in ["token", "verify", "share"] {
         let t = row(&summary, name);
-        assert_eq!((&t["requests"], &t["failures"]), (&0.into(), &0.into()), "{name}");
+        assert_eq!(
+            (&t["requests"], &t["failures"]),
+            (&0.into(), &0.into()),
+            "{name}"
+        );
         assert!(t["skipped"].as_u64().unwrap() > 0, "{name}: {t}");
     }
     assert_eq!(summary["thresholds"][0]["verdict"], "failed");
     assert_html_agrees(dir.path(), &summary);
+
+    // What a person sees in a real browser, offline: the steps, the failure and why, the verdict.
+    let seen = browser_text(&dir.path().join("load-report.html"));
+    for text in [
+        "a threshold did not hold",
+        "authorize",
+        "share",
+        "error=access_denied",
+        "authorize.failures<1",
+        "failed",
+        "302: ",
+    ] {
+        assert!(
+            seen.contains(text),
+            "the browser shows no {text:?}:\n{seen}"
+        );
+    }
+}
+
+/// The page as headless Chromium (Debian's `chromium`, installed by .ci/run) renders it, its
+/// DOM serialized; network off, so anything the page fetched would be missing.
+fn browser_text(page: &Path) -> String {
+    let profile = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--proxy-server=127.0.0.1:9",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium (apt-get install chromium) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8(out.stdout).expect("utf-8 DOM");
+    assert!(dom.contains("<svg"), "no chart rendered");
+    // Text content, tags dropped.
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in dom.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// SIGINT to the real binary: it stops, writes the partial figures marked interrupted, judges
@@ -682,6 +763,11 @@ fn sigint_stops_the_run_marks_it_interrupted_and_exits_130() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "{rest}\n{stderr}");
     assert!(rest.contains("INTERRUPTED after"), "{rest}");
+    // stdout is a pipe here: no progress line.
+    assert!(
+        !rest.contains('\r') && !rest.contains("requests  "),
+        "{rest:?}"
+    );
     assert!(rest.contains("not judged errors<100%"), "{rest}");
     assert!(!rest.contains("passed"), "{rest}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -698,6 +784,41 @@ fn sigint_stops_the_run_marks_it_interrupted_and_exits_130() {
     let duration = summary["duration_s"].as_f64().unwrap();
     assert!(duration < 30.0, "{summary:#}");
     let t = &summary["thresholds"][0];
-    assert_eq!((&t["passed"], &t["verdict"]), (&false.into(), &"not judged".into()));
+    assert_eq!(
+        (&t["passed"], &t["verdict"]),
+        (&false.into(), &"not judged".into())
+    );
     assert!(row(&summary, "verify")["requests"].as_u64().unwrap() > 0);
+}
+
+/// On a terminal (util-linux `script` gives the run one), a progress line with the elapsed time,
+/// requests and failures; with --quiet, nothing but errors.
+#[test]
+fn a_terminal_gets_a_progress_line_unless_quiet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |quiet: bool| {
+        let command = format!(
+            "{} load --scenario verify --users 2 --run-time 2s --report-dir {}{}",
+            env!("CARGO_BIN_EXE_nvcert"),
+            dir.path().display(),
+            if quiet { " --quiet" } else { "" }
+        );
+        let out = Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux) runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = run(false);
+    assert!(shown.contains("\r\x1b[2K"), "no line redrawn: {shown:?}");
+    assert!(shown.contains(" requests  0 failures"), "{shown:?}");
+    assert!(shown.contains(" s  "), "no elapsed time: {shown:?}");
+    let quiet = run(true);
+    assert_eq!(quiet.trim(), "", "{quiet:?}");
 }

@@ -154,7 +154,11 @@ async fn run_load(args: &LoadArgs, flow: Arc<Flow>, live: Arc<Live>) -> anyhow::
 /// Prints the summary (or, quiet, what went wrong) and gives the exit code.
 fn finish(summary: &LoadSummary, written: &[PathBuf], quiet: bool) -> anyhow::Result<u8> {
     if quiet {
-        for t in summary.thresholds.iter().filter(|t| t.verdict == load::Verdict::Failed) {
+        for t in summary
+            .thresholds
+            .iter()
+            .filter(|t| t.verdict == load::Verdict::Failed)
+        {
             eprintln!("nvcert: threshold {} not met", t.expression);
         }
         if summary.interrupted {
@@ -184,9 +188,10 @@ async fn progress_line(live: Arc<Live>) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tick.tick().await;
-        let elapsed = live
-            .elapsed()
-            .map_or_else(|| "starting".to_owned(), |e| format!("{:.1} s", e.as_secs_f64()));
+        let elapsed = live.elapsed().map_or_else(
+            || "starting".to_owned(),
+            |e| format!("{:.1} s", e.as_secs_f64()),
+        );
         print!(
             "\r\x1b[2K  {elapsed}  {} requests  {} failures",
             live.requests(),
@@ -215,7 +220,9 @@ fn merge(args: &LoadMergeArgs) -> anyhow::Result<u8> {
 pub(super) fn parse_start_at(text: &str) -> Result<SystemTime, String> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .map(|t| SystemTime::from(t.with_timezone(&chrono::Utc)))
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-26T10:00:00Z, found {text:?} ({e})"))
+        .map_err(|e| {
+            format!("expected an RFC 3339 time such as 2026-11-26T10:00:00Z, found {text:?} ({e})")
+        })
 }
 
 /// `--scenario`: the names of [`ScenarioKind::ALL`] (listed by `--help`).

@@ -247,12 +247,11 @@ pub fn merge(
                     path: path.join(WORKER_FILE),
                     reason: format!("{}: histogram is not base64: {e}", t.name),
                 })?;
-            let histogram = deserialize_histogram(&bytes).map_err(|reason| {
-                MergeError::Unreadable {
+            let histogram =
+                deserialize_histogram(&bytes).map_err(|reason| MergeError::Unreadable {
                     path: path.join(WORKER_FILE),
                     reason: format!("{}: {reason}", t.name),
-                }
-            })?;
+                })?;
             if histogram.len() != t.requests {
                 return Err(MergeError::Unreadable {
                     path: path.join(WORKER_FILE),
@@ -421,8 +420,16 @@ mod tests {
         for &ns in &all {
             one.histogram.record(ns).unwrap();
         }
-        assert_eq!(v.p50_ms, one.percentile_ms(0.5).map(|m| (m * 1000.0).round() / 1000.0));
-        assert_eq!(v.p99_ms, one.percentile_ms(0.99).map(|m| (m * 1000.0).round() / 1000.0));
+        assert_eq!(
+            v.p50_ms,
+            one.percentile_ms(0.5)
+                .map(|m| (m * 1000.0).round() / 1000.0)
+        );
+        assert_eq!(
+            v.p99_ms,
+            one.percentile_ms(0.99)
+                .map(|m| (m * 1000.0).round() / 1000.0)
+        );
     }
 
     #[test]
@@ -430,12 +437,18 @@ mod tests {
         let two = [worker(0, 3, &[1000]), worker(2, 3, &[1000])];
         let err = merge(&two, &[]).unwrap_err().to_string();
         assert!(err.contains("missing worker 1"), "{err}");
-        let dup = [worker(0, 2, &[1000]), worker(1, 2, &[1000]), worker(1, 2, &[5])];
+        let dup = [
+            worker(0, 2, &[1000]),
+            worker(1, 2, &[1000]),
+            worker(1, 2, &[5]),
+        ];
         let err = merge(&dup, &[]).unwrap_err().to_string();
         assert!(err.contains("worker 1 appears twice"), "{err}");
         let mut other = worker(1, 2, &[1000]);
         other.1.scenario = "share".into();
-        let err = merge(&[worker(0, 2, &[1000]), other], &[]).unwrap_err().to_string();
+        let err = merge(&[worker(0, 2, &[1000]), other], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("scenario differs"), "{err}");
         let mut lying = worker(0, 1, &[1000, 2000]);
         lying.1.transactions[0].requests = 5;

@@ -278,8 +278,8 @@ pub async fn run(flow: Arc<Flow>, plan: &LoadPlan, live: Arc<Live>) -> Result<Lo
                 }
             })
         };
-        let attack = GooseAttack::initialize_with_config(GooseConfiguration::default())
-            .and_then(|a| {
+        let attack =
+            GooseAttack::initialize_with_config(GooseConfiguration::default()).and_then(|a| {
                 // One client for all users, built once. The transactions send on the flow's
                 // client, so this one only keeps goose from building a client (and a TLS
                 // context) per user.

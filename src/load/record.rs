@@ -174,8 +174,7 @@ impl TransactionRecord {
     /// The latency at `quantile` (0..=1) in milliseconds, to the nanosecond; `None` without
     /// requests.
     pub fn percentile_ms(&self, quantile: f64) -> Option<f64> {
-        (self.histogram.len() > 0)
-            .then(|| self.histogram.value_at_quantile(quantile) as f64 / 1e6)
+        (self.histogram.len() > 0).then(|| self.histogram.value_at_quantile(quantile) as f64 / 1e6)
     }
 }
 
@@ -255,7 +254,9 @@ fn index(step: Step) -> usize {
 impl Recorder {
     pub fn new(users: usize, run_time: Duration, live: std::sync::Arc<Live>) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Default::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(Default::default()))
+                .collect(),
             users,
             run_time,
             next_slot: AtomicUsize::new(0),
@@ -318,7 +319,10 @@ impl Recorder {
         let Some(opened) = self.opened.get() else {
             return false;
         };
-        let end = self.closed.get().map_or(opened.at + self.run_time, |c| c.at);
+        let end = self
+            .closed
+            .get()
+            .map_or(opened.at + self.run_time, |c| c.at);
         at >= opened.at && at < end
     }
 
@@ -426,7 +430,10 @@ mod tests {
         for q in [0.5, 0.95, 0.99] {
             let exact = sorted[((q * sorted.len() as f64).ceil() as usize).max(1) - 1] as f64;
             let hdr = merged.histogram.value_at_quantile(q) as f64;
-            assert!((hdr - exact).abs() / exact < 0.001, "q={q}: {hdr} vs {exact}");
+            assert!(
+                (hdr - exact).abs() / exact < 0.001,
+                "q={q}: {hdr} vs {exact}"
+            );
         }
     }
 
@@ -455,7 +462,13 @@ mod tests {
         rec.user_running();
         let b = rec.user_started();
         rec.user_running();
-        rec.request(b, Step::Verify, Duration::from_millis(2), Some("401"), Some(401));
+        rec.request(
+            b,
+            Step::Verify,
+            Duration::from_millis(2),
+            Some("401"),
+            Some(401),
+        );
         rec.skipped(b, Step::Share);
         let (records, window) = rec.finish(&[Step::Verify, Step::Share]);
         assert_eq!((records[0].requests, records[0].failures), (1, 1));

@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn reused_tokens_report_the_steps_that_obtain_them() {
         let names = |kind: ScenarioKind, single: bool, leg: bool| -> Vec<&str> {
-            kind.reported_steps(single, leg).iter().map(|s| s.name()).collect()
+            kind.reported_steps(single, leg)
+                .iter()
+                .map(|s| s.name())
+                .collect()
         };
         assert_eq!(
             names(ScenarioKind::Verify, false, true),

@@ -188,10 +188,7 @@ fn record<T>(
 
 /// The device leg: authorize → redirect with the code. The status recorded is the provider's
 /// last answer (the redirect carrying the code, or the one it stopped at).
-async fn device_leg(
-    ctx: &LoadContext,
-    slot: usize,
-) -> Option<(AuthorizeRequest, Secret)> {
+async fn device_leg(ctx: &LoadContext, slot: usize) -> Option<(AuthorizeRequest, Secret)> {
     let request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
     let started = Instant::now();
     let authorized = ctx.flow.authorize(&request).await;
@@ -258,8 +255,13 @@ async fn token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
             Ok(held) => state(user).token = Some(held),
             // Recorded as the token step's failure: the answer carried an unusable token.
             Err(failure) => {
-                ctx.recorder
-                    .request(slot, Step::Token, Duration::ZERO, Some(&failure.message), None);
+                ctx.recorder.request(
+                    slot,
+                    Step::Token,
+                    Duration::ZERO,
+                    Some(&failure.message),
+                    None,
+                );
             }
         }
     }
@@ -367,8 +369,13 @@ async fn reused_token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) -> O
             Some(value)
         }
         Err(failure) => {
-            ctx.recorder
-                .request(slot, Step::Token, Duration::ZERO, Some(&failure.message), None);
+            ctx.recorder.request(
+                slot,
+                Step::Token,
+                Duration::ZERO,
+                Some(&failure.message),
+                None,
+            );
             None
         }
     }

@@ -143,7 +143,10 @@ pub fn render_html(s: &LoadSummary) -> String {
     let mut h = String::with_capacity(16 * 1024);
     let title = format!("nvcert load — {} against {}", s.scenario, s.provider);
     let verdict = if s.interrupted {
-        ("interrupted", "INTERRUPTED: partial run, thresholds not judged")
+        (
+            "interrupted",
+            "INTERRUPTED: partial run, thresholds not judged",
+        )
     } else if s.thresholds.is_empty() {
         ("none", "no thresholds")
     } else if s.passed() {
@@ -167,7 +170,8 @@ h1{{font-size:22px;margin:0 0 4px}} h2{{font-size:16px;margin:28px 0 8px}}
 .notjudged{{color:#b9770e;font-weight:600}} .ok{{color:#1f8a4c;font-weight:600}} .bad{{color:#c0392b;font-weight:600}}
 table{{border-collapse:collapse;background:#fff;width:100%;box-shadow:0 1px 2px #0001}}
 th,td{{padding:6px 10px;border-bottom:1px solid #e3e6ea;text-align:right;white-space:nowrap}}
-th:first-child,td:first-child{{text-align:left}} td.msg{{text-align:left;white-space:normal}}
+th:first-child,td:first-child{{text-align:left}} td.msg,th.msg{{text-align:left;white-space:normal}}
+p.foot{{margin-top:24px}}
 th{{background:#eef1f4;font-weight:600}}
 .cards{{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}}
 .card{{background:#fff;padding:10px 14px;box-shadow:0 1px 2px #0001;min-width:130px}}
@@ -202,7 +206,7 @@ svg{{background:#fff;box-shadow:0 1px 2px #0001}} svg text{{font:12px system-ui,
         h,
         r#"<div class="cards"><div class="card">requests<b>{requests}</b></div><div class="card">failures<b>{failures}</b></div><div class="card">req/s<b>{rps:.1}</b></div><div class="card">skipped steps<b>{skipped}</b></div></div>
 <h2>Transactions</h2>
-<table><thead><tr><th>transaction</th><th>requests</th><th>failures</th><th>skipped</th><th>req/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>HTTP statuses</th></tr></thead><tbody>
+<table><thead><tr><th>transaction</th><th>requests</th><th>failures</th><th>skipped</th><th>req/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th class="msg">HTTP statuses</th></tr></thead><tbody>
 "#,
         skipped = s.transactions.iter().map(|t| t.skipped).sum::<u64>()
     );
@@ -253,7 +257,7 @@ svg{{background:#fff;box-shadow:0 1px 2px #0001}} svg text{{font:12px system-ui,
         h.push_str("</tbody></table>\n");
     }
     if s.transactions.iter().any(|t| !t.errors.is_empty()) {
-        h.push_str("<h2>Failures</h2>\n<table><thead><tr><th>transaction</th><th>count</th><th>message</th></tr></thead><tbody>\n");
+        h.push_str("<h2>Failures</h2>\n<table><thead><tr><th>transaction</th><th>count</th><th class=\"msg\">message</th></tr></thead><tbody>\n");
         for t in &s.transactions {
             for e in &t.errors {
                 let _ = writeln!(
@@ -286,7 +290,7 @@ svg{{background:#fff;box-shadow:0 1px 2px #0001}} svg text{{font:12px system-ui,
         }
         h.push_str("</tbody></table>\n");
     }
-    h.push_str("<p class=\"meta\">Figures cover the measurement window (every user running). Latencies are exact to 3 significant digits (HDR histograms). Written by nvcert; this page loads nothing from elsewhere.</p>\n</main></body></html>\n");
+    h.push_str("<p class=\"meta foot\">Figures cover the measurement window (every user running). Latencies are exact to 3 significant digits (HDR histograms). Written by nvcert; this page loads nothing from elsewhere.</p>\n</main></body></html>\n");
     h
 }
 
@@ -441,8 +445,8 @@ mod tests {
             .to_ascii_lowercase()
             .replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
         for banned in [
-            "<script", "<link", "<img", "<iframe", "<object", "<embed", "<use", "@import",
-            "url(", "src=", "href=", "http://", "https://", "//cdn",
+            "<script", "<link", "<img", "<iframe", "<object", "<embed", "<use", "@import", "url(",
+            "src=", "href=", "http://", "https://", "//cdn",
         ] {
             assert!(!lower.contains(banned), "{banned} in the HTML report");
         }
