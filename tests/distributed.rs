@@ -123,11 +123,14 @@ fn the_manifests_validate_and_keep_their_invariants() {
     );
 }
 
+/// One way to break a manifest.
+type Breakage = fn(&mut Value);
+
 #[test]
 fn the_schema_refuses_broken_manifests() {
     let v = validator();
     let job = manifest("load-job.yaml");
-    let breakages: [(&str, fn(&mut Value)); 5] = [
+    let breakages: [(&str, Breakage); 5] = [
         ("completionMode", |j| j["spec"]["completionMode"] = 7.into()),
         ("restartPolicy Always", |j| {
             j["spec"]["template"]["spec"]["restartPolicy"] = "Always".into()

@@ -174,7 +174,8 @@ impl TransactionRecord {
     /// The latency at `quantile` (0..=1) in milliseconds, to the nanosecond; `None` without
     /// requests.
     pub fn percentile_ms(&self, quantile: f64) -> Option<f64> {
-        (self.histogram.len() > 0).then(|| self.histogram.value_at_quantile(quantile) as f64 / 1e6)
+        (!self.histogram.is_empty())
+            .then(|| self.histogram.value_at_quantile(quantile) as f64 / 1e6)
     }
 }
 

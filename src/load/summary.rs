@@ -155,7 +155,7 @@ impl TransactionSummary {
                         count: *count,
                     })
                     .collect();
-                errors.sort_by(|a, b| b.count.cmp(&a.count));
+                errors.sort_by_key(|e| std::cmp::Reverse(e.count));
                 errors
             },
         }
