@@ -765,7 +765,7 @@ fn sigint_stops_the_run_marks_it_interrupted_and_exits_130() {
     assert!(rest.contains("INTERRUPTED after"), "{rest}");
     // stdout is a pipe here: no progress line.
     assert!(
-        !rest.contains('\r') && !rest.contains("requests  "),
+        !rest.contains('\r') && !rest.contains("\x1b[2K"),
         "{rest:?}"
     );
     assert!(rest.contains("not judged errors<100%"), "{rest}");

@@ -15,6 +15,7 @@
 pub mod merge;
 pub mod record;
 pub mod scenarios;
+mod sender;
 pub mod summary;
 pub mod threshold;
 mod transactions;
@@ -443,9 +444,13 @@ async fn prepare(
                 operation_id: id,
             })?;
         check(&format!("the {id} URL"), &op.url)?;
+        let uri = op.url.as_str().parse().map_err(|e| {
+            LoadError::Plan(format!("the {id} URL {} is not a valid URI: {e}", op.url))
+        })?;
         Ok(ApiCall {
             method: op.method.clone(),
             url: op.url.clone(),
+            uri,
             body: op.default_body.clone(),
         })
     };
@@ -474,6 +479,8 @@ async fn prepare(
         (_, true) => Tokens::PerIteration { single_use: true },
         (_, false) => Tokens::Reused,
     };
+    let sender = sender::ApiSender::new(Duration::from_secs(profile.timeout_secs))
+        .map_err(LoadError::Plan)?;
     Ok(LoadContext {
         kind: plan.scenario,
         steps,
@@ -483,6 +490,7 @@ async fn prepare(
         verify,
         share,
         recorder,
+        sender,
     })
 }
 

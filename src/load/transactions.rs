@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goose::goose::{GooseUser, TransactionResult};
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http_body_util::Full;
 use http::{HeaderValue, Method, StatusCode};
 
 use super::record::Recorder;
+use super::sender::ApiSender;
 use super::scenarios::{ScenarioKind, Step};
 use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, TokenResponse};
 use crate::secret::Secret;
@@ -39,20 +41,30 @@ pub(crate) enum Tokens {
 #[derive(Debug)]
 pub(crate) struct ApiCall {
     pub method: Method,
+    /// Where it goes (for messages: without query).
     pub url: url::Url,
+    /// The same, parsed once for hyper.
+    pub uri: http::Uri,
     /// JSON body, sent with `Content-Type: application/json`.
     pub body: Option<bytes::Bytes>,
 }
 
+/// `User-Agent` of the API calls (the flow's clients send the same).
+const USER_AGENT_VALUE: &str = concat!("nvcert/", env!("CARGO_PKG_VERSION"));
+
 impl ApiCall {
-    fn request(&self, authorization: HeaderValue) -> reqwest::Request {
-        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+    fn request(&self, authorization: HeaderValue) -> http::Request<Full<bytes::Bytes>> {
+        // `Bytes` clones share the buffer: no copy per call.
+        let body = self.body.clone().unwrap_or_default();
+        let mut request = http::Request::new(Full::new(body));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, authorization);
-        if let Some(body) = &self.body {
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        if self.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            // `Bytes` clones share the buffer: no copy per call.
-            *request.body_mut() = Some(reqwest::Body::from(body.clone()));
         }
         request
     }
@@ -71,6 +83,8 @@ pub(crate) struct LoadContext {
     pub verify: Option<ApiCall>,
     pub share: Option<ApiCall>,
     pub recorder: Recorder,
+    /// The API calls' client.
+    pub sender: ApiSender,
 }
 
 /// A token ready for the wire.
@@ -311,25 +325,25 @@ async fn call(
     };
     let request = api.request(authorization);
     let started = Instant::now();
-    let sent = ctx.flow.send_unrecorded(request, step.name()).await;
+    let sent = ctx.sender.send(request).await;
     let elapsed = started.elapsed();
     let outcome = match sent {
-        Ok(answer) if answer.status == StatusCode::OK => Ok(((), Some(200))),
-        Ok(answer) => {
-            if answer.status == StatusCode::UNAUTHORIZED && ctx.tokens == Tokens::Reused {
+        Ok(StatusCode::OK) => Ok(((), Some(200))),
+        Ok(status) => {
+            if status == StatusCode::UNAUTHORIZED && ctx.tokens == Tokens::Reused {
                 // Expired early, revoked, or single-use after all: the next call obtains another.
                 state(user).token = None;
             }
             Err(Failure {
-                status: Some(answer.status.as_u16()),
-                message: format!(
-                    "{}: expected HTTP 200, found HTTP {}",
-                    step.name(),
-                    answer.status
-                ),
+                status: Some(status.as_u16()),
+                message: format!("{}: expected HTTP 200, found HTTP {status}", step.name()),
             })
         }
-        Err(e) => Err(Failure::from(e)),
+        Err(message) => Err(Failure::from(FlowError::Transport {
+            step: step.name(),
+            url: crate::flow::http::without_query(&api.url),
+            message,
+        })),
     };
     record(ctx, slot, step, elapsed, outcome);
 }
@@ -402,9 +416,11 @@ mod tests {
 
     #[test]
     fn prepared_calls_carry_the_token_and_body_without_reencoding() {
+        let url = url::Url::parse("http://127.0.0.1:1/number-verification/v2/verify").unwrap();
         let call = ApiCall {
             method: Method::POST,
-            url: url::Url::parse("http://127.0.0.1:1/number-verification/v2/verify").unwrap(),
+            uri: url.as_str().parse().unwrap(),
+            url,
             body: Some(bytes::Bytes::from_static(
                 br#"{"phoneNumber":"+34600000001"}"#,
             )),
@@ -413,13 +429,15 @@ mod tests {
             .ok()
             .unwrap();
         let req = call.request(held.authorization);
-        assert_eq!(req.url().path(), "/number-verification/v2/verify");
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/number-verification/v2/verify");
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer abc.def.ghi");
         assert!(req.headers()[AUTHORIZATION].is_sensitive());
         assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
-        assert_eq!(
-            req.body().and_then(|b| b.as_bytes()),
-            Some(&br#"{"phoneNumber":"+34600000001"}"#[..])
-        );
+        assert!(req.headers()[USER_AGENT].to_str().unwrap().starts_with("nvcert/"));
+        let body = futures::executor::block_on(http_body_util::BodyExt::collect(req.into_body()))
+            .unwrap()
+            .to_bytes();
+        assert_eq!(&body[..], br#"{"phoneNumber":"+34600000001"}"#);
     }
 }
