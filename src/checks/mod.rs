@@ -8,6 +8,7 @@
 
 pub mod authorization;
 pub mod ciba;
+pub mod compat;
 pub mod contract;
 pub mod discovery;
 pub mod id_token;

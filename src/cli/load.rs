@@ -34,6 +34,7 @@ pub(super) async fn load(args: LoadArgs) -> anyhow::Result<u8> {
             provider: args.provider.as_deref(),
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: false,
+            dialect: None,
         },
         &Redactor::default(),
     )

@@ -7,9 +7,11 @@
     reason = "the command line is the one module that writes to stdout and stderr"
 )]
 
+mod baseline;
 mod command;
 pub mod exit;
 mod load;
+mod multi;
 mod run;
 mod serve;
 mod target;
@@ -38,7 +40,9 @@ pub enum Command {
     ///
     /// Exit code 0 when no MUST check failed (skipped ones do not fail the run), 1 when a MUST
     /// check failed or a MUST scenario could not run (transport failure, timeout), 2 for usage or
-    /// configuration errors.
+    /// configuration errors. With several providers, 2 when any profile is invalid (nothing
+    /// runs), else the worst provider's. With --baseline, a regression is a failure (exit 1)
+    /// unless --baseline-mode report.
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),
@@ -54,16 +58,59 @@ pub enum Command {
     /// Distributed: run N workers with --worker-index 0..N-1 --workers N (and one --start-at),
     /// then `nvcert load merge DIR...`.
     Load(LoadArgs),
+    /// Baselines for `run --baseline`: reviewed snapshots of earlier results.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+/// `nvcert baseline …`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Make a run the new baseline: write the status and level of every check of every provider
+    /// of REPORT_DIR (a report folder of `nvcert run`, or a results.json) to PATH, with nothing
+    /// volatile (no durations, timestamps, URLs, messages or tokens), sorted, one check per line.
+    /// Review it and commit it; give it to `run --baseline`.
+    Accept(BaselineAcceptArgs),
+}
+
+/// Options of `nvcert baseline accept`.
+#[derive(Debug, clap::Args)]
+pub struct BaselineAcceptArgs {
+    /// Report folder of an earlier `nvcert run` (or its results.json).
+    #[arg(value_name = "REPORT_DIR")]
+    pub report_dir: PathBuf,
+    /// Where to write the baseline (replaced if it exists).
+    #[arg(long, value_name = "PATH")]
+    pub to: PathBuf,
 }
 
 /// Options of `nvcert run`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// Provider profile (TOML) describing the provider under test. Without it, the embedded
-    /// reference provider is started in process on an ephemeral 127.0.0.1 port.
+    /// reference provider is started in process on an ephemeral 127.0.0.1 port. Repeatable:
+    /// several providers run at once, each into REPORT_DIR/<provider-slug>/, with matrix.json
+    /// (providers × checks) in REPORT_DIR.
     #[arg(long, value_name = "FILE")]
-    pub provider: Option<PathBuf>,
-    /// Directory receiving junit.xml and results.json (created if missing).
+    pub provider: Vec<PathBuf>,
+    /// Run every provider profile (*.toml) of this folder, as repeated --provider would. Every
+    /// profile is checked before any provider runs.
+    #[arg(long, value_name = "DIR")]
+    pub providers: Option<PathBuf>,
+    /// With several providers: how many run at once [default: the number of providers, at most 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel_providers: Option<u16>,
+    /// Compare with an earlier run: a baseline written by `nvcert baseline accept`, a
+    /// results.json, or the report folder of an earlier run. Regressions (passed → failed,
+    /// warning or error) fail the run, whatever the check's level; see --baseline-mode.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// `fail`: regressions against --baseline fail the run (exit 1). `report`: they are only
+    /// reported.
+    #[arg(long, value_name = "MODE", default_value = "fail", value_parser = ["fail", "report"], requires = "baseline")]
+    pub baseline_mode: String,
+    /// Directory receiving junit.xml and results.json (created if missing); with several
+    /// providers, one folder per provider and matrix.json.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
     /// Run only scenarios matching this cucumber tag expression, e.g. "@verify and not @hashed".
@@ -93,6 +140,15 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Certify the embedded reference provider playing this operator dialect (e.g.
+    /// orange-es-v0) with the dialect's profile; with --provider, the profile's `dialect` decides.
+    #[arg(long, value_name = "NAME", conflicts_with = "provider")]
+    pub dialect: Option<String>,
+    /// Also judge every exchange against this CAMARA document (camara:VERSION, e.g.
+    /// camara:0.3.1) and list each difference once as a REVIEW finding that never fails the run.
+    /// Under a dialect the default is the CAMARA version it descends from; `none` turns it off.
+    #[arg(long, value_name = "camara:VERSION")]
+    pub compare_with: Option<String>,
 }
 
 /// Options of `nvcert serve`.
@@ -119,6 +175,10 @@ pub struct ServeArgs {
     /// Make access tokens single-use with any spec version (always on with wip).
     #[arg(long)]
     pub single_use_tokens: bool,
+    /// Play an operator dialect instead of plain CAMARA (orange-es-v0: Orange Spain's NV v0,
+    /// its paths, HTTP Basic, dpv: scopes and answer shapes; no discovery document).
+    #[arg(long, value_name = "NAME")]
+    pub dialect: Option<crate::provider::ProviderDialect>,
     /// Print every fault as `name<TAB>description` and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -282,6 +342,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Run(args) => run::run(args).await,
         Command::Serve(args) => serve::serve(args).await,
         Command::Load(args) => load::load(args).await,
+        Command::Baseline(BaselineCommand::Accept(args)) => baseline::accept(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -20,6 +20,9 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(v) = args.spec_version {
         config.set_spec_version(v);
     }
+    if let Some(dialect) = args.dialect {
+        config.set_dialect(dialect);
+    }
     if args.single_use_tokens {
         config.single_use_tokens = true;
     }
@@ -32,8 +35,12 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         provider::spawn(config, args.addr, public_url).await?
     };
+    let version = match args.dialect {
+        Some(d) => format!("dialect {d}"),
+        None => format!("NV {version}"),
+    };
     println!(
-        "nvcert reference provider (NV {version}, API {}) on {} (listening on {}); Ctrl-C stops it",
+        "nvcert reference provider ({version}, API {}) on {} (listening on {}); Ctrl-C stops it",
         handle.api_endpoint(""),
         handle.url,
         handle.local_addr

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use super::command::ShellRunner;
 use crate::flow::Flow;
 use crate::profile::{Profile, ValueSources};
-use crate::provider::{self, ProviderConfig, ProviderHandle, SpecVersion};
+use crate::provider::{self, ProviderConfig, ProviderDialect, ProviderHandle, SpecVersion};
 use crate::secret::Redactor;
 use crate::spec::{self, SpecDocument};
 
@@ -30,6 +30,8 @@ pub(super) struct TargetArgs<'a> {
     pub spec_version: Option<&'a str>,
     /// The embedded provider makes access tokens single-use (the `wip` rule set).
     pub single_use_tokens: bool,
+    /// `--dialect`: the embedded provider plays it, with the dialect's profile.
+    pub dialect: Option<&'a str>,
 }
 
 impl Target {
@@ -40,6 +42,19 @@ impl Target {
             Some(path) => (Profile::load(path)?, None),
             None => {
                 let mut config = ProviderConfig::embedded();
+                let dialect = args
+                    .dialect
+                    .map(|d| d.parse::<ProviderDialect>())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--dialect: {e}"))?;
+                if let Some(d) = dialect {
+                    if args.spec_version.is_some() {
+                        anyhow::bail!(
+                            "--spec-version and --dialect: a dialect is judged by its own document"
+                        );
+                    }
+                    config.set_dialect(d);
+                }
                 if let Some(v) = args.spec_version {
                     let version = v
                         .parse::<SpecVersion>()
@@ -51,7 +66,12 @@ impl Target {
                 let handle = provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
                     .await
                     .context("cannot start the embedded reference provider")?;
-                (Profile::embedded_reference(&handle.url)?, Some(handle))
+                let profile = match dialect {
+                    Some(d) => Profile::embedded_dialect(d.as_str(), &handle.url)
+                        .ok_or_else(|| anyhow::anyhow!("--dialect {d}: no profile is shipped"))??,
+                    None => Profile::embedded_reference(&handle.url)?,
+                };
+                (profile, Some(handle))
             }
         };
         let (wanted, asked_by) = match (args.spec_version, &profile.spec_version) {
@@ -62,7 +82,23 @@ impl Target {
             ),
             (None, None) => (None, String::new()),
         };
-        let spec = spec::select(wanted, &asked_by, profile.api_root.path())?;
+        let spec = match &profile.dialect {
+            // A dialect is judged by its own document, exactly as CAMARA's.
+            Some(dialect) => {
+                if wanted.is_some() {
+                    anyhow::bail!(
+                        "{asked_by}: profile {} uses dialect {}, which is judged by its own \
+                         document ({}), not by a CAMARA version",
+                        profile.origin,
+                        dialect.name,
+                        dialect.origin
+                    );
+                }
+                SpecDocument::from_yaml(&dialect.document, &dialect.origin)
+                    .with_context(|| format!("dialect {}", dialect.name))?
+            }
+            None => spec::select(wanted, &asked_by, profile.api_root.path())?,
+        };
         let sources = ValueSources::with_runner(Arc::new(ShellRunner::new(profile.timeout_secs)));
         let flow = Flow::new(Arc::new(profile), &spec, redactor.clone(), sources)
             .context("cannot prepare the flows")?;

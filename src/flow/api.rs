@@ -60,7 +60,7 @@ impl Api {
             })
         };
         let base_url = parse(&base_text)?;
-        let device_body = Bytes::from(json!({ "phoneNumber": profile.lines.device }).to_string());
+        let device_body = json!({ "phoneNumber": profile.lines.device });
         let operations = spec
             .operations()
             .map(|op| {
@@ -69,7 +69,14 @@ impl Api {
                     method: op.method.clone(),
                     url: parse(&format!("{base_text}{}", op.path))?,
                     scopes: op.scopes.clone(),
-                    default_body: op.request_body_required.then(|| device_body.clone()),
+                    default_body: op.request_body_required.then(|| {
+                        // A dialect expects its own body where CAMARA sends this one.
+                        let body = match &profile.dialect {
+                            Some(d) => d.map_request_body(&op.operation_id, &device_body),
+                            None => device_body.clone(),
+                        };
+                        Bytes::from(body.to_string())
+                    }),
                 })
             })
             .collect::<Result<Vec<_>, FlowError>>()?;

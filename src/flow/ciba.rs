@@ -42,12 +42,18 @@ impl Flow {
             .get("backchannel_authentication_endpoint")
             .and_then(Value::as_str)
             .and_then(|u| url::Url::parse(u).ok())
-            .ok_or_else(|| {
-                FlowError::provider(
+            .ok_or_else(|| match &self.explicit {
+                // Endpoints given without discovery: CIBA needs its own named too.
+                Some(_) => FlowError::Unavailable(
+                    "the profile gives its endpoints explicitly but no \
+                     backchannel_authentication_endpoint (CIBA)"
+                        .into(),
+                ),
+                None => FlowError::provider(
                     "discovery",
                     "a `backchannel_authentication_endpoint` URL",
                     "no such member",
-                )
+                ),
             })?;
         let mut form: Vec<(&'static str, String)> = vec![
             ("scope", self.scope_values(nv_scopes).join(" ")),

@@ -80,6 +80,29 @@ impl Discovery {
         })
     }
 
+    /// The endpoints a profile gives explicitly, standing in for a discovery document (whose
+    /// `document` then holds just them).
+    pub fn explicit(issuer: &str, endpoints: &crate::profile::ExplicitEndpoints) -> Self {
+        let mut document = serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": endpoints.authorization_endpoint.as_str(),
+            "token_endpoint": endpoints.token_endpoint.as_str(),
+        });
+        if let Some(jwks) = &endpoints.jwks_uri {
+            document["jwks_uri"] = Value::String(jwks.to_string());
+        }
+        if let Some(ciba) = &endpoints.backchannel_authentication_endpoint {
+            document["backchannel_authentication_endpoint"] = Value::String(ciba.to_string());
+        }
+        Self {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: endpoints.authorization_endpoint.clone(),
+            token_endpoint: endpoints.token_endpoint.clone(),
+            jwks_uri: endpoints.jwks_uri.clone(),
+            document,
+        }
+    }
+
     /// The string values of array member `name` (empty when absent).
     pub fn strings(&self, name: &str) -> Vec<String> {
         self.document

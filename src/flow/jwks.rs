@@ -8,10 +8,21 @@ impl Flow {
     /// The provider's JWKS.
     pub async fn jwks(&self) -> Result<JwkSet, FlowError> {
         let discovery = self.discovery().await?;
-        let url = discovery
-            .jwks_uri
-            .clone()
-            .ok_or_else(|| FlowError::provider("discovery", "a `jwks_uri`", "no such member"))?;
+        let url = match (&discovery.jwks_uri, &self.explicit) {
+            (Some(url), _) => url.clone(),
+            (None, Some(_)) => {
+                return Err(FlowError::Unavailable(
+                    "the profile gives its endpoints explicitly but no jwks_uri".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(FlowError::provider(
+                    "discovery",
+                    "a `jwks_uri`",
+                    "no such member",
+                ));
+            }
+        };
         let req = self
             .backend
             .get(url)

@@ -90,7 +90,13 @@ pub struct Flow {
     api: Api,
     sources: ValueSources,
     discovery: tokio::sync::OnceCell<Discovery>,
+    /// The profile's explicit endpoints, standing in for discovery.
+    explicit: Option<Discovery>,
 }
+
+/// Why discovery checks do not run when the profile names the endpoints.
+pub const EXPLICIT_ENDPOINTS: &str = "the profile gives authorization_endpoint and token_endpoint \
+     explicitly (the provider publishes no discovery document): discovery is not checked";
 
 impl Flow {
     /// Builds the HTTP clients, parses the client keys of `profile` and builds its [`Api`] from
@@ -123,7 +129,19 @@ impl Flow {
             redactor.register(&secret);
         }
         let api = Api::new(&profile, spec)?;
+        let explicit = profile
+            .endpoints
+            .as_ref()
+            // The issuer as written: `Url` adds a `/` to a bare origin, an OIDC issuer has none.
+            .map(|e| {
+                let issuer = match profile.issuer.path() {
+                    "/" => profile.issuer.as_str().trim_end_matches('/'),
+                    _ => profile.issuer.as_str(),
+                };
+                Discovery::explicit(issuer, e)
+            });
         Ok(Self {
+            explicit,
             api,
             sources,
             profile,
@@ -174,6 +192,9 @@ impl Flow {
     pub async fn fetch_discovery(
         &self,
     ) -> Result<(Result<Discovery, FlowError>, Exchange), FlowError> {
+        if self.explicit.is_some() {
+            return Err(FlowError::Unavailable(EXPLICIT_ENDPOINTS.into()));
+        }
         let req = self
             .backend
             .get(self.profile.discovery_url.clone())
@@ -183,8 +204,12 @@ impl Flow {
         Ok((Discovery::from_exchange(&exchange), exchange))
     }
 
-    /// The discovery document, fetched once per run.
+    /// The discovery document, fetched once per run; the profile's explicit endpoints instead,
+    /// when it gives them.
     pub async fn discovery(&self) -> Result<&Discovery, FlowError> {
+        if let Some(explicit) = &self.explicit {
+            return Ok(explicit);
+        }
         self.discovery
             .get_or_try_init(|| async {
                 let (parsed, _) = self.fetch_discovery().await?;
@@ -193,9 +218,13 @@ impl Flow {
             .await
     }
 
-    /// `openid`, the purpose (when it travels in `scope`) and `nv_scopes`.
+    /// `openid` (unless a dialect is not OpenID Connect), the purpose (when it travels in
+    /// `scope`) and `nv_scopes`.
     pub fn scope_values(&self, nv_scopes: &[String]) -> Vec<String> {
-        let mut scope = vec!["openid".to_owned()];
+        let mut scope = Vec::new();
+        if self.profile.dialect.as_ref().is_none_or(|d| d.openid) {
+            scope.push("openid".to_owned());
+        }
         if self.profile.purpose_style == PurposeStyle::Scope {
             scope.push(self.profile.purpose.clone());
         }

@@ -6,6 +6,7 @@
 //! Token sources (`[token_source]`, `[operator_token]`) are read when a flow needs them, through
 //! [`ValueSources`]. This module reads files and the environment; it does no network I/O.
 
+pub mod dialect;
 mod error;
 mod raw;
 mod sources;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub use dialect::Dialect;
 pub use error::ProfileError;
 pub use sources::{CommandRunner, SourceError, ValueSources};
 
@@ -65,6 +67,22 @@ pub enum PurposeStyle {
     Scope,
     /// Operator sample-code style: a separate `purpose` parameter.
     Parameter,
+    /// A dialect's scope names carry the purpose themselves (`dpv:Purpose#scope`): only they are
+    /// sent, without `openid` unless the dialect is OpenID Connect.
+    InScopeNames,
+}
+
+/// Endpoints the profile (or its dialect) gives instead of a discovery document.
+#[derive(Debug, Clone)]
+pub struct ExplicitEndpoints {
+    /// `authorization_endpoint`.
+    pub authorization_endpoint: url::Url,
+    /// `token_endpoint`.
+    pub token_endpoint: url::Url,
+    /// `jwks_uri`, when given.
+    pub jwks_uri: Option<url::Url>,
+    /// `backchannel_authentication_endpoint` (CIBA), when given.
+    pub backchannel_authentication_endpoint: Option<url::Url>,
 }
 
 /// Simulated or real mobile-data leg of the device.
@@ -147,6 +165,10 @@ pub struct Profile {
     pub flows: Flows,
     /// Where TS.43 operator tokens come from (CIBA / JWT bearer flows).
     pub operator_token: Option<OperatorTokenSource>,
+    /// The operator's dialect of NV (`dialect = "orange-es-v0"`); `None`: CAMARA.
+    pub dialect: Option<std::sync::Arc<Dialect>>,
+    /// Endpoints given explicitly: discovery is then not used.
+    pub endpoints: Option<ExplicitEndpoints>,
 }
 
 /// A client registered with short code and token lifetimes.
@@ -205,6 +227,19 @@ impl Profile {
         )
     }
 
+    /// The profile of the embedded reference provider playing dialect `name` at `url`
+    /// (`fixtures/providers/<name>.toml`), or `None` when no such profile is shipped.
+    pub fn embedded_dialect(name: &str, url: &url::Url) -> Option<Result<Self, ProfileError>> {
+        let (_, text) = DIALECT_PROFILES.iter().find(|(n, _)| *n == name)?;
+        let root = url.as_str().trim_end_matches('/');
+        let text = text.replace(REFERENCE_DEFAULT_URL, root);
+        Some(Self::from_toml_in(
+            &text,
+            &format!("embedded {name} profile"),
+            &Files::Embedded(EMBEDDED_FILES),
+        ))
+    }
+
     fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
         let raw: raw::RawProfile =
             toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e, text))?;
@@ -230,6 +265,11 @@ impl Profile {
 
 /// The reference provider's profile, as shipped in `fixtures/providers/reference.toml`.
 const REFERENCE_PROFILE: &str = include_str!("../../fixtures/providers/reference.toml");
+/// The profiles of the reference provider playing each built-in dialect.
+const DIALECT_PROFILES: &[(&str, &str)] = &[(
+    "orange-es-v0",
+    include_str!("../../fixtures/providers/orange-es-v0.toml"),
+)];
 /// The URL written in that profile, replaced by the embedded provider's actual URL.
 const REFERENCE_DEFAULT_URL: &str = "http://127.0.0.1:9091";
 /// Files the reference profile refers to, compiled in.

@@ -3,11 +3,14 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+use super::dialect::{Dialect, DialectPurpose};
 use super::{
-    Client, ClientAuthMethod, DeviceLeg, Files, Flows, Lines, NonNetworkLogin, OperatorTokenSource,
-    Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource, resolve_secret,
+    Client, ClientAuthMethod, DeviceLeg, ExplicitEndpoints, Files, Flows, Lines, NonNetworkLogin,
+    OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
+    resolve_secret,
 };
 use crate::secret::Secret;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +33,11 @@ pub(super) struct RawProfile {
     #[serde(default)]
     flows: RawFlows,
     operator_token: Option<RawOperatorToken>,
+    dialect: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    jwks_uri: Option<String>,
+    backchannel_authentication_endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +166,12 @@ impl RawProfile {
             }
         };
         let api_root = url(origin, "api_root", &self.api_root)?;
+        let dialect = self
+            .dialect
+            .as_deref()
+            .map(|name| dialect_named(origin, name))
+            .transpose()?;
+        let endpoints = self.explicit_endpoints(origin, &api_root, dialect.as_ref())?;
 
         let client = self.client.validate(origin, "client", None, files)?;
         let other_client = self
@@ -233,7 +247,27 @@ impl RawProfile {
                 format!("{purpose:?}"),
             ));
         }
+        if let (Some(d), Some(wanted)) = (&dialect, dialect.as_ref().and_then(|d| d.client_auth))
+            && client.auth_method != wanted
+        {
+            return Err(ProfileError::field(
+                origin,
+                "client.auth_method",
+                format!(
+                    "{} (the client authentication dialect {} documents)",
+                    wanted.as_str(),
+                    d.name
+                ),
+                format!("{:?}", client.auth_method.as_str()),
+            ));
+        }
         let purpose_style = match self.authorization.purpose_style.as_deref() {
+            _ if dialect
+                .as_ref()
+                .is_some_and(|d| d.purpose == DialectPurpose::InScopeNames) =>
+            {
+                PurposeStyle::InScopeNames
+            }
             None | Some("scope") => PurposeStyle::Scope,
             Some("parameter") => PurposeStyle::Parameter,
             Some(other) => {
@@ -324,7 +358,8 @@ impl RawProfile {
             client,
             purpose,
             purpose_style,
-            pkce: self.authorization.pkce.unwrap_or(true),
+            pkce: self.authorization.pkce.unwrap_or(true)
+                && dialect.as_ref().is_none_or(|d| d.pkce),
             device_leg,
             token_source,
             non_network_login,
@@ -338,7 +373,84 @@ impl RawProfile {
                 jwt_bearer: self.flows.jwt_bearer.unwrap_or(false),
             },
             operator_token,
+            dialect: dialect.map(Arc::new),
+            endpoints,
         })
+    }
+
+    /// `authorization_endpoint`, `token_endpoint` and `jwks_uri` as the profile gives them; a
+    /// dialect without discovery supplies the first two from its paths under the API root.
+    fn explicit_endpoints(
+        &self,
+        origin: &str,
+        api_root: &url::Url,
+        dialect: Option<&Dialect>,
+    ) -> Result<Option<ExplicitEndpoints>, ProfileError> {
+        let given = |field: &str, value: &Option<String>| {
+            value.as_deref().map(|v| url(origin, field, v)).transpose()
+        };
+        let authorization = given("authorization_endpoint", &self.authorization_endpoint)?;
+        let token = given("token_endpoint", &self.token_endpoint)?;
+        let jwks_uri = given("jwks_uri", &self.jwks_uri)?;
+        let backchannel = given(
+            "backchannel_authentication_endpoint",
+            &self.backchannel_authentication_endpoint,
+        )?;
+        let under_root = |field: &str, path: &Option<String>| {
+            path.as_deref()
+                .map(|p| {
+                    let text = format!("{}{p}", api_root.as_str().trim_end_matches('/'));
+                    url(origin, field, &text)
+                })
+                .transpose()
+        };
+        let (authorization, token) = match dialect.filter(|d| !d.discovery) {
+            Some(d) => (
+                authorization.or(under_root("api_root", &d.authorization_path)?),
+                token.or(under_root("api_root", &d.token_path)?),
+            ),
+            None => (authorization, token),
+        };
+        match (authorization, token) {
+            (Some(authorization_endpoint), Some(token_endpoint)) => Ok(Some(ExplicitEndpoints {
+                authorization_endpoint,
+                token_endpoint,
+                jwks_uri,
+                backchannel_authentication_endpoint: backchannel,
+            })),
+            (None, None) if jwks_uri.is_none() && backchannel.is_none() => Ok(None),
+            _ => Err(ProfileError::field(
+                origin,
+                if self.token_endpoint.is_none() {
+                    "token_endpoint"
+                } else {
+                    "authorization_endpoint"
+                },
+                "authorization_endpoint and token_endpoint together (endpoints given without \
+                 discovery)",
+                "only some of authorization_endpoint, token_endpoint, jwks_uri, \
+                 backchannel_authentication_endpoint",
+            )),
+        }
+    }
+}
+
+/// The built-in dialect `name`, or an error listing the known ones.
+fn dialect_named(origin: &str, name: &str) -> Result<Dialect, ProfileError> {
+    match Dialect::builtin(name) {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(ProfileError::field(
+            origin,
+            "dialect",
+            "a dialect whose document reads",
+            e.to_string(),
+        )),
+        None => Err(ProfileError::field(
+            origin,
+            "dialect",
+            format!("one of {}", super::dialect::dialect_names().join(", ")),
+            format!("{name:?}"),
+        )),
     }
 }
 
@@ -581,6 +693,89 @@ other = "+34600000009"
             "token_lifetime_secs = 1\ntypo = 2",
         );
         assert!(load(&bad).unwrap_err().to_string().contains("typo"));
+    }
+
+    #[test]
+    fn explicit_endpoints_stand_in_for_discovery() {
+        let text = GOOD.replace(
+            "api_root = \"http://127.0.0.1:9091\"",
+            "api_root = \"http://127.0.0.1:9091\"\nauthorization_endpoint = \"http://a.test/authz\"\ntoken_endpoint = \"http://a.test/tok\"",
+        );
+        let p = load(&text).expect("loads");
+        let e = p.endpoints.expect("explicit");
+        assert_eq!(e.authorization_endpoint.as_str(), "http://a.test/authz");
+        assert_eq!(e.token_endpoint.as_str(), "http://a.test/tok");
+        assert!(e.jwks_uri.is_none());
+        assert!(load(GOOD).expect("loads").endpoints.is_none());
+
+        let half = GOOD.replace(
+            "api_root = \"http://127.0.0.1:9091\"",
+            "api_root = \"http://127.0.0.1:9091\"\ntoken_endpoint = \"http://a.test/tok\"",
+        );
+        let err = load(&half).unwrap_err().to_string();
+        assert!(
+            err.contains("authorization_endpoint") && err.contains("together"),
+            "{err}"
+        );
+        let bad = half.replace("http://a.test/tok", "not a url");
+        assert!(
+            load(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("token_endpoint")
+        );
+    }
+
+    #[test]
+    fn a_dialect_supplies_its_flow_facts() {
+        let basic = GOOD
+            .replace("\"private_key_jwt\"", "\"client_secret_basic\"")
+            .replace(
+                "private_key = \"file:../keys/demo-client-es256.TEST-ONLY.pem\"",
+                "client_secret = \"file:../keys/demo-client-secret.TEST-ONLY.txt\"",
+            );
+        let text = format!("dialect = \"orange-es-v0\"\n{basic}");
+        let p = load(&text).expect("loads");
+        let d = p.dialect.as_ref().expect("dialect");
+        assert_eq!(d.name, "orange-es-v0");
+        // No discovery: the dialect's paths under the API root.
+        let e = p.endpoints.expect("endpoints from the dialect");
+        assert_eq!(
+            e.token_endpoint.as_str(),
+            "http://127.0.0.1:9091/es/openapi/oauth/v2/token"
+        );
+        assert_eq!(
+            e.authorization_endpoint.as_str(),
+            "http://127.0.0.1:9091/camara/oes/number-verification/v0/authorize"
+        );
+        assert_eq!(p.purpose_style, PurposeStyle::InScopeNames);
+        assert!(!p.pkce);
+
+        // The dialect documents HTTP Basic: another method is a profile error.
+        let e = load(&format!("dialect = \"orange-es-v0\"\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("client.auth_method") && e.contains("client_secret_basic"),
+            "{e}"
+        );
+        let e = load(&format!("dialect = \"acme\"\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dialect") && e.contains("orange-es-v0"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_dialect_profile_loads() {
+        let p = Profile::embedded_dialect("orange-es-v0", &"http://127.0.0.1:7".parse().unwrap())
+            .expect("shipped")
+            .expect("loads");
+        assert_eq!(
+            p.endpoints.expect("explicit").token_endpoint.as_str(),
+            "http://127.0.0.1:7/es/openapi/oauth/v2/token"
+        );
+        assert!(p.short_lived_client.is_some());
+        assert!(Profile::embedded_dialect("acme", &"http://h".parse().unwrap()).is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::config::is_e164;
+use super::dialect::ProviderDialect;
 use super::error::ApiError;
 use super::extract::{
     Bearer, Correlator, bearer, content_type_is, correlator, new_uuid, now_unix_f64,
@@ -57,7 +58,12 @@ struct ApiClaims {
 }
 
 fn unauthenticated(provider: &Inner, token_error: Option<&'static str>) -> ApiError {
-    ApiError::unauthenticated_for(provider.version, token_error)
+    let mut e = ApiError::unauthenticated_for(provider.version, token_error);
+    if provider.dialect.is_some() {
+        // Orange Spain documents UNAUTHORIZED for an expired, revoked or unknown token.
+        e.set_code("UNAUTHORIZED");
+    }
+    e
 }
 
 /// Token → line. Missing, malformed, badly signed, expired, unknown-subject or (single-use mode)
@@ -184,9 +190,15 @@ fn ok(provider: &Inner, body: impl Into<Body>, correlator: HeaderValue) -> Respo
 /// An `ErrorInfo` response, after the error faults.
 fn fail(provider: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response {
     let faults = provider.faults;
+    e.set_dialect(provider.dialect);
     if !faults.is_empty() {
         if faults.has(Fault::ApiWrongErrorCode) && e.status() == StatusCode::UNAUTHORIZED {
-            e.set_code("UNAUTHORIZED");
+            // The other family's code: CAMARA's where the dialect documents its own.
+            e.set_code(if provider.dialect.is_some() {
+                "UNAUTHENTICATED"
+            } else {
+                "UNAUTHORIZED"
+            });
         }
         if faults.has(Fault::ApiErrorStatusMismatch) {
             e.set_body_status(400);
@@ -244,6 +256,65 @@ fn lenient_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
     (get("phoneNumber"), get("hashedPhoneNumber"))
 }
 
+/// Orange Spain's verify body: `phoneNumberType` (RegularPhoneNumber/REGULAR or
+/// HashedPhoneNumber/HASHED) and `phoneNumber`, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DialectVerifyBody {
+    #[serde(rename = "phoneNumberType")]
+    phone_number_type: String,
+    #[serde(rename = "phoneNumber")]
+    phone_number: String,
+}
+
+/// A dialect body as (plain, hashed), or 400.
+fn dialect_fields(
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_argument("request body is missing"));
+    }
+    if !content_type_is(headers, "application/json") {
+        return Err(ApiError::invalid_argument(
+            "request body must be application/json",
+        ));
+    }
+    let parsed: DialectVerifyBody = serde_json::from_slice(bytes).map_err(|_| {
+        ApiError::invalid_argument(
+            "body must be a JSON object with phoneNumberType and phoneNumber",
+        )
+    })?;
+    let t = parsed.phone_number_type.as_str();
+    if ProviderDialect::is_regular_type(t) {
+        Ok((Some(parsed.phone_number), None))
+    } else if ProviderDialect::is_hashed_type(t) {
+        Ok((None, Some(parsed.phone_number)))
+    } else {
+        Err(ApiError::invalid_argument(
+            "phoneNumberType must be RegularPhoneNumber, REGULAR, HashedPhoneNumber or HASHED",
+        ))
+    }
+}
+
+/// `api-body-not-validated` under a dialect: the number read whatever the type says.
+fn dialect_lenient_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let number = v
+        .get("phoneNumber")
+        .and_then(|x| x.as_str())
+        .map(str::to_owned);
+    let hashed = v
+        .get("phoneNumberType")
+        .and_then(|x| x.as_str())
+        .is_some_and(ProviderDialect::is_hashed_type);
+    if hashed {
+        (None, number)
+    } else {
+        (number, None)
+    }
+}
+
 /// The verify decision for `line`; `Err` is the ErrorInfo to send.
 fn decide(
     provider: &Inner,
@@ -253,10 +324,11 @@ fn decide(
 ) -> Result<bool, ApiError> {
     let faults = provider.faults;
     let lenient = faults.has(Fault::ApiBodyNotValidated);
-    let (phone, hash) = if lenient {
-        lenient_fields(bytes)
-    } else {
-        strict_fields(headers, bytes)?
+    let (phone, hash) = match provider.dialect {
+        Some(_) if lenient => dialect_lenient_fields(bytes),
+        Some(_) => dialect_fields(headers, bytes)?,
+        None if lenient => lenient_fields(bytes),
+        None => strict_fields(headers, bytes)?,
     };
     let verified = match (phone, hash) {
         (Some(_), Some(_)) if !faults.has(Fault::ApiBothFieldsAccepted) => {
@@ -378,20 +450,18 @@ async fn share(State(state): State<AppState>, headers: HeaderMap) -> Response {
         )
         .map(|()| line)
     });
+    let answer = |number: &str| match provider.dialect {
+        // Orange Spain: the number and its form.
+        Some(_) => format!(
+            "{{\"devicePhoneNumber\":{{\"phoneNumberType\":\"REGULAR\",\"phoneNumber\":\"{number}\"}}}}"
+        ),
+        None => format!("{{\"devicePhoneNumber\":\"{number}\"}}"),
+    };
     match result {
-        Ok(line) if provider.faults.has(Fault::ApiShareWrongNumber) => ok(
-            provider,
-            format!(
-                "{{\"devicePhoneNumber\":\"{}\"}}",
-                another_number(&line.msisdn)
-            ),
-            corr.value,
-        ),
-        Ok(line) => ok(
-            provider,
-            format!("{{\"devicePhoneNumber\":\"{}\"}}", line.msisdn),
-            corr.value,
-        ),
+        Ok(line) if provider.faults.has(Fault::ApiShareWrongNumber) => {
+            ok(provider, answer(&another_number(&line.msisdn)), corr.value)
+        }
+        Ok(line) => ok(provider, answer(&line.msisdn), corr.value),
         Err(e) => fail(provider, e, corr.value),
     }
 }

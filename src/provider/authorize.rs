@@ -26,9 +26,10 @@ use super::fault::Fault;
 use super::state::{AppState, AuthnMethod, Client, CodeGrant, GrantedScope};
 use super::version::SpecVersion;
 
-/// Routes: `GET /authorize` and, per OIDC Core §3.1.2.1, `POST /authorize` (form-encoded).
-pub fn router() -> Router<AppState> {
-    Router::new().route("/authorize", get(authorize_get).post(authorize_post))
+/// Routes: `GET {path}` and, per OIDC Core §3.1.2.1, `POST {path}` (form-encoded); `path` is
+/// `/authorize`, or a dialect's own.
+pub fn router_at(path: &str) -> Router<AppState> {
+    Router::new().route(path, get(authorize_get).post(authorize_post))
 }
 
 async fn authorize_get(State(state): State<AppState>, parts: Parts) -> Response {
@@ -251,8 +252,16 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     }
 
     // (4) Scope and purpose.
+    // A dialect's scope values (`dpv:Purpose#scope`) in the CAMARA grammar.
+    let dialect_scope = state
+        .0
+        .dialect
+        .zip(p.get("scope"))
+        .map(|(d, s)| d.camara_scope(s));
     let scope = parse_scope(
-        p.get("scope").map(String::as_str),
+        dialect_scope
+            .as_deref()
+            .or(p.get("scope").map(String::as_str)),
         p.get("purpose").map(String::as_str),
         provider.version,
     )

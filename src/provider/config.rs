@@ -159,6 +159,10 @@ pub struct ProviderConfig {
     /// Make access tokens single-use with any spec version (always on with `wip`).
     #[serde(default)]
     pub single_use_tokens: bool,
+    /// An operator dialect to play instead of plain CAMARA (set it with
+    /// [`ProviderConfig::set_dialect`], which also sets its base path and CAMARA version).
+    #[serde(default)]
+    pub dialect: Option<super::dialect::ProviderDialect>,
     /// Deliberate deviations (fault names, see `nvcert serve --list-faults`). Empty = conformant.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -294,6 +298,13 @@ impl ProviderConfig {
     pub fn set_spec_version(&mut self, version: SpecVersion) {
         self.spec_version = version;
         self.resolve_api_base_path();
+    }
+
+    /// Plays `dialect`: its CAMARA ancestor's version and its own base path.
+    pub fn set_dialect(&mut self, dialect: super::dialect::ProviderDialect) {
+        self.dialect = Some(dialect);
+        self.set_spec_version(dialect.spec_version());
+        self.api_base_path = dialect.api_base_path().to_owned();
     }
 
     /// Builder form of [`ProviderConfig::set_spec_version`].

@@ -77,6 +77,8 @@ pub struct ApiError {
     bearer_challenge: Option<&'static str>,
     /// `ErrorInfo.status` when it must differ from the HTTP status (fault injection only).
     body_status: Option<u16>,
+    /// The operator dialect whose error shape the answer takes, if any.
+    dialect: Option<super::dialect::ProviderDialect>,
 }
 
 impl ApiError {
@@ -93,6 +95,7 @@ impl ApiError {
             correlator: None,
             bearer_challenge: None,
             body_status: None,
+            dialect: None,
         }
     }
 
@@ -202,6 +205,11 @@ impl ApiError {
         self.code = code;
     }
 
+    /// Answers in `dialect`'s error shape.
+    pub(crate) fn set_dialect(&mut self, dialect: Option<super::dialect::ProviderDialect>) {
+        self.dialect = dialect;
+    }
+
     /// Makes `ErrorInfo.status` differ from the HTTP status (fault injection).
     pub(crate) fn set_body_status(&mut self, status: u16) {
         self.body_status = Some(status);
@@ -220,11 +228,27 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "status": self.body_status.unwrap_or(self.status.as_u16()),
+        let status = self.body_status.unwrap_or(self.status.as_u16());
+        let mut body = serde_json::json!({
+            "status": status,
             "code": self.code,
             "message": self.message,
         });
+        if self.dialect == Some(super::dialect::ProviderDialect::OrangeEsV0) {
+            // Orange's page: 401 is {"code": "UNAUTHORIZED", "message"} without a status;
+            // its PERMISSION_DENIED example writes the status as the string "403".
+            match (self.status, self.code) {
+                (StatusCode::UNAUTHORIZED, _) if self.body_status.is_none() => {
+                    if let Some(o) = body.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+                (StatusCode::FORBIDDEN, "PERMISSION_DENIED") => {
+                    body["status"] = serde_json::Value::String(status.to_string());
+                }
+                _ => {}
+            }
+        }
         let mut resp = (self.status, body.to_string()).into_response();
         let h = resp.headers_mut();
         h.insert(

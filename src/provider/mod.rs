@@ -24,6 +24,7 @@
 //! network whose callers you do not control.
 
 pub mod config;
+pub mod dialect;
 pub mod error;
 pub mod fault;
 pub mod version;
@@ -46,6 +47,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, TestLine};
+pub use dialect::{ProviderDialect, UnknownDialect};
 pub use error::{ApiError, OAuthError, ProviderError};
 pub use fault::{Fault, FaultSet, UnknownFault};
 pub use state::{AppState, SCOPE_SHARE, SCOPE_VERIFY};
@@ -55,10 +57,17 @@ pub use version::{SpecVersion, UnknownSpecVersion};
 /// The whole provider as an axum router (use `oneshot` in tests; add
 /// `ConnectInfo<SocketAddr>` to request extensions to exercise the source-IP table).
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(discovery::router())
-        .merge(authorize::router())
-        .merge(token::router())
+    let routes = match state.0.dialect {
+        // A dialect publishes no discovery document and has its own endpoint paths.
+        Some(dialect) => Router::new()
+            .merge(authorize::router_at(&dialect.authorize_path()))
+            .merge(token::router_at(dialect.token_path())),
+        None => Router::new()
+            .merge(discovery::router())
+            .merge(authorize::router_at("/authorize"))
+            .merge(token::router_at("/token")),
+    };
+    let routes = routes
         .merge(operator::router(&state))
         .merge(api::router(&state));
     let path = state.0.endpoints.public_path.clone();

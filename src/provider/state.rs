@@ -48,6 +48,8 @@ pub(crate) struct Inner {
     pub config: ProviderConfig,
     /// The spec version served (copied from the config for the hot path).
     pub version: SpecVersion,
+    /// The operator dialect played, if any (copied from the config).
+    pub dialect: Option<super::dialect::ProviderDialect>,
     /// Active fault switches.
     pub faults: FaultSet,
     /// Access tokens are single-use (wip or `single_use_tokens`, and not `api-token-reusable`).
@@ -76,12 +78,18 @@ impl AppState {
         // A base path derived from the spec version follows a version set after loading.
         config.resolve_api_base_path();
         config.validate()?;
-        let endpoints = Endpoints::from_public_url(&public_url)?;
+        let mut endpoints = Endpoints::from_public_url(&public_url)?;
+        if let Some(dialect) = config.dialect {
+            endpoints.authorization_endpoint =
+                format!("{}{}", endpoints.issuer, dialect.authorize_path());
+            endpoints.token_endpoint = format!("{}{}", endpoints.issuer, dialect.token_path());
+        }
         let keys = Keys::new(&config, &endpoints.issuer)?;
         let clients = ClientRegistry::new(&config)?;
         let faults: FaultSet = config.faults.iter().copied().collect();
         let inner = Inner {
             version: config.spec_version,
+            dialect: config.dialect,
             faults,
             single_use: config.single_use() && !faults.has(Fault::ApiTokenReusable),
             correlator_rule: config.spec_version.correlator_rule(),

@@ -27,9 +27,9 @@ pub const GRANT_CIBA: &str = "urn:openid:params:grant-type:ciba";
 /// RFC 7523 §2.1 grant type (JWT bearer with the operator token in `sub`).
 pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-/// Routes: `POST /token`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/token", post(token))
+/// Routes: `POST {path}` (`/token`, or a dialect's own).
+pub fn router_at(path: &str) -> Router<AppState> {
+    Router::new().route(path, post(token))
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

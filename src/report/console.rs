@@ -73,6 +73,26 @@ pub fn write_console(
             text.push_str(&format!("                 to confirm: {review}\n"));
         }
     }
+    if let Some(c) = &results.compatibility {
+        text.push_str(&format!(
+            "CAMARA compatibility ({}, {}): {} differences to review (they do not fail the run)\n",
+            c.compared_with,
+            c.document,
+            c.differences.len()
+        ));
+        for d in &c.differences {
+            text.push_str(&format!(
+                "  {:<9}{:<7}{}",
+                "differs",
+                d.level.as_str(),
+                d.message
+            ));
+            if !d.operations.is_empty() {
+                text.push_str(&format!(" [{}]", d.operations.join(", ")));
+            }
+            text.push('\n');
+        }
+    }
     let s = &results.summary;
     text.push_str(&format!(
         "\n{} scenarios: {} passed, {} failed, {} could not run, {} warnings, {} to review, {} expected failures, {} skipped ({} ms)\n",

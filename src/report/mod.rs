@@ -8,6 +8,7 @@ mod console;
 mod json;
 mod junit;
 mod load;
+mod matrix;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,10 @@ pub use console::write_console;
 pub use load::{
     LOAD_SUMMARY_FILE, render_html as render_load_html, write_load_console, write_load_reports,
     write_load_summary,
+};
+pub use matrix::{
+    MATRIX_FILE, baseline_diff, summary_line, verdict_label, write_baseline_console, write_matrix,
+    write_matrix_console,
 };
 
 use crate::results::RunResults;
@@ -80,26 +85,21 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Unique per process and per call, so concurrent runs into one folder never share a
-    // temporary file; the leading dot keeps it out of globs like `*.json`.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!(".{name}.{}.{serial}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is ours and useless now.
-        let _ = std::fs::remove_file(&temporary);
+    // A uniquely named temporary file in the same folder (so the rename stays on one file
+    // system); concurrent runs into one folder never share it, and it is removed on error.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".nvcert-").suffix(".tmp");
+    // Reports are for sharing: the usual file mode, not the temporary file's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    result.map_err(io)
+    let mut file = builder.tempfile_in(dir).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.as_file().sync_all().map_err(io)?;
+    file.persist(path).map_err(|error| io(error.error))?;
+    Ok(())
 }
 
 #[cfg(test)]

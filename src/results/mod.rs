@@ -1,15 +1,22 @@
 //! The neutral result model every report writer reads. Plain data and the rules that turn a
 //! scenario's raw outcome into its verdict (level, expected failures); no formatting, and no
-//! I/O but reading the `--expect-failures` list.
+//! I/O but reading the `--expect-failures` list and `--baseline` files.
 
+pub mod baseline;
 mod expectations;
+pub mod matrix;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use expectations::{ExpectationsError, ExpectedFailures};
 
+/// Format version of `results.json` (and of `matrix.json` and baselines): a baseline carrying
+/// another version is refused, not compared. Raise it when a change would make old results
+/// compare wrongly (a status renamed, checks keyed differently).
+pub const RESULTS_VERSION: u32 = 1;
+
 /// How much a check weighs (CAMARA / RFC requirement keywords).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Level {
     /// A failure fails the run.
     #[default]
@@ -63,7 +70,7 @@ pub enum Outcome {
 }
 
 /// Verdict of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every step passed.
@@ -84,6 +91,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Warning => "warning",
+            Self::Review => "review",
+            Self::ExpectedFailure => "expected_failure",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+
     /// The verdict for `outcome` of a check of `level`, `listed` as a known deviation or not.
     pub fn judge(outcome: Outcome, level: Level, listed: bool) -> Self {
         match (outcome, level) {
@@ -197,6 +217,31 @@ pub struct Lint {
     pub scenario: Option<String>,
 }
 
+/// The CAMARA-compatibility report (`--compare-with camara:V`): the same exchanges judged
+/// against a CAMARA document too. REVIEW-level facts for an aggregator; never a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compatibility {
+    /// What was compared with, e.g. `camara:0.3.1`.
+    pub compared_with: String,
+    /// The CAMARA document, e.g. `specs/number-verification/v0.3.1.yaml`.
+    pub document: String,
+    /// Each difference once, in the order first met.
+    pub differences: Vec<CompatibilityDifference>,
+}
+
+/// One difference between the provider's interface and CAMARA's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompatibilityDifference {
+    /// Always REVIEW: a person decides what to adapt.
+    pub level: Level,
+    /// `body-schema`, `error-code`, `request-property`, `scope`, `base-path`, …
+    pub rule: String,
+    /// What differs.
+    pub message: String,
+    /// The operations where it was met (empty for differences of the documents themselves).
+    pub operations: Vec<String>,
+}
+
 /// What was certified.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
@@ -213,6 +258,8 @@ pub struct Target {
 /// Everything a run produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResults {
+    /// Format version of these results ([`RESULTS_VERSION`]).
+    pub results_version: u32,
     /// nvcert version that produced these results.
     pub tool_version: String,
     /// What was certified.
@@ -231,8 +278,14 @@ pub struct RunResults {
     pub errors: Vec<String>,
     /// Lint findings about the feature files (warnings; they never fail the run).
     pub lint: Vec<Lint>,
+    /// The CAMARA-compatibility report, when one was asked for (REVIEW; never fails the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<Compatibility>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
+    /// Comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineComparison>,
 }
 
 impl RunResults {
@@ -246,6 +299,7 @@ impl RunResults {
     ) -> Self {
         let summary = Summary::of(&scenarios);
         Self {
+            results_version: RESULTS_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target,
             rule_sets: Vec::new(),
@@ -255,7 +309,9 @@ impl RunResults {
             coverage,
             errors,
             lint: Vec::new(),
+            compatibility: None,
             duration_ms,
+            baseline: None,
         }
     }
 
@@ -267,6 +323,13 @@ impl RunResults {
             && s.errored_must == 0
             && self.errors.is_empty()
             && !(self.strict && (s.warnings > 0 || s.errored > 0))
+    }
+
+    /// False when a `--baseline` comparison found regressions and regressions fail the run.
+    pub fn held_baseline(&self) -> bool {
+        self.baseline
+            .as_ref()
+            .is_none_or(baseline::BaselineComparison::passes)
     }
 }
 
@@ -319,6 +382,25 @@ mod tests {
         assert_eq!(Status::judge(O::Warned, Review, true), Status::Warning);
         assert_eq!(Status::judge(O::Errored, Must, true), Status::Error);
         assert_eq!(Status::judge(O::Errored, Should, false), Status::Error);
+    }
+
+    #[test]
+    fn status_names_are_the_serialized_ones() {
+        use Status::*;
+        for s in [
+            Passed,
+            Failed,
+            Warning,
+            Review,
+            ExpectedFailure,
+            Skipped,
+            Error,
+        ] {
+            assert_eq!(
+                serde_json::to_value(s).expect("serializes"),
+                serde_json::Value::from(s.as_str())
+            );
+        }
     }
 
     #[test]

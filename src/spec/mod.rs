@@ -252,6 +252,25 @@ impl SpecDocument {
             .unwrap_or_default()
     }
 
+    /// Whether the document describes an answer with `status` for `operation_id` (its exact
+    /// code, its range or `default`); false for an unknown operation.
+    pub fn documents_status(&self, operation_id: &str, status: u16) -> bool {
+        self.operations
+            .iter()
+            .zip(&self.rules)
+            .find(|(o, _)| o.operation_id == operation_id)
+            .is_some_and(|(_, r)| r.response_for(status).is_some())
+    }
+
+    /// Whether any answer of `operation_id` documents an `x-correlator` header.
+    pub fn documents_correlator(&self, operation_id: &str) -> bool {
+        self.operations
+            .iter()
+            .zip(&self.rules)
+            .find(|(o, _)| o.operation_id == operation_id)
+            .is_some_and(|(_, r)| r.responses.iter().any(|resp| resp.correlator.is_some()))
+    }
+
     /// The `pattern` of the `x-correlator` request header's schema (the first header parameter
     /// of that name, compared case-insensitively, in operation order), `$ref`s followed; `None`
     /// when no operation takes such a parameter or its schema has no pattern (NV v0.3.1 to

@@ -143,9 +143,19 @@ pub(crate) fn judge(
         .as_ref()
         .and_then(|b| b.as_object())
         .and_then(|o| o.get("status"));
+    // A status written as a string ("403") matches when the document's schema allows a string
+    // there (an operator's dialect may document it so); otherwise body-schema already says so.
+    let string_allowed = |found: &Value| {
+        documented.is_some()
+            && found.as_str() == Some(status.to_string().as_str())
+            && !out.iter().any(|v: &Violation| {
+                v.rule == Rule::BodySchema && v.pointer.as_deref() == Some("/status")
+            })
+    };
     if status >= 400
         && let Some(found) = body_status
         && found.as_u64() != Some(u64::from(status))
+        && !string_allowed(found)
     {
         out.push(Violation {
             rule: Rule::ErrorStatusMatchesHttp,

@@ -1306,3 +1306,44 @@ fn key_order_names_keys_like_the_json_conversion() {
     assert_eq!(order["/a"], ["200", "true", "1"]);
     assert_eq!(order["/a/1/0"], ["z", "y"]);
 }
+
+#[test]
+fn a_string_status_matches_only_where_the_document_allows_a_string() {
+    let orange = SpecDocument::from_yaml(
+        include_str!("../../specs/dialects/orange-es-v0.yaml"),
+        "orange-es-v0.yaml",
+    )
+    .expect("the dialect document loads");
+    assert_eq!(orange.base_path(), "/camara/oes/number-verification/v0");
+    assert!(orange.documents_status("phoneNumberVerify", 403));
+    assert!(!orange.documents_status("phoneNumberVerify", 400));
+    assert!(!orange.documents_correlator("phoneNumberVerify"));
+    assert!(doc().documents_correlator("phoneNumberVerify"));
+    let denied = |status_text: &str| {
+        exchange(
+            "/verify",
+            &[],
+            403,
+            &[JSON],
+            &format!(r#"{{"status":{status_text},"code":"PERMISSION_DENIED","message":"m"}}"#),
+        )
+    };
+    assert!(
+        orange
+            .validate("phoneNumberVerify", &denied(r#""403""#))
+            .is_empty()
+    );
+    assert!(
+        orange
+            .validate("phoneNumberVerify", &denied("403"))
+            .is_empty()
+    );
+    let wrong = orange.validate("phoneNumberVerify", &denied(r#""404""#));
+    assert!(
+        rules_of(&wrong).contains(&Rule::ErrorStatusMatchesHttp),
+        "{wrong:#?}"
+    );
+    // CAMARA documents an integer: the string breaks its schema and the status rule there.
+    let camara = rules_of(&doc().validate("phoneNumberVerify", &denied(r#""403""#)));
+    assert!(camara.contains(&Rule::BodySchema) && camara.contains(&Rule::ErrorStatusMatchesHttp));
+}

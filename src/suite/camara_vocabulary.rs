@@ -24,6 +24,26 @@ pub fn feature_operation(feature: &Feature) -> Option<String> {
         .then(|| id.to_owned())
 }
 
+/// The statuses a scenario's response checks expect (`the response status code is 400`, `… is
+/// one of 404, 405`), in step order: a dialect that documents none of them lacks the
+/// scenario's premise.
+pub fn expected_statuses(scenario: &cucumber::gherkin::Scenario) -> Vec<u16> {
+    let mut out = Vec::new();
+    for step in &scenario.steps {
+        let text = step.value.as_str();
+        let list = text
+            .strip_prefix("the response status code is one of ")
+            .or_else(|| text.strip_prefix("the response status code is "));
+        if let Some(list) = list {
+            out.extend(
+                list.split(',')
+                    .filter_map(|n| n.trim().trim_matches('"').parse::<u16>().ok()),
+            );
+        }
+    }
+    out
+}
+
 /// The API version a Feature line names (`…, v2.1.0 - Operation …` → `2.1.0`, `vwip` → `wip`).
 pub fn feature_version(feature: &Feature) -> Option<&str> {
     let head = feature

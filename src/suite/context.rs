@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
+use crate::checks::compat::{self, Difference};
 use crate::flow::Flow;
-use crate::results::{Coverage, Lint};
+use crate::results::{Compatibility, CompatibilityDifference, Coverage, Level, Lint};
 use crate::spec::SpecDocument;
 
 /// Shared context of a run. Read-only but for the coverage record, which only grows.
@@ -17,6 +18,15 @@ pub struct RunContext {
     pub spec: Arc<SpecDocument>,
     observed: Mutex<BTreeSet<(String, u16)>>,
     lint: Mutex<Vec<Lint>>,
+    comparison: Option<Comparison>,
+}
+
+/// The CAMARA document the exchanges are also judged by, and the differences met so far.
+#[derive(Debug)]
+struct Comparison {
+    label: String,
+    camara: Arc<SpecDocument>,
+    found: Mutex<Vec<(Difference, Vec<String>)>>,
 }
 
 impl RunContext {
@@ -27,7 +37,84 @@ impl RunContext {
             spec,
             observed: Mutex::default(),
             lint: Mutex::default(),
+            comparison: None,
         }
+    }
+
+    /// Also judges every NV exchange against `camara` (`label` such as `camara:0.3.1`),
+    /// starting with the differences of the two documents themselves.
+    /// `facts` are differences known beforehand (a dialect's flow facts).
+    pub fn compared_with(
+        mut self,
+        label: String,
+        camara: Arc<SpecDocument>,
+        facts: Vec<Difference>,
+    ) -> Self {
+        let found = facts
+            .into_iter()
+            .chain(compat::document_differences(&self.spec, &camara))
+            .map(|d| (d, Vec::new()))
+            .collect();
+        self.comparison = Some(Comparison {
+            label,
+            camara,
+            found: Mutex::new(found),
+        });
+        self
+    }
+
+    /// Records the CAMARA differences of one exchange of `operation_id` (sent with
+    /// `request_body`), each once.
+    pub fn compare(
+        &self,
+        operation_id: &str,
+        request_body: Option<&serde_json::Value>,
+        exchange: &crate::exchange::Exchange,
+    ) {
+        let Some(c) = &self.comparison else { return };
+        let new = compat::exchange_differences(&c.camara, operation_id, request_body, exchange);
+        let mut found = c.found.lock().unwrap_or_else(|e| e.into_inner());
+        for d in new {
+            match found.iter_mut().find(|(seen, _)| seen.key == d.key) {
+                Some((_, ops)) if !ops.iter().any(|o| o == operation_id) => {
+                    ops.push(operation_id.to_owned());
+                }
+                Some(_) => {}
+                None => found.push((d, vec![operation_id.to_owned()])),
+            }
+        }
+    }
+
+    /// The compatibility report, when a comparison was asked for.
+    pub fn compatibility(&self) -> Option<Compatibility> {
+        let c = self.comparison.as_ref()?;
+        let found = c.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mut differences: Vec<CompatibilityDifference> = found
+            .iter()
+            .map(|(d, ops)| {
+                let mut operations = ops.clone();
+                operations.sort();
+                CompatibilityDifference {
+                    level: Level::Review,
+                    rule: d.rule.clone(),
+                    message: d.message.clone(),
+                    operations,
+                }
+            })
+            .collect();
+        // Scenarios run concurrently: a stable order (the documents' own differences first).
+        differences.sort_by(|a, b| {
+            (!a.operations.is_empty(), &a.rule, &a.message).cmp(&(
+                !b.operations.is_empty(),
+                &b.rule,
+                &b.message,
+            ))
+        });
+        Some(Compatibility {
+            compared_with: c.label.clone(),
+            document: c.camara.origin().to_owned(),
+            differences,
+        })
     }
 
     /// Records the lint findings of the run's feature files.

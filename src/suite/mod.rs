@@ -11,6 +11,7 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod schedule;
 pub(crate) mod steps;
 mod world;
 
@@ -52,12 +53,13 @@ pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
 /// Runs the plan against the context's provider; scenarios and run-level errors in file order.
 /// The lint findings of the feature files go to the context ([`RunContext::lint`]).
 pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, Vec<String>) {
-    let (features, mut errors) =
+    let (mut features, mut errors) =
         features::load(&plan.features, plan.tags.as_ref(), &plan.applicability);
     // Only files given on the command line: the built-in features are nvcert's own.
     if matches!(plan.features, FeatureSource::Paths(_)) {
         ctx.record_lint(lint::lint(&features, &ctx.spec));
     }
+    schedule::waiting_first(&mut features);
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
@@ -68,6 +70,7 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(hook_ctx.clone());
             world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
             world.warnings = Some(world::ScenarioWarnings::new(
                 hook_warnings.clone(),
                 (
@@ -94,6 +97,9 @@ pub fn target(ctx: &RunContext) -> Target {
         provider: p.name.clone(),
         issuer: p.issuer.to_string(),
         api_base,
-        spec_version: ctx.spec.version().to_owned(),
+        spec_version: match &p.dialect {
+            Some(d) => format!("{} {}", d.name, ctx.spec.version()),
+            None => ctx.spec.version().to_owned(),
+        },
     }
 }

@@ -189,6 +189,9 @@ pub struct ImpliedSend {
     /// "POST" request is sent` and go on setting the request up, so the first response check
     /// sends it. The method as written.
     pub pending_method: Option<http::Method>,
+    /// The statuses the scenario's response checks expect (set by the before-hook), so a
+    /// dialect documenting none of them skips the scenario before sending.
+    pub expected_statuses: Vec<u16>,
 }
 
 /// The OIDC authorization code flow of a scenario.

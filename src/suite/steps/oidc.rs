@@ -121,10 +121,40 @@ fn authz_request_object_expired(world: &mut NvWorld) {
         .expired = true;
 }
 
+step! {
 /// `the authorization request uses the PKCE method "plain"`
 #[given(regex = r#"^the authorization request uses the PKCE method "plain"$"#)]
-fn authz_pkce_plain(world: &mut NvWorld) {
+fn authz_pkce_plain(world: &mut NvWorld) -> StepResult {
+    needs_pkce(world)?;
     world.oidc.authz_mods.pkce_plain = true;
+    Ok(())
+}
+}
+
+/// A PKCE check needs a profile (and dialect) that uses PKCE.
+fn needs_pkce(world: &NvWorld) -> StepResult {
+    let ctx = world.ctx()?;
+    let profile = ctx.flow.profile();
+    if profile.pkce {
+        return Ok(());
+    }
+    Err(StepFailure::Skip(match &profile.dialect {
+        Some(d) if !d.pkce => format!("dialect {} documents no PKCE", d.name),
+        _ => "the profile does not use PKCE (authorization.pkce = false)".to_owned(),
+    }))
+}
+
+/// A client-assertion check needs a main client that authenticates with private_key_jwt.
+fn needs_assertion(world: &NvWorld) -> StepResult {
+    let ctx = world.ctx()?;
+    let method = ctx.flow.profile().client.auth_method;
+    if method == ClientAuthMethod::PrivateKeyJwt {
+        return Ok(());
+    }
+    Err(StepFailure::Skip(format!(
+        "the client authenticates with {}, not with a private_key_jwt client assertion",
+        method.as_str()
+    )))
 }
 
 /// `the authorization request is made for the short-lived client` (or `the other client`)
@@ -252,10 +282,14 @@ fn refused(world: &mut NvWorld) -> StepResult {
 
 // ----- token request ---------------------------------------------------------------------------
 
+step! {
 /// `the token request sends a code_verifier that does not match the challenge`
 #[given(regex = r"^the token request sends a code_verifier that does not match the challenge$")]
-fn token_wrong_verifier(world: &mut NvWorld) {
+fn token_wrong_verifier(world: &mut NvWorld) -> StepResult {
+    needs_pkce(world)?;
     world.oidc.token_mods.verifier = VerifierChoice::Wrong;
+    Ok(())
+}
 }
 
 /// `the token request uses the redirect_uri "https://…"`
@@ -277,22 +311,34 @@ fn token_other_client_secret(world: &mut NvWorld) {
     world.oidc.token_mods.auth_method = Some(ClientAuthMethod::ClientSecretBasic);
 }
 
+step! {
 /// `the client assertion expired 60 seconds ago`
 #[given(regex = r"^the client assertion expired (\d+) seconds ago$")]
-fn assertion_expired(world: &mut NvWorld, secs: u64) {
+fn assertion_expired(world: &mut NvWorld, secs: u64) -> StepResult {
+    needs_assertion(world)?;
     world.oidc.token_mods.assertion = AssertionTweak::ExpiredSecondsAgo(secs);
+    Ok(())
+}
 }
 
+step! {
 /// `the client assertion is valid for 600 seconds`
 #[given(regex = r"^the client assertion is valid for (\d+) seconds$")]
-fn assertion_lifetime(world: &mut NvWorld, secs: u64) {
+fn assertion_lifetime(world: &mut NvWorld, secs: u64) -> StepResult {
+    needs_assertion(world)?;
     world.oidc.token_mods.assertion = AssertionTweak::LifetimeSecs(secs);
+    Ok(())
+}
 }
 
+step! {
 /// `the client assertion is addressed to "https://…"`
 #[given(regex = r#"^the client assertion is addressed to "([^"]+)"$"#)]
-fn assertion_audience(world: &mut NvWorld, aud: String) {
+fn assertion_audience(world: &mut NvWorld, aud: String) -> StepResult {
+    needs_assertion(world)?;
     world.oidc.token_mods.assertion = AssertionTweak::Audience(aud);
+    Ok(())
+}
 }
 
 /// `the token request carries a DPoP proof`
@@ -454,6 +500,12 @@ async fn id_token_valid(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
     let token = token_response(world)?.clone();
     let (request, _) = authorization(world)?;
+    if let Some(d) = ctx.flow.profile().dialect.as_ref().filter(|d| !d.openid) {
+        return Err(StepFailure::Skip(format!(
+            "dialect {} is not OpenID Connect: no openid scope is asked, no id_token documented",
+            d.name
+        )));
+    }
     let id_token = token.id_token.ok_or_else(|| {
         fail("token response: expected an id_token (scope has openid), found none")
     })?;
