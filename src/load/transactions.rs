@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use goose::goose::{GooseUser, TransactionResult};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http_body_util::Full;
 use http::{HeaderValue, Method, StatusCode};
+use http_body_util::Full;
 
 use super::record::Recorder;
-use super::sender::ApiSender;
 use super::scenarios::{ScenarioKind, Step};
+use super::sender::ApiSender;
 use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, TokenResponse};
 use crate::secret::Secret;
 
@@ -434,7 +434,12 @@ mod tests {
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer abc.def.ghi");
         assert!(req.headers()[AUTHORIZATION].is_sensitive());
         assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
-        assert!(req.headers()[USER_AGENT].to_str().unwrap().starts_with("nvcert/"));
+        assert!(
+            req.headers()[USER_AGENT]
+                .to_str()
+                .unwrap()
+                .starts_with("nvcert/")
+        );
         let body = futures::executor::block_on(http_body_util::BodyExt::collect(req.into_body()))
             .unwrap()
             .to_bytes();
