@@ -413,3 +413,59 @@ async fn merging_needs_every_worker_once() {
     }
     assert!(!out_dir.join("load-summary.json").exists());
 }
+
+/// A worker refuses what would make the run wrong, before sending load: a threshold (only the
+/// merge judges), fewer users than workers, an index outside the run, a start already past.
+#[tokio::test]
+async fn a_worker_refuses_what_would_make_the_run_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().to_str().unwrap().to_owned();
+    let base = |users: &str, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "load",
+            "--quiet",
+            "--scenario",
+            "verify",
+            "--run-time",
+            "1s",
+            "--report-dir",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(report.clone());
+        args.extend(["--users".to_owned(), users.to_owned()]);
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    for (args, expected) in [
+        (
+            base(
+                "4",
+                &[
+                    "--workers",
+                    "2",
+                    "--worker-index",
+                    "0",
+                    "--threshold",
+                    "errors<1%",
+                ],
+            ),
+            "a worker judges no threshold",
+        ),
+        (
+            base("2", &["--workers", "3", "--worker-index", "0"]),
+            "cannot be shared by 3 workers",
+        ),
+        (
+            base("4", &["--workers", "2", "--worker-index", "2"]),
+            "found index 2 of 2",
+        ),
+        (base("4", &["--start-at", "2020-01-01T00:00:00Z"]), "passed"),
+    ] {
+        let out = nvcert(&args, &BTreeMap::new()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!dir.path().join("load-summary.json").exists(), "{args:?}");
+    }
+}
