@@ -12,6 +12,7 @@ pub mod compat;
 pub mod contract;
 pub mod discovery;
 pub mod id_token;
+pub mod phonecheck;
 pub mod response;
 pub mod token;
 

@@ -170,15 +170,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "VERSION", value_parser = SpecVersionParser)]
     pub spec_version: Option<crate::provider::SpecVersion>,
     /// Break one rule on purpose (repeatable; added to the config's faults). See --list-faults.
-    #[arg(long = "fault", value_name = "NAME")]
-    pub faults: Vec<crate::provider::Fault>,
+    #[arg(long = "fault", value_name = "NAME", value_parser = fault_names())]
+    pub faults: Vec<String>,
     /// Make access tokens single-use with any spec version (always on with wip).
     #[arg(long)]
     pub single_use_tokens: bool,
     /// Play an operator dialect instead of plain CAMARA (orange-es-v0: Orange Spain's NV v0,
     /// its paths, HTTP Basic, dpv: scopes and answer shapes; no discovery document).
-    #[arg(long, value_name = "NAME")]
-    pub dialect: Option<crate::provider::ProviderDialect>,
+    /// idlayr-phonecheck-v0.1 plays IDlayr PhoneCheck v0.1 (another family, with its own faults).
+    #[arg(long, value_name = "NAME", value_parser = provider_dialect_names())]
+    pub dialect: Option<String>,
     /// Print every fault as `name<TAB>description` and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -186,6 +187,26 @@ pub struct ServeArgs {
     /// NV endpoints with. Benchmarks only.
     #[arg(long, hide = true)]
     pub bench_endpoints: bool,
+}
+
+/// The names `serve --fault` takes: the NV provider's faults and the PhoneCheck provider's (the
+/// dialect served decides which apply).
+fn fault_names() -> clap::builder::PossibleValuesParser {
+    let nv = crate::provider::Fault::ALL.iter().map(|f| f.name());
+    let phonecheck = crate::provider::phonecheck::PhoneCheckFault::ALL
+        .iter()
+        .map(|f| f.name());
+    clap::builder::PossibleValuesParser::new(nv.chain(phonecheck))
+}
+
+/// The names `serve --dialect` takes: the NV dialects and the PhoneCheck family.
+fn provider_dialect_names() -> clap::builder::PossibleValuesParser {
+    let nv = crate::provider::ProviderDialect::ALL
+        .iter()
+        .map(|d| d.as_str());
+    clap::builder::PossibleValuesParser::new(
+        nv.chain(std::iter::once(crate::provider::phonecheck::DIALECT)),
+    )
 }
 
 /// Parses `--spec-version` exactly as [`crate::provider::SpecVersion`]'s `FromStr` does (so `v2.1.0`

@@ -91,6 +91,7 @@ pub(super) async fn run_provider(
                 None => ctx.spec.version().to_owned(),
             }),
             rule_sets: rule_sets.clone(),
+            family: ctx.flow.profile().family,
         },
         expected,
         concurrency: usize::from(args.concurrency),

@@ -6,13 +6,36 @@ use axum::http::header;
 use axum::routing::get;
 
 use super::{ServeArgs, exit};
-use crate::provider::{self, Fault, ProviderConfig};
+use crate::provider::phonecheck::{self, PhoneCheckConfig, PhoneCheckFault};
+use crate::provider::{self, Fault, ProviderConfig, ProviderDialect};
 
 pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.dialect.as_deref() == Some(phonecheck::DIALECT) {
+        return serve_phonecheck(args).await;
+    }
     if args.list_faults {
         print!("{}", fault_list());
         return Ok(exit::OK);
     }
+    let dialect = args
+        .dialect
+        .as_deref()
+        .map(str::parse::<ProviderDialect>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--dialect: {e}"))?;
+    let nv_faults = args
+        .faults
+        .iter()
+        .map(|name| {
+            name.parse::<Fault>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--fault {name}: a fault of the PhoneCheck provider (serve it with \
+                     --dialect {}); the NV provider's are listed by --list-faults",
+                    phonecheck::DIALECT
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<Fault>>>()?;
     let mut config = match &args.config {
         Some(path) => ProviderConfig::load(path)?,
         None => ProviderConfig::embedded(),
@@ -20,13 +43,13 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(v) = args.spec_version {
         config.set_spec_version(v);
     }
-    if let Some(dialect) = args.dialect {
+    if let Some(dialect) = dialect {
         config.set_dialect(dialect);
     }
     if args.single_use_tokens {
         config.single_use_tokens = true;
     }
-    let config = config.with_faults(args.faults.iter().copied());
+    let config = config.with_faults(nv_faults);
     let version = config.spec_version;
     let faults: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
     let public_url = args.public_url.clone();
@@ -35,7 +58,7 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         provider::spawn(config, args.addr, public_url).await?
     };
-    let version = match args.dialect {
+    let version = match dialect {
         Some(d) => format!("dialect {d}"),
         None => format!("NV {version}"),
     };
@@ -59,6 +82,65 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         .await
         .context("the reference provider failed")?;
     Ok(exit::OK)
+}
+
+/// `nvcert serve --dialect idlayr-phonecheck-v0.1`: the PhoneCheck reference provider.
+async fn serve_phonecheck(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.list_faults {
+        print!("{}", phonecheck_fault_list());
+        return Ok(exit::OK);
+    }
+    if args.config.is_some() || args.spec_version.is_some() || args.single_use_tokens {
+        anyhow::bail!(
+            "--dialect {}: --config, --spec-version and --single-use-tokens are NV options",
+            phonecheck::DIALECT
+        );
+    }
+    let faults = args
+        .faults
+        .iter()
+        .map(|name| {
+            name.parse::<PhoneCheckFault>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--fault {name}: an NV fault; the PhoneCheck provider's are listed by \
+                     --dialect {} --list-faults",
+                    phonecheck::DIALECT
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
+    let handle = phonecheck::spawn(config, args.addr, args.public_url.clone()).await?;
+    println!(
+        "nvcert reference provider (dialect {}, API {}) on {} (listening on {}); Ctrl-C stops it",
+        phonecheck::DIALECT,
+        handle.endpoint(phonecheck::BASE_PATH),
+        handle.url,
+        handle.local_addr
+    );
+    if !faults.is_empty() {
+        let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+        println!(
+            "WARNING: deliberately non-conformant, faults: {}",
+            names.join(", ")
+        );
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    handle
+        .shutdown()
+        .await
+        .context("the PhoneCheck reference provider failed")?;
+    Ok(exit::OK)
+}
+
+/// The PhoneCheck provider's faults as `name<TAB>description` lines.
+fn phonecheck_fault_list() -> String {
+    PhoneCheckFault::ALL
+        .iter()
+        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
+        .collect()
 }
 
 /// `name<TAB>description` lines, one per fault, in documentation order.

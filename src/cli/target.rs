@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use super::command::ShellRunner;
 use crate::flow::Flow;
-use crate::profile::{Profile, ValueSources};
+use crate::profile::{Family, Profile, ValueSources, family};
 use crate::provider::{self, ProviderConfig, ProviderDialect, ProviderHandle, SpecVersion};
 use crate::secret::Redactor;
 use crate::spec::{self, SpecDocument};
@@ -19,7 +19,13 @@ pub(super) struct Target {
     pub flow: Arc<Flow>,
     /// The NV spec the provider is judged by.
     pub spec: Arc<SpecDocument>,
-    embedded: Option<ProviderHandle>,
+    embedded: Option<Embedded>,
+}
+
+/// The reference provider started for a run: the NV one, or the PhoneCheck one.
+enum Embedded {
+    Nv(ProviderHandle),
+    PhoneCheck(provider::phonecheck::PhoneCheckHandle),
 }
 
 /// What to point at, as the command line says.
@@ -40,6 +46,22 @@ impl Target {
     pub async fn resolve(args: TargetArgs<'_>, redactor: &Redactor) -> anyhow::Result<Self> {
         let (profile, embedded) = match args.provider {
             Some(path) => (Profile::load(path)?, None),
+            None if args.dialect == Some(provider::phonecheck::DIALECT) => {
+                if args.spec_version.is_some() {
+                    anyhow::bail!(
+                        "--spec-version and --dialect: a dialect is judged by its own document"
+                    );
+                }
+                let handle = provider::phonecheck::spawn(
+                    provider::phonecheck::PhoneCheckConfig::embedded(),
+                    ([127, 0, 0, 1], 0).into(),
+                    None,
+                )
+                .await
+                .context("cannot start the embedded PhoneCheck provider")?;
+                let profile = Profile::embedded_phonecheck(&handle.url)?;
+                (profile, Some(Embedded::PhoneCheck(handle)))
+            }
             None => {
                 let mut config = ProviderConfig::embedded();
                 let dialect = args
@@ -71,7 +93,7 @@ impl Target {
                         .ok_or_else(|| anyhow::anyhow!("--dialect {d}: no profile is shipped"))??,
                     None => Profile::embedded_reference(&handle.url)?,
                 };
-                (profile, Some(handle))
+                (profile, Some(Embedded::Nv(handle)))
             }
         };
         let (wanted, asked_by) = match (args.spec_version, &profile.spec_version) {
@@ -83,6 +105,22 @@ impl Target {
             (None, None) => (None, String::new()),
         };
         let spec = match &profile.dialect {
+            // PhoneCheck is judged by nvcert's document written from IDlayr's guide.
+            None if profile.family == Family::PhoneCheck => {
+                if wanted.is_some() {
+                    anyhow::bail!(
+                        "{asked_by}: profile {} is a PhoneCheck provider, judged by {}, not by a \
+                         CAMARA version",
+                        profile.origin,
+                        family::PHONECHECK_DOCUMENT_ORIGIN
+                    );
+                }
+                SpecDocument::from_yaml(
+                    family::PHONECHECK_DOCUMENT,
+                    family::PHONECHECK_DOCUMENT_ORIGIN,
+                )
+                .context("the PhoneCheck document")?
+            }
             // A dialect is judged by its own document, exactly as CAMARA's.
             Some(dialect) => {
                 if wanted.is_some() {
@@ -112,9 +150,12 @@ impl Target {
     /// Stops the embedded provider, if one was started. Its results are already in: an error
     /// the provider stopped with is a warning on stderr, not a failure of the command.
     pub async fn shutdown(self) {
-        if let Some(handle) = self.embedded
-            && let Err(e) = handle.shutdown().await
-        {
+        let stopped = match self.embedded {
+            None => Ok(()),
+            Some(Embedded::Nv(handle)) => handle.shutdown().await,
+            Some(Embedded::PhoneCheck(handle)) => handle.shutdown().await,
+        };
+        if let Err(e) = stopped {
             eprintln!("nvcert: warning: the embedded reference provider failed: {e}");
         }
     }

@@ -158,6 +158,15 @@ impl AuthorizeOutcome {
     }
 }
 
+/// The hops of one device leg.
+#[derive(Debug, Clone)]
+pub struct DeviceHops {
+    /// Every hop, in order.
+    pub exchanges: Vec<Exchange>,
+    /// The redirect the leg stopped at without contacting it, if it stopped at one.
+    pub stopped_at: Option<url::Url>,
+}
+
 /// `n` random bytes, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
@@ -237,6 +246,38 @@ impl Flow {
                 q.append_pair(k, v);
             }
         }
+        let hops = self
+            .device_hops(url, http_client, headers, STEP, |next| {
+                is_redirect_uri(next, &request.redirect_uri)
+            })
+            .await?;
+        Ok(match hops.stopped_at {
+            Some(redirect) => self.read_redirect(&redirect, hops.exchanges),
+            // The provider answered without redirecting (an error page, or a UI it should not show).
+            None => AuthorizeOutcome {
+                redirected: false,
+                code: None,
+                state: None,
+                error: None,
+                error_description: None,
+                exchanges: hops.exchanges,
+            },
+        })
+    }
+
+    /// The device leg's hops from `url`: GET it from the device (with the leg's `headers`), and
+    /// follow each redirect by hand, recording every exchange, until an answer that is not a
+    /// redirect or a redirect `stop` says is the end (not contacted; returned in
+    /// [`DeviceHops::stopped_at`]). Both the NV authorization request and the PhoneCheck check
+    /// URL run here, so the rules on where the device goes apply to both.
+    pub(super) async fn device_hops(
+        &self,
+        mut url: url::Url,
+        http_client: &reqwest::Client,
+        headers: Option<&std::collections::BTreeMap<String, String>>,
+        step: &'static str,
+        stop: impl Fn(&url::Url) -> bool,
+    ) -> Result<DeviceHops, FlowError> {
         let mut exchanges = Vec::new();
         for _ in 0..=MAX_REDIRECTS {
             let mut builder = http_client.get(url.clone());
@@ -245,37 +286,35 @@ impl Flow {
             }
             let req = builder
                 .build()
-                .map_err(|e| FlowError::Config(format!("authorize request: {e}")))?;
-            let exchange = http::send(http_client, req, STEP).await?;
+                .map_err(|e| FlowError::Config(format!("{step} request: {e}")))?;
+            let exchange = http::send(http_client, req, step).await?;
             let status = exchange.response.status;
             let location = exchange.response.header("location").map(str::to_owned);
             exchanges.push(exchange);
             let Some(location) = location.filter(|_| status.is_redirection()) else {
-                // The provider answered without redirecting (an error page, or a UI it should not show).
-                return Ok(AuthorizeOutcome {
-                    redirected: false,
-                    code: None,
-                    state: None,
-                    error: None,
-                    error_description: None,
+                return Ok(DeviceHops {
                     exchanges,
+                    stopped_at: None,
                 });
             };
             let next = url.join(&location).map_err(|e| {
                 FlowError::provider(
-                    STEP,
+                    step,
                     "a Location header with a valid URL",
                     format!("{location:?} ({e})"),
                 )
             })?;
-            if is_redirect_uri(&next, &request.redirect_uri) {
-                return Ok(self.read_redirect(&next, exchanges));
+            if stop(&next) {
+                return Ok(DeviceHops {
+                    exchanges,
+                    stopped_at: Some(next),
+                });
             }
             url = next;
         }
         Err(FlowError::provider(
-            STEP,
-            format!("a redirect to the redirect_uri within {MAX_REDIRECTS} hops"),
+            step,
+            format!("the end of the redirects within {MAX_REDIRECTS} hops"),
             "more redirects (loop?)",
         ))
     }

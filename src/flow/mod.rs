@@ -11,6 +11,7 @@ mod discovery;
 mod error;
 pub mod http;
 mod jwks;
+pub mod phonecheck;
 mod token;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub use error::FlowError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 pub use api::{Api, ApiOperation};
+pub use device::DeviceHops;
+pub use phonecheck::{CheckUrlOutcome, PhoneCheckEndpoints, PhoneCheckToken};
 
 use crate::exchange::Exchange;
 use crate::profile::{
@@ -90,6 +93,8 @@ pub struct Flow {
     api: Api,
     sources: ValueSources,
     discovery: tokio::sync::OnceCell<Discovery>,
+    /// The PhoneCheck endpoints, when the profile is of that family.
+    phonecheck: Option<PhoneCheckEndpoints>,
     /// The profile's explicit endpoints, standing in for discovery.
     explicit: Option<Discovery>,
 }
@@ -129,6 +134,9 @@ impl Flow {
             redactor.register(&secret);
         }
         let api = Api::new(&profile, spec)?;
+        let phonecheck = (profile.family == crate::profile::Family::PhoneCheck)
+            .then(|| PhoneCheckEndpoints::new(&profile, spec))
+            .transpose()?;
         let explicit = profile
             .endpoints
             .as_ref()
@@ -141,6 +149,7 @@ impl Flow {
                 Discovery::explicit(issuer, e)
             });
         Ok(Self {
+            phonecheck,
             explicit,
             api,
             sources,

@@ -13,6 +13,7 @@
 //! secret can reach a load report.
 
 pub mod merge;
+mod phonecheck;
 pub mod record;
 pub mod scenarios;
 mod sender;
@@ -46,6 +47,9 @@ pub const MAX_USERS: usize = 1024;
 pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
 /// The HTML report, in the report directory (rendered by `report::load` from the summary).
 pub const HTML_REPORT: &str = "load-report.html";
+/// Held while goose runs (see [`run`]).
+static GOOSE_RUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Most workers a distributed run may have.
 pub const MAX_WORKERS: usize = MAX_USERS;
 /// How far in the past `--start-at` may be when a worker starts: later, the workers would not
@@ -193,6 +197,28 @@ impl LoadPlan {
             )));
         }
         let steps = self.steps();
+        let phonecheck_profile = flow.profile().family == crate::profile::Family::PhoneCheck;
+        if phonecheck_profile != (self.scenario == ScenarioKind::PhoneCheck) {
+            return Err(LoadError::Plan(format!(
+                "profile {} is a {} provider: scenario {} {}",
+                flow.profile().origin,
+                flow.profile().family.title(),
+                self.scenario,
+                if phonecheck_profile {
+                    "is an NV scenario (use --scenario phonecheck)"
+                } else {
+                    "needs a PhoneCheck profile (dialect = \"idlayr-phonecheck-v0.1\")"
+                }
+            )));
+        }
+        if steps.contains(&Step::CheckUrl) && flow.profile().device_leg.is_none() {
+            return Err(LoadError::Plan(format!(
+                "profile {}: scenario {} requests the check URL over the device leg, which needs \
+                 a [device_leg] section",
+                flow.profile().origin,
+                self.scenario
+            )));
+        }
         if steps.contains(&Step::Authorize) && flow.profile().device_leg.is_none() {
             return Err(LoadError::Plan(format!(
                 "profile {}: scenario {}{} runs the device leg, which needs a [device_leg] section",
@@ -252,6 +278,9 @@ pub async fn run(flow: Arc<Flow>, plan: &LoadPlan, live: Arc<Live>) -> Result<Lo
         wait_until(at, &live).await?;
     }
     if !live.is_interrupted() {
+        // goose's killswitch, through which nvcert ends a run, is one per process: one goose run
+        // at a time (tests run several load runs in one process).
+        let _one_goose_run = GOOSE_RUN.lock().await;
         // nvcert ends the run itself when the window closes (or on an interruption), through
         // goose's killswitch; goose's own run time is only a bound: the ramp, plus a margin.
         let ramp = (users as f64 / rate).ceil() as u64;
@@ -424,6 +453,24 @@ async fn prepare(
             }),
         }
     };
+    if plan.scenario == ScenarioKind::PhoneCheck {
+        // No discovery, no NV operation: the PhoneCheck endpoints, on the provider's host.
+        let endpoints = flow.phonecheck()?;
+        check("the PhoneCheck token endpoint", &endpoints.token)?;
+        check("the PhoneCheck checks endpoint", &endpoints.checks)?;
+        return Ok(LoadContext {
+            kind: plan.scenario,
+            steps,
+            flow: Arc::clone(&flow),
+            scopes: Vec::new(),
+            tokens: Tokens::Reused,
+            verify: None,
+            share: None,
+            recorder,
+            sender: sender::ApiSender::new(Duration::from_secs(profile.timeout_secs))
+                .map_err(LoadError::Plan)?,
+        });
+    }
     // Every token this run obtains goes through the device leg when the profile has one (else
     // through its token source, which sends nothing to the provider).
     if profile.device_leg.is_some() {

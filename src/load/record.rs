@@ -231,7 +231,7 @@ struct Opened {
 /// Records every step of a run (shared by all users).
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    shards: Vec<Mutex<[TransactionRecord; 4]>>,
+    shards: Vec<Mutex<[TransactionRecord; STEPS]>>,
     users: usize,
     run_time: Duration,
     next_slot: AtomicUsize,
@@ -243,12 +243,18 @@ pub(crate) struct Recorder {
     pub live: std::sync::Arc<Live>,
 }
 
+/// Number of steps a recorder keeps figures for.
+const STEPS: usize = Step::ALL.len();
+
 fn index(step: Step) -> usize {
     match step {
         Step::Authorize => 0,
         Step::Token => 1,
         Step::Verify => 2,
         Step::Share => 3,
+        Step::CreateCheck => 4,
+        Step::CheckUrl => 5,
+        Step::ReadCheck => 6,
     }
 }
 

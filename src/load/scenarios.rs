@@ -26,6 +26,9 @@ pub enum ScenarioKind {
     Share,
     /// authorize → token → verify → share, one fresh token per journey.
     Journey,
+    /// IDlayr PhoneCheck: a token once per user, then create-check → check-url (device leg) →
+    /// read-check each iteration (a PhoneCheck profile only).
+    PhoneCheck,
 }
 
 /// One protocol step: one goose transaction, one row of the summary.
@@ -39,11 +42,25 @@ pub enum Step {
     Verify,
     /// `GET /device-phone-number`.
     Share,
+    /// PhoneCheck: `POST /checks` for the device's number.
+    CreateCheck,
+    /// PhoneCheck: the device's GET of the check URL, through every redirect.
+    CheckUrl,
+    /// PhoneCheck: `GET /checks/{check_id}`, COMPLETED with a match.
+    ReadCheck,
 }
 
 impl Step {
     /// Every step, in protocol order.
-    pub const ALL: [Step; 4] = [Step::Authorize, Step::Token, Step::Verify, Step::Share];
+    pub const ALL: [Step; 7] = [
+        Step::Authorize,
+        Step::Token,
+        Step::Verify,
+        Step::Share,
+        Step::CreateCheck,
+        Step::CheckUrl,
+        Step::ReadCheck,
+    ];
 
     /// The transaction (and request) name.
     pub fn name(self) -> &'static str {
@@ -52,17 +69,21 @@ impl Step {
             Self::Token => "token",
             Self::Verify => "verify",
             Self::Share => "share",
+            Self::CreateCheck => "create-check",
+            Self::CheckUrl => "check-url",
+            Self::ReadCheck => "read-check",
         }
     }
 }
 
 impl ScenarioKind {
     /// Every scenario, in the order `--help` lists them.
-    pub const ALL: [ScenarioKind; 4] = [
+    pub const ALL: [ScenarioKind; 5] = [
         ScenarioKind::TokenExchange,
         ScenarioKind::Verify,
         ScenarioKind::Share,
         ScenarioKind::Journey,
+        ScenarioKind::PhoneCheck,
     ];
 
     /// The name used on the command line and in reports.
@@ -72,6 +93,7 @@ impl ScenarioKind {
             Self::Verify => "verify",
             Self::Share => "share",
             Self::Journey => "journey",
+            Self::PhoneCheck => "phonecheck",
         }
     }
 
@@ -85,6 +107,7 @@ impl ScenarioKind {
             (Self::Share, false) => &[Share],
             (Self::Share, true) => &[Authorize, Token, Share],
             (Self::Journey, _) => &[Authorize, Token, Verify, Share],
+            (Self::PhoneCheck, _) => &[Step::CreateCheck, Step::CheckUrl, Step::ReadCheck],
         }
     }
 

@@ -117,6 +117,13 @@ struct UserState {
     pending: Option<(AuthorizeRequest, Secret)>,
     /// The token the API steps use.
     token: Option<HeldToken>,
+    /// A PhoneCheck user's state (goose keeps one session value per user).
+    phonecheck: super::phonecheck::PhoneCheckUser,
+}
+
+/// The PhoneCheck part of `user`'s state.
+pub(super) fn phonecheck_state(user: &mut GooseUser) -> &mut super::phonecheck::PhoneCheckUser {
+    &mut state(user).phonecheck
 }
 
 fn state(user: &mut GooseUser) -> &mut UserState {
@@ -172,6 +179,9 @@ pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> 
         Step::Token => token(ctx, user, slot).await,
         Step::Verify => call(ctx, user, slot, step, ctx.verify.as_ref()).await,
         Step::Share => call(ctx, user, slot, step, ctx.share.as_ref()).await,
+        Step::CreateCheck | Step::CheckUrl | Step::ReadCheck => {
+            super::phonecheck::run(ctx, step, user, slot).await;
+        }
     }
     if first {
         ctx.recorder.user_running();

@@ -8,6 +8,7 @@
 
 pub mod dialect;
 mod error;
+pub mod family;
 mod raw;
 mod sources;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use dialect::Dialect;
 pub use error::ProfileError;
+pub use family::Family;
 pub use sources::{CommandRunner, SourceError, ValueSources};
 
 use crate::secret::Secret;
@@ -165,6 +167,9 @@ pub struct Profile {
     pub flows: Flows,
     /// Where TS.43 operator tokens come from (CIBA / JWT bearer flows).
     pub operator_token: Option<OperatorTokenSource>,
+    /// The family of verification the provider offers (`dialect = "idlayr-phonecheck-v0.1"`
+    /// selects PhoneCheck; CAMARA NV otherwise).
+    pub family: Family,
     /// The operator's dialect of NV (`dialect = "orange-es-v0"`); `None`: CAMARA.
     pub dialect: Option<std::sync::Arc<Dialect>>,
     /// Endpoints given explicitly: discovery is then not used.
@@ -240,6 +245,18 @@ impl Profile {
         ))
     }
 
+    /// The profile of the embedded PhoneCheck provider serving at `url`
+    /// (`fixtures/providers/idlayr-phonecheck.toml`, compiled in).
+    pub fn embedded_phonecheck(url: &url::Url) -> Result<Self, ProfileError> {
+        let root = url.as_str().trim_end_matches('/');
+        let text = PHONECHECK_PROFILE.replace(PHONECHECK_DEFAULT_URL, root);
+        Self::from_toml_in(
+            &text,
+            "embedded PhoneCheck profile",
+            &Files::Embedded(EMBEDDED_FILES),
+        )
+    }
+
     fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
         let raw: raw::RawProfile =
             toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e, text))?;
@@ -270,10 +287,22 @@ const DIALECT_PROFILES: &[(&str, &str)] = &[(
     "orange-es-v0",
     include_str!("../../fixtures/providers/orange-es-v0.toml"),
 )];
+/// The PhoneCheck provider's profile, as shipped in `fixtures/providers/idlayr-phonecheck.toml`.
+const PHONECHECK_PROFILE: &str = include_str!("../../fixtures/providers/idlayr-phonecheck.toml");
+/// The URL written in that profile, replaced by the embedded provider's actual URL.
+const PHONECHECK_DEFAULT_URL: &str = "http://127.0.0.1:9092";
 /// The URL written in that profile, replaced by the embedded provider's actual URL.
 const REFERENCE_DEFAULT_URL: &str = "http://127.0.0.1:9091";
 /// Files the reference profile refers to, compiled in.
 const EMBEDDED_FILES: &[(&str, &str)] = &[
+    (
+        "../keys/phonecheck-demo-secret.TEST-ONLY.txt",
+        include_str!("../../fixtures/keys/phonecheck-demo-secret.TEST-ONLY.txt"),
+    ),
+    (
+        "../keys/phonecheck-other-secret.TEST-ONLY.txt",
+        include_str!("../../fixtures/keys/phonecheck-other-secret.TEST-ONLY.txt"),
+    ),
     (
         "../keys/demo-client-es256.TEST-ONLY.pem",
         include_str!("../../fixtures/keys/demo-client-es256.TEST-ONLY.pem"),

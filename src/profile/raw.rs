@@ -4,6 +4,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::dialect::{Dialect, DialectPurpose};
+use super::family::{Family, PHONECHECK_DIALECT};
 use super::{
     Client, ClientAuthMethod, DeviceLeg, ExplicitEndpoints, Files, Flows, Lines, NonNetworkLogin,
     OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
@@ -166,14 +167,24 @@ impl RawProfile {
             }
         };
         let api_root = url(origin, "api_root", &self.api_root)?;
+        let family = match self.dialect.as_deref() {
+            Some(name) => Family::of_dialect(name).unwrap_or_default(),
+            None => Family::CamaraNv,
+        };
         let dialect = self
             .dialect
             .as_deref()
+            .filter(|_| family == Family::CamaraNv)
             .map(|name| dialect_named(origin, name))
             .transpose()?;
         let endpoints = self.explicit_endpoints(origin, &api_root, dialect.as_ref())?;
 
-        let client = self.client.validate(origin, "client", None, files)?;
+        let mut raw_client = self.client;
+        if family == Family::PhoneCheck && raw_client.redirect_uri.is_none() {
+            // PhoneCheck has no redirect to a client: nothing is matched against it.
+            raw_client.redirect_uri = Some(PHONECHECK_NO_REDIRECT.to_owned());
+        }
+        let client = raw_client.validate(origin, "client", None, files)?;
         let other_client = self
             .other_client
             .map(|c| c.validate(origin, "other_client", Some(&client), files))
@@ -373,6 +384,7 @@ impl RawProfile {
                 jwt_bearer: self.flows.jwt_bearer.unwrap_or(false),
             },
             operator_token,
+            family,
             dialect: dialect.map(Arc::new),
             endpoints,
         })
@@ -448,11 +460,17 @@ fn dialect_named(origin: &str, name: &str) -> Result<Dialect, ProfileError> {
         None => Err(ProfileError::field(
             origin,
             "dialect",
-            format!("one of {}", super::dialect::dialect_names().join(", ")),
+            format!(
+                "one of {}, {PHONECHECK_DIALECT}",
+                super::dialect::dialect_names().join(", ")
+            ),
             format!("{name:?}"),
         )),
     }
 }
+
+/// The `redirect_uri` a PhoneCheck client stands for (never contacted, never sent).
+const PHONECHECK_NO_REDIRECT: &str = "https://client.nvcert.invalid/phonecheck-has-no-redirect";
 
 impl RawClient {
     /// A client of `section`; secondary clients (`fallback` = the main client) default to

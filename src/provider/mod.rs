@@ -27,6 +27,7 @@ pub mod config;
 pub mod dialect;
 pub mod error;
 pub mod fault;
+pub mod phonecheck;
 pub mod version;
 
 mod api;

@@ -9,6 +9,7 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::gherkin::{self, Feature, GherkinEnv};
 use cucumber::tag::Ext as _;
 
+use crate::profile::Family;
 use crate::spec::version_cmp;
 
 /// nvcert's own features, written from the NV spec.
@@ -57,6 +58,18 @@ const BUILTIN: &[(&str, &str)] = &[
         "features/wip_rules.feature",
         include_str!("../../features/wip_rules.feature"),
     ),
+    (
+        "features/phonecheck/token.feature",
+        include_str!("../../features/phonecheck/token.feature"),
+    ),
+    (
+        "features/phonecheck/checks.feature",
+        include_str!("../../features/phonecheck/checks.feature"),
+    ),
+    (
+        "features/phonecheck/errors.feature",
+        include_str!("../../features/phonecheck/errors.feature"),
+    ),
 ];
 
 /// Where the features of a run come from.
@@ -78,6 +91,49 @@ pub struct Applicability {
     pub version: Option<String>,
     /// Enabled rule sets (e.g. "wip").
     pub rule_sets: Vec<String>,
+    /// The family of the provider. Features tagged `@phonecheck` are PhoneCheck's, the others
+    /// CAMARA NV's. A PhoneCheck run reports NV scenarios skipped, with the reason; an NV run
+    /// leaves PhoneCheck scenarios out (they are not part of NV's contract).
+    pub family: Family,
+}
+
+/// The tag marking a PhoneCheck feature.
+pub const PHONECHECK_TAG: &str = "phonecheck";
+
+/// The family a feature belongs to, by its tags.
+fn feature_family(feature: &Feature) -> Family {
+    if feature.tags.iter().any(|t| t == PHONECHECK_TAG) {
+        Family::PhoneCheck
+    } else {
+        Family::CamaraNv
+    }
+}
+
+/// Turns every scenario of `feature` into one step, `reason`, that skips it (background
+/// steps dropped), so the scenario is reported skipped, not passed and not silently left out.
+fn skip_all(feature: &mut Feature, reason: &str) {
+    let skip = |steps: &mut Vec<gherkin::Step>| {
+        let Some(first) = steps.first().cloned() else {
+            return;
+        };
+        let mut step = first;
+        step.keyword = "Given ".to_owned();
+        step.ty = gherkin::StepType::Given;
+        step.value = reason.to_owned();
+        step.docstring = None;
+        step.table = None;
+        *steps = vec![step];
+    };
+    feature.background = None;
+    for s in &mut feature.scenarios {
+        skip(&mut s.steps);
+    }
+    for rule in &mut feature.rules {
+        rule.background = None;
+        for s in &mut rule.scenarios {
+            skip(&mut s.steps);
+        }
+    }
 }
 
 impl Applicability {
@@ -137,6 +193,19 @@ pub fn load(
         match expanded {
             Ok(f) => features.push(f),
             Err(e) => errors.push(e),
+        }
+    }
+    features.retain(|f| {
+        applicability.family == Family::PhoneCheck || feature_family(f) == applicability.family
+    });
+    for f in &mut features {
+        if feature_family(f) != applicability.family {
+            let reason = format!(
+                "this {} scenario does not apply to {}",
+                feature_family(f).title(),
+                applicability.family.title()
+            );
+            skip_all(f, &reason);
         }
     }
     for f in &mut features {
@@ -214,12 +283,65 @@ impl cucumber::Parser<Vec<Feature>> for Preloaded {
 mod tests {
     use super::*;
 
+    fn titles(features: &[Feature]) -> Vec<(String, Vec<String>)> {
+        features
+            .iter()
+            .flat_map(|f| f.scenarios.iter())
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.steps.iter().map(|st| st.value.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn families_keep_their_own_scenarios_and_skip_or_drop_the_others() {
+        let nv = Applicability::default();
+        let (features, errors) = load(&FeatureSource::Builtin, None, &nv);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(
+            !features
+                .iter()
+                .any(|f| feature_family(f) == Family::PhoneCheck)
+        );
+
+        let pc = Applicability {
+            family: Family::PhoneCheck,
+            ..Applicability::default()
+        };
+        let (features, errors) = load(&FeatureSource::Builtin, None, &pc);
+        assert!(errors.is_empty(), "{errors:?}");
+        let all = titles(&features);
+        let (own, other): (Vec<_>, Vec<_>) = features
+            .iter()
+            .partition(|f| feature_family(f) == Family::PhoneCheck);
+        assert!(own.len() >= 3 && !other.is_empty());
+        for f in other {
+            assert!(f.background.is_none());
+            for s in &f.scenarios {
+                assert_eq!(s.steps.len(), 1, "{}", s.name);
+                assert_eq!(
+                    s.steps[0].value,
+                    "this CAMARA Number Verification scenario does not apply to IDlayr PhoneCheck v0.1"
+                );
+            }
+        }
+        assert!(
+            all.iter().any(|(name, steps)| {
+                name == "The device's own number matches" && steps.len() > 1
+            })
+        );
+    }
+
     #[test]
     fn gating_tags_select_by_version_and_rule_set() {
         let t = |s: &str| s.to_owned();
         let a = Applicability {
             version: Some("2.0.0".into()),
             rule_sets: vec![],
+            ..Applicability::default()
         };
         assert!(a.allows(&[&t("since:1.1.0-rc.1")]));
         assert!(!a.allows(&[&t("since:2.1.0-rc.1")]));
@@ -228,6 +350,7 @@ mod tests {
         let wip = Applicability {
             version: Some("wip".into()),
             rule_sets: vec!["wip".into()],
+            ..Applicability::default()
         };
         assert!(wip.allows(&[&t("rules_wip"), &t("since:2.1.0")]));
     }

@@ -99,6 +99,11 @@ pub fn target(ctx: &RunContext) -> Target {
         api_base,
         spec_version: match &p.dialect {
             Some(d) => format!("{} {}", d.name, ctx.spec.version()),
+            None if p.family == crate::profile::Family::PhoneCheck => format!(
+                "{} {}",
+                crate::profile::family::PHONECHECK_DIALECT,
+                ctx.spec.version()
+            ),
             None => ctx.spec.version().to_owned(),
         },
     }

@@ -161,6 +161,22 @@ pub struct NvWorld {
     pub operator: OperatorFlow,
     /// Where this scenario's warnings go (set by the before-hook).
     pub warnings: Option<ScenarioWarnings>,
+    /// The PhoneCheck flow of a scenario (PhoneCheck family only).
+    pub phonecheck: PhoneCheckScenario,
+}
+
+/// The PhoneCheck flow of a scenario: its token, its check, the device leg. The last answer of
+/// the API is in [`ApiCall::last`], where the generic response steps read it.
+#[derive(Default)]
+pub struct PhoneCheckScenario {
+    /// The last token request.
+    pub token: Option<crate::flow::PhoneCheckToken>,
+    /// The access token the scenario's API requests carry (`None`: none).
+    pub bearer: Option<Secret>,
+    /// The check created in the scenario.
+    pub check: Option<crate::checks::phonecheck::CreatedCheck>,
+    /// The last device leg.
+    pub device_leg: Option<crate::flow::CheckUrlOutcome>,
 }
 
 /// The NV API request of a scenario: what Given steps prepare, what was sent, what came back.

@@ -40,6 +40,7 @@ pub(super) mod body;
 pub(super) mod lines;
 mod oidc;
 mod operator;
+mod phonecheck;
 pub(crate) mod request;
 pub(super) mod response;
 pub(super) mod send;
