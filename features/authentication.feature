@@ -4,7 +4,7 @@ Feature: Authentication and authorization of API calls
 
   @auth_401_no_token_verify
   Scenario: Verify without an Authorization header
-    Source: NV OAS responses.401 UNAUTHENTICATED; Commonalities design guide (401 for missing credentials)
+    Source: NV OAS responses.401 UNAUTHENTICATED; Commonalities design guide (401 for missing credentials); RFC 6750 §3 (WWW-Authenticate challenge: a SHOULD finding here)
     Given the header "Authorization" is removed
     And the request body is set to a valid request body
     When the request "phoneNumberVerify" is sent
@@ -12,10 +12,11 @@ Feature: Authentication and authorization of API calls
     And the response property "$.status" is 401
     And the response property "$.code" is "UNAUTHENTICATED"
     And the response property "$.message" contains a user friendly text
+    And a 401 answer carries a Bearer "WWW-Authenticate" challenge
 
   @auth_401_invalid_token_verify
   Scenario: Verify with a token the provider never issued
-    Source: NV OAS responses.401 UNAUTHENTICATED
+    Source: NV OAS responses.401 UNAUTHENTICATED; RFC 6750 §3 (WWW-Authenticate challenge: a SHOULD finding here)
     Given the header "Authorization" is set to an invalid access token
     And the request body is set to a valid request body
     When the request "phoneNumberVerify" is sent
@@ -23,22 +24,25 @@ Feature: Authentication and authorization of API calls
     And the response property "$.status" is 401
     And the response property "$.code" is "UNAUTHENTICATED"
     And the response property "$.message" contains a user friendly text
+    And a 401 answer carries a Bearer "WWW-Authenticate" challenge
 
   @auth_401_no_token_share
   Scenario: Share without an Authorization header
-    Source: NV OAS responses.401 UNAUTHENTICATED
+    Source: NV OAS responses.401 UNAUTHENTICATED; RFC 6750 §3 (WWW-Authenticate challenge: a SHOULD finding here)
     Given the header "Authorization" is removed
     When the request "phoneNumberShare" is sent
     Then the response status code is 401
     And the response property "$.code" is "UNAUTHENTICATED"
+    And a 401 answer carries a Bearer "WWW-Authenticate" challenge
 
   @auth_401_invalid_token_share
   Scenario: Share with a token the provider never issued
-    Source: NV OAS responses.401 UNAUTHENTICATED
+    Source: NV OAS responses.401 UNAUTHENTICATED; RFC 6750 §3 (WWW-Authenticate challenge: a SHOULD finding here)
     Given the header "Authorization" is set to an invalid access token
     When the request "phoneNumberShare" is sent
     Then the response status code is 401
     And the response property "$.code" is "UNAUTHENTICATED"
+    And a 401 answer carries a Bearer "WWW-Authenticate" challenge
 
   @auth_403_scope_verify
   Scenario: Verify with a token that lacks the verify scope

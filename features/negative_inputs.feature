@@ -27,3 +27,17 @@ Feature: Malformed requests
     Given the header "Authorization" is set to a valid access token
     When the request "phoneNumberShare" is sent with the method "DELETE"
     Then the response status code is one of 404, 405
+
+  @negative_wrong_method_error_shape @SHOULD
+  Scenario: A refused method is answered in CAMARA's error shape
+    Source: CAMARA_common.yaml Generic404 (NOT_FOUND) and Generic405 (METHOD_NOT_ALLOWED), ErrorInfo {status, code, message}; CAMARA API Design Guide §3.2 (error responses)
+    Given the header "Authorization" is set to a valid access token
+    When the request "phoneNumberShare" is sent with the method "DELETE"
+    Then a 404 or 405 answer is a CAMARA ErrorInfo with the code "NOT_FOUND" or "METHOD_NOT_ALLOWED"
+
+  @negative_wrong_method_allow
+  Scenario: A 405 answer names the methods the resource offers
+    Source: RFC 9110 §15.5.6 ("The origin server MUST generate an Allow header field in a 405 response")
+    Given the header "Authorization" is set to a valid access token
+    When the request "phoneNumberShare" is sent with the method "DELETE"
+    Then a 405 answer carries an "Allow" header

@@ -121,22 +121,56 @@ Feature: CAMARA security profile of the authorization server
 
   @request_object_signed
   Scenario: A signed request object is accepted
-    Source: CAMARA ICM ("the authorization server MUST support the handling of signed authentication requests"); RFC 9101
-    Given the authorization request is also sent as a signed request object
+    Source: CAMARA ICM "Signed Authentication Requests" ("the authorization server MUST support the handling of signed authentication requests"; aud: RECOMMENDED the authorization endpoint, MAY be the issuer); RFC 9101 §4 (aud SHOULD be the issuer)
+    Given the authorization request is also sent as a signed request object addressed to the issuer, or to the authorization endpoint if that is refused
     When the device requests authorization for the operation "phoneNumberVerify"
     Then the provider redirects to the redirect_uri with a code and the state intact
 
+  @request_object_issuer_audience @SHOULD
+  Scenario: A signed request object addressed to the issuer is accepted
+    Source: RFC 9101 §4 ("the value of aud should be the value of the authorization server (AS) issuer"); CAMARA ICM (the authorization server MAY accept the issuer as aud)
+    Given the authorization request is also sent as a signed request object addressed to the issuer
+    When the device requests authorization for the operation "phoneNumberVerify"
+    Then the provider redirects to the redirect_uri with a code and the state intact
+
+  @request_object_endpoint_audience @SHOULD
+  Scenario: A signed request object addressed to the authorization endpoint is accepted
+    Source: CAMARA ICM "Signed Authentication Requests" ("It is RECOMMENDED that the value of the aud field ... is the URL of the Authorization Endpoint")
+    Given the authorization request is also sent as a signed request object addressed to the authorization endpoint
+    When the device requests authorization for the operation "phoneNumberVerify"
+    Then the provider redirects to the redirect_uri with a code and the state intact
+
+  # The refusals below count only when the provider accepts a valid signed request object in the
+  # same run: a provider refusing every request object would otherwise pass them all.
   @request_object_audience
   Scenario: A request object for another audience is refused
-    Source: CAMARA ICM (aud MUST be checked); RFC 9101 §10.2
-    Given the signed request object is addressed to "https://other-as.nvcert.invalid/authorize"
+    Source: CAMARA ICM ("MUST check the value of the aud field and reject signed authentication requests if the value of the aud is not associated with the authorization server"); RFC 9101 §10.2
+    Given the provider accepts a valid signed request object in this run
+    And the signed request object is addressed to "https://other-as.nvcert.invalid/authorize"
     When the device requests authorization for the operation "phoneNumberVerify"
     Then the provider refuses the authorization request
 
   @request_object_expired
   Scenario: An expired request object is refused
-    Source: CAMARA ICM (request object exp); RFC 9101 §6.3
-    Given the signed request object expired a minute ago
+    Source: CAMARA ICM (request object exp); RFC 9101 §6.3; RFC 7519 §4.1.4
+    Given the provider accepts a valid signed request object in this run
+    And the signed request object expired a minute ago
+    When the device requests authorization for the operation "phoneNumberVerify"
+    Then the provider refuses the authorization request
+
+  @request_object_lifetime
+  Scenario: A request object living longer than 300 seconds is refused
+    Source: CAMARA ICM "Signed Authentication Requests" ("The request SHALL be rejected ... if the difference between the exp claim and iat claim is greater than 300 seconds")
+    Given the provider accepts a valid signed request object in this run
+    And the signed request object is valid for 600 seconds
+    When the device requests authorization for the operation "phoneNumberVerify"
+    Then the provider refuses the authorization request
+
+  @request_object_iat_future
+  Scenario: A request object issued in the future is refused
+    Source: CAMARA ICM "Signed Authentication Requests" ("The request SHALL be rejected by the authorization server if the iat claim is later than the time of receipt")
+    Given the provider accepts a valid signed request object in this run
+    And the signed request object is issued 120 seconds in the future
     When the device requests authorization for the operation "phoneNumberVerify"
     Then the provider refuses the authorization request
 

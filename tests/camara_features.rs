@@ -1,4 +1,4 @@
-//! CAMARA's own test definitions, run unmodified from `../shared` against the embedded
+//! CAMARA's own test definitions, run unmodified from `fixtures/camara` against the embedded
 //! reference provider, and the lint of their known defects.
 
 mod common;
@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The official feature files of an NV release, as copied into `../shared`.
+/// The official feature files of an NV release, kept byte-identical in `fixtures/camara`.
 fn official(version: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/camara/number-verification")
+        .join("fixtures/camara/number-verification")
         .join(version)
         .join("features")
 }
@@ -363,6 +363,13 @@ async fn an_unknown_phrasing_is_an_undefined_step_and_the_run_goes_on() {
         skipped[0]["skip_reason"], "undefined step: Given the phone is held upside down",
         "{results:#}"
     );
+    assert_eq!(results["verdict"], "incomplete", "{results:#}");
+
+    // --strict: an undefined step fails the run.
+    let (code, results) =
+        common::run_suite(&reports, &["--features", arg(&file), "--strict"]).await;
+    assert_eq!(code, 1, "{results:#}");
+    assert_eq!(results["verdict"], "failed", "{results:#}");
 }
 
 #[tokio::test]

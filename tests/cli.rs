@@ -130,3 +130,222 @@ async fn broken_feature_file_is_reported_by_name_and_the_rest_still_runs() {
         "{results:#}"
     );
 }
+
+/// Runs the nvcert binary on `profile_text` (written to a temporary profile); exit code, stderr.
+async fn run_binary_on(profile_text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = common::write_profile(dir.path(), profile_text);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--quiet", "--provider", &profile, "--report-dir"])
+        .arg(dir.path().join("reports"))
+        .output()
+        .await
+        .expect("run nvcert");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A 127.0.0.1 port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misconfigured_profile_stops_before_any_scenario_with_one_line() {
+    let handle = nvcert::provider::spawn(
+        nvcert::provider::ProviderConfig::embedded(),
+        ([127, 0, 0, 1], 0).into(),
+        None,
+    )
+    .await
+    .expect("spawn");
+    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    let good = common::reference_profile_for(&url);
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let with = |extra: &str| format!("{good}\n{extra}\n");
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "unset token-source variable",
+            with("[token_source]\nenv = \"NVCERT_TEST_SURELY_UNSET_TOKEN\""),
+            vec![
+                "field `token_source.env`".into(),
+                "NVCERT_TEST_SURELY_UNSET_TOKEN is not set".into(),
+            ],
+        ),
+        (
+            "operator-token command not installed",
+            good.replace(
+                &format!("device_url = \"{url}/ts43/operator-token\""),
+                "command = \"nvcert-test-no-such-command --line 1\"",
+            ),
+            vec![
+                "field `operator_token.command`".into(),
+                "127 (command not found)".into(),
+            ],
+        ),
+        (
+            "closed port",
+            common::reference_profile_for(&closed),
+            vec![
+                format!("discovery {closed}/.well-known/openid-configuration"),
+                "field `issuer`".into(),
+                "cannot be fetched".into(),
+            ],
+        ),
+        (
+            "unknown host",
+            common::reference_profile_for("http://nvcert-no-such-host.invalid"),
+            vec![
+                "discovery http://nvcert-no-such-host.invalid/.well-known/openid-configuration"
+                    .into(),
+                "cannot be fetched".into(),
+            ],
+        ),
+        (
+            "discovery answering 404",
+            good.replacen(
+                &format!("issuer = \"{url}\""),
+                &format!("issuer = \"{url}/elsewhere\""),
+                1,
+            ),
+            vec![
+                "field `issuer`".into(),
+                "expected HTTP 200 with the discovery document, found HTTP 404".into(),
+            ],
+        ),
+        (
+            "API root unreachable",
+            good.replacen(
+                &format!("api_root = \"{url}\""),
+                &format!("api_root = \"{closed}\""),
+                1,
+            ),
+            vec![
+                format!("API {closed}/number-verification/"),
+                "field `api_root`".into(),
+                "cannot be reached".into(),
+            ],
+        ),
+    ];
+    for (case, text, wanted) in cases {
+        let (code, stderr) = run_binary_on(&text).await;
+        assert_eq!(code, Some(2), "{case}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{case}: one line: {stderr}");
+        assert!(
+            stderr.starts_with("nvcert: preflight: "),
+            "{case}: {stderr}"
+        );
+        for w in wanted {
+            assert!(stderr.contains(&w), "{case}: expected {w:?} in {stderr}");
+        }
+    }
+    handle.shutdown().await.expect("provider stopped cleanly");
+}
+
+#[tokio::test]
+async fn spec_version_takes_a_leading_v_and_an_unknown_one_blames_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, results) = common::run_suite(
+        dir.path(),
+        &["--spec-version", "v2.0.0", "--tags", "@verify_plain_true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(results["target"]["spec_version"], "2.0.0", "{results:#}");
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--quiet", "--spec-version", "v9.9", "--report-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .expect("run nvcert");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("nvcert: --spec-version: ") && stderr.contains("2.1.0"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("reference profile"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_empty_or_unparsable_feature_file_is_named_with_line_and_expectation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.feature");
+    let broken = dir.path().join("broken.feature");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(
+        &broken,
+        "Feature: x\n  Scenario: y\n    Given the header \"Authorization\" is set to a valid access token\n  Scenari: typo\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let (code, results) = common::run_suite(
+        &reports,
+        &[
+            "--features",
+            empty.to_str().unwrap(),
+            "--features",
+            broken.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{results:#}");
+    assert_eq!(results["verdict"], "incomplete", "{results:#}");
+    let errors: Vec<&str> = results["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "{}: expected a `Feature:` line, found an empty file",
+                empty.display()
+            ),
+            format!(
+                "{}, line 4: expected a Gherkin line (`Scenario:`, `Background:`, `Rule:`, \
+                 `Examples:`, a step starting with Given/When/Then/And/But/*, a table row `|…|`, \
+                 a tag `@…` or a comment `#…`), found \"Scenari: typo\"",
+                broken.display()
+            ),
+        ],
+        "{results:#}"
+    );
+}
+
+#[tokio::test]
+async fn serve_prints_a_ready_line_once_it_accepts_connections() {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start nvcert serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("readable")
+        .expect("a first line");
+    assert!(
+        line.starts_with("ready: nvcert reference provider on http://127.0.0.1:"),
+        "{line}"
+    );
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("listening address");
+    // Ready means ready: the first request is answered.
+    let stream = tokio::net::TcpStream::connect(addr).await;
+    assert!(stream.is_ok(), "{line}: {stream:?}");
+    child.kill().await.expect("stop serve");
+}

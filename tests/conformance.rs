@@ -75,3 +75,41 @@ async fn a_profile_without_non_network_login_skips_that_scenario_never_passes_it
         "{results:#}"
     );
 }
+
+#[tokio::test]
+async fn every_version_passes_complete_against_the_reference_provider() {
+    use futures::StreamExt as _;
+    let runs: Vec<(String, u8, serde_json::Value)> =
+        futures::stream::iter(nvcert::provider::SpecVersion::ALL.iter().copied())
+            .map(|version| async move {
+                let version = version.to_string();
+                let dir = tempfile::tempdir().expect("tempdir");
+                let (code, results) =
+                    common::run_suite(dir.path(), &["--spec-version", &version]).await;
+                (version, code, results)
+            })
+            .buffered(4)
+            .collect()
+            .await;
+    assert_eq!(runs.len(), 10, "every NV version from 0.3.1 to wip");
+    for (version, code, results) in runs {
+        let summary = &results["summary"];
+        assert_eq!(
+            (
+                code,
+                &summary["failed"],
+                &summary["skipped"],
+                &summary["errored"]
+            ),
+            (0, &0.into(), &0.into(), &0.into()),
+            "{version}: {}\n{summary}",
+            common::all_failures(&results)
+        );
+        assert_eq!(results["verdict"], "passed", "{version}");
+        assert_eq!(results["target"]["spec_version"], version.as_str());
+        assert!(
+            summary["passed"].as_u64().unwrap_or(0) >= 50,
+            "{version}: {summary}"
+        );
+    }
+}

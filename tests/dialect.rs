@@ -73,6 +73,8 @@ const APPLICABLE: &[&str] = &[
     "authorize_unknown_parameter",
     "code_expired",
     "code_reuse",
+    "negative_wrong_method_allow",
+    "negative_wrong_method_error_shape",
     "oidc_device_leg",
     "oidc_long_state",
     "oidc_token_exchange",
@@ -163,8 +165,8 @@ async fn the_embedded_provider_plays_the_dialect_with_run_dialect() {
 #[rustfmt::skip]
 const TABLE: &[(&str, &[&str])] = &[
     // A flow every other check depends on: whatever needs it fails, skipping or not.
-    ("state-not-returned", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "dpop_tolerated", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "redirect_uri_mismatch_at_token", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
-    ("token-type-not-bearer", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "oidc_id_token", "oidc_token_exchange", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
+    ("state-not-returned", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "dpop_tolerated", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "redirect_uri_mismatch_at_token", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
+    ("token-type-not-bearer", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_id_token", "oidc_token_exchange", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("state-truncated", &["oidc_long_state"]),
     ("redirect-uri-not-checked", &["redirect_uri_unregistered"]),
     ("unknown-parameter-rejected", &["authorize_unknown_parameter"]),
@@ -179,7 +181,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("api-signature-not-checked", &["auth_401_invalid_token_share", "auth_401_invalid_token_verify"]),
     ("api-scope-not-checked", &["auth_403_scope_share", "auth_403_scope_verify"]),
     ("api-network-auth-not-checked", &["auth_403_not_network_verify"]),
-    ("api-error-status-mismatch", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_401_invalid_token_share", "auth_401_invalid_token_verify", "auth_401_no_token_share", "auth_401_no_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify"]),
+    ("api-error-status-mismatch", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_401_invalid_token_share", "auth_401_invalid_token_verify", "auth_401_no_token_share", "auth_401_no_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "negative_wrong_method_allow", "negative_wrong_method_error_shape"]),
     ("api-wrong-error-code", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_401_invalid_token_share", "auth_401_invalid_token_verify", "auth_401_no_token_share", "auth_401_no_token_verify"]),
     ("api-content-type-text", &["share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("api-verify-always-true", &["verify_hashed_false", "verify_plain_false"]),

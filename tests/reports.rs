@@ -124,6 +124,7 @@ fn the_redactor_hides_what_writers_are_given() {
                 failures: vec!["sent Bearer tok-very-secret-123".into()],
                 skip_reason: None,
                 error: None,
+                cause: None,
                 review: None,
                 unexpectedly_passed: false,
                 undefined_steps: vec![],
@@ -141,6 +142,7 @@ fn the_redactor_hides_what_writers_are_given() {
                 error: Some(
                     "NV API: request to http://x/?t=tok-very-secret-123 failed: reset".into(),
                 ),
+                cause: None,
                 review: None,
                 unexpectedly_passed: false,
                 undefined_steps: vec![],

@@ -1,4 +1,4 @@
-//! `specs/` against the official CAMARA definitions in `../shared`:
+//! `specs/` against the official CAMARA definitions kept in `fixtures/camara` (see its SOURCES.md):
 //! our own documents must say exactly what the official ones say (prose aside), and every
 //! official NV version must load in the spec engine.
 
@@ -15,11 +15,11 @@ const OURS_V2_1_0: &str = concat!(
 );
 const OFFICIAL_V2_1_0: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/camara/number-verification/v2.1.0/number_verification.yaml"
+    "/fixtures/camara/number-verification/v2.1.0/number_verification.yaml"
 );
 const OFFICIAL_NV_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/camara/number-verification"
+    "/fixtures/camara/number-verification"
 );
 
 /// Keys that carry prose or samples, not interface facts.
@@ -118,7 +118,7 @@ fn walk_diff(ours: &Value, official: &Value, at: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The folder under `../shared/camara/number-verification` holding the official definition of
+/// The folder under `fixtures/camara/number-verification` holding the official definition of
 /// `info.version` `version`: `v<version>` for releases and release candidates. The unreleased
 /// definition of CAMARA's main branch (`info.version: wip`) is kept in `wip-main`, a name that
 /// says where it was taken from; this is the only version whose folder is not `v<version>`.

@@ -38,7 +38,13 @@ impl CommandRunner for ShellRunner {
                 .map_err(|_| format!("did not finish within {} s", self.limit.as_secs()))?
                 .map_err(|e| format!("could not be read: {e}"))?;
             if !out.status.success() {
-                return Err(format!("exited with {}", out.status));
+                // 127 is the shell's "command not found".
+                let hint = if out.status.code() == Some(127) {
+                    " (command not found)"
+                } else {
+                    ""
+                };
+                return Err(format!("exited with {}{hint}", out.status));
             }
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         })

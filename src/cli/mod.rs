@@ -38,11 +38,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite against a provider (the embedded reference provider by default).
     ///
-    /// Exit code 0 when no MUST check failed (skipped ones do not fail the run), 1 when a MUST
-    /// check failed or a MUST scenario could not run (transport failure, timeout), 2 for usage or
-    /// configuration errors. With several providers, 2 when any profile is invalid (nothing
-    /// runs), else the worst provider's. With --baseline, a regression is a failure (exit 1)
-    /// unless --baseline-mode report.
+    /// Before any scenario, a preflight tries the profile's token sources, discovery and the API
+    /// root. The last line gives the run's verdict: passed, failed or incomplete (a MUST scenario
+    /// skipped or unable to run).
+    ///
+    /// Exit code 0 when no MUST check failed (skipped ones do not fail the run, unless
+    /// --require-complete), 1 when a MUST check failed or a MUST scenario could not run (transport
+    /// failure, timeout), 2 for usage or configuration errors, a failed preflight included. With
+    /// several providers, 2 when any profile is invalid (nothing runs), else the worst
+    /// provider's. With --baseline, a regression is a failure (exit 1) unless --baseline-mode
+    /// report.
     Run(RunArgs),
     /// Serve the reference provider (authorization server + NV API) until interrupted.
     Serve(ServeArgs),
@@ -113,7 +118,8 @@ pub struct RunArgs {
     /// providers, one folder per provider and matrix.json.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
-    /// Run only scenarios matching this cucumber tag expression, e.g. "@verify and not @hashed".
+    /// Run only scenarios matching this cucumber tag expression, e.g.
+    /// "@verify and not @verify_hashed_false".
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
     /// Feature file or folder to run instead of nvcert's built-in features (repeatable).
@@ -127,9 +133,13 @@ pub struct RunArgs {
     /// rules — single-use access tokens, no refresh tokens, expires_in ≤ 300.
     #[arg(long = "rule-set", value_name = "NAME", value_parser = ["wip"])]
     pub rule_sets: Vec<String>,
-    /// SHOULD-level failures (warnings) fail the run too.
+    /// SHOULD-level failures (warnings), SHOULD scenarios that could not run, undefined steps and
+    /// --expect-failures entries that match no scenario fail the run too.
     #[arg(long)]
     pub strict: bool,
+    /// An incomplete run (a MUST scenario skipped or unable to run: verdict `incomplete`) exits 1.
+    #[arg(long)]
+    pub require_complete: bool,
     /// Known deviations: one `@tag` or `Feature › Scenario` per line. Listed failures do not fail
     /// the run; listed checks that pass are reported.
     #[arg(long, value_name = "FILE")]
@@ -359,10 +369,12 @@ pub struct LoadMergeArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
+    // The commands' futures are large (a whole suite run lives in one); boxed, they live on
+    // the heap rather than on the caller's stack, whatever thread polls them.
     let outcome = match cli.command {
-        Command::Run(args) => run::run(args).await,
-        Command::Serve(args) => serve::serve(args).await,
-        Command::Load(args) => load::load(args).await,
+        Command::Run(args) => Box::pin(run::run(args)).await,
+        Command::Serve(args) => Box::pin(serve::serve(args)).await,
+        Command::Load(args) => Box::pin(load::load(args)).await,
         Command::Baseline(BaselineCommand::Accept(args)) => baseline::accept(&args),
     };
     match outcome {

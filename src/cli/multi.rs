@@ -240,7 +240,7 @@ async fn run_one(args: &RunArgs, planned: Planned, baseline: Option<Arc<Baseline
             .enable_all()
             .build()
             .context("cannot start a runtime for the provider")?;
-        runtime.block_on(run_provider(one, baseline.as_deref()))
+        runtime.block_on(Box::pin(run_provider(one, baseline.as_deref())))
     })
     .await;
     let outcome = match joined {

@@ -16,10 +16,12 @@ use crate::suite::{self, Applicability, FeatureSource, RunContext, RunPlan};
 
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     if super::multi::wanted(&args) {
-        return super::multi::run(args).await;
+        return Box::pin(super::multi::run(args)).await;
     }
     let baseline = super::multi::load_baseline(&args, true)?;
-    Ok(run_provider(args, baseline.as_ref()).await?.exit_code)
+    Ok(Box::pin(run_provider(args, baseline.as_ref()))
+        .await?
+        .exit_code)
 }
 
 /// What running the suite against one provider gave.
@@ -57,6 +59,11 @@ pub(super) async fn run_provider(
         &redactor,
     )
     .await?;
+    // Nothing runs on a profile that cannot work: one message, exit 2 (see flow::preflight).
+    if let Err(e) = target.flow.preflight().await {
+        target.shutdown().await;
+        bail!("preflight: {e}");
+    }
     let expected = match &args.expect_failures {
         Some(path) => ExpectedFailures::load(path)?,
         None => ExpectedFailures::default(),
@@ -96,7 +103,7 @@ pub(super) async fn run_provider(
         expected,
         concurrency: usize::from(args.concurrency),
     };
-    let (scenarios, errors) = suite::run(ctx.clone(), &plan).await;
+    let (scenarios, errors) = Box::pin(suite::run(ctx.clone(), &plan)).await;
     target.shutdown().await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut results = RunResults::new(
@@ -109,6 +116,8 @@ pub(super) async fn run_provider(
     results.rule_sets = rule_sets;
     results.strict = args.strict;
     results.lint = ctx.lint();
+    results.unmatched_expectations = plan.expected.unmatched(&results.scenarios);
+    results.judge();
     results.compatibility = ctx.compatibility();
     if let Some(baseline) = baseline {
         results.baseline = Some(baseline.compare(&results));
@@ -129,11 +138,19 @@ pub(super) async fn run_provider(
     if results.scenarios.is_empty() && results.errors.is_empty() {
         bail!("no scenario matched (check --tags and --features)");
     }
-    let exit_code = if results.succeeded() && results.held_baseline() {
-        exit::OK
-    } else {
-        exit::CHECK_FAILED
-    };
+    if !args.quiet {
+        // The verdict is the last line, whatever came before.
+        let mut out = std::io::stdout().lock();
+        crate::report::write_verdict(&results, &redactor, &mut out)?;
+    }
+    let incomplete = results.verdict == crate::results::Verdict::Incomplete;
+    let exit_code =
+        if results.succeeded() && results.held_baseline() && !(args.require_complete && incomplete)
+        {
+            exit::OK
+        } else {
+            exit::CHECK_FAILED
+        };
     Ok(ProviderRun { results, exit_code })
 }
 

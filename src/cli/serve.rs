@@ -62,10 +62,11 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         Some(d) => format!("dialect {d}"),
         None => format!("NV {version}"),
     };
+    // Printed once the socket accepts connections: scripts wait for this line (see README).
     println!(
-        "nvcert reference provider ({version}, API {}) on {} (listening on {}); Ctrl-C stops it",
-        handle.api_endpoint(""),
+        "ready: nvcert reference provider on {} ({version}, API {}, listening on {}); Ctrl-C stops it",
         handle.url,
+        handle.api_endpoint(""),
         handle.local_addr
     );
     if !faults.is_empty() {

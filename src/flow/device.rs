@@ -67,13 +67,31 @@ pub enum ClientRole {
     ShortLived,
 }
 
-/// A signed request object (RFC 9101) carrying the authorization parameters.
+/// A signed request object (RFC 9101) carrying the authorization parameters. By default it is
+/// valid: `aud` the issuer, issued now, expiring in 60 s.
 #[derive(Debug, Clone, Default)]
 pub struct RequestObject {
-    /// `aud` other than the authorization endpoint.
-    pub audience: Option<String>,
+    /// Its `aud`.
+    pub audience: RequestObjectAudience,
     /// Send one that expired a minute ago.
     pub expired: bool,
+    /// `exp − iat` in seconds, instead of 60.
+    pub lifetime_secs: Option<u64>,
+    /// `iat` this many seconds after now (`exp` 60 s later).
+    pub issued_in_future_secs: Option<u64>,
+}
+
+/// The `aud` of a signed request object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RequestObjectAudience {
+    /// The issuer (RFC 9101 §4: "the value of aud should be the value of the authorization
+    /// server (AS) issuer"; CAMARA ICM: the AS MAY accept it).
+    #[default]
+    Issuer,
+    /// The authorization endpoint (CAMARA ICM: RECOMMENDED).
+    AuthorizationEndpoint,
+    /// Another value (a check of the provider's refusal).
+    Other(String),
 }
 
 /// One authorization request, as the device sends it.
@@ -217,15 +235,22 @@ impl Flow {
                 )
             })?;
             let now = super::now_secs();
+            let iat = now + ro.issued_in_future_secs.unwrap_or(0);
             let (iat, exp) = if ro.expired {
-                (now - 120, now - 60)
+                (iat - 120, iat - 60)
             } else {
-                (now, now + 60)
+                (iat, iat + ro.lifetime_secs.unwrap_or(60))
+            };
+            let aud = match &ro.audience {
+                RequestObjectAudience::Issuer => discovery.issuer.clone(),
+                RequestObjectAudience::AuthorizationEndpoint => {
+                    discovery.authorization_endpoint.to_string()
+                }
+                RequestObjectAudience::Other(aud) => aud.clone(),
             };
             let mut claims = serde_json::json!({
                 "iss": client.client.client_id,
-                // CAMARA ICM: aud RECOMMENDED to be the authorization endpoint.
-                "aud": ro.audience.clone().unwrap_or_else(|| discovery.authorization_endpoint.to_string()),
+                "aud": aud,
                 "iat": iat,
                 "exp": exp,
                 "jti": random_token(16),

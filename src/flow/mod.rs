@@ -12,6 +12,7 @@ mod error;
 pub mod http;
 mod jwks;
 pub mod phonecheck;
+mod preflight;
 mod token;
 
 use std::sync::Arc;
@@ -21,10 +22,11 @@ pub use assertion::{ASSERTION_LIFETIME_SECS, AssertionTweak, ClientKey, now_secs
 pub use ciba::{CIBA_GRANT, CibaStart, JWT_BEARER_GRANT};
 pub use device::{
     AuthorizeOutcome, AuthorizeRequest, ClientRole, Login, MAX_REDIRECTS, Pkce, RequestObject,
-    random_token,
+    RequestObjectAudience, random_token,
 };
 pub use discovery::Discovery;
 pub use error::FlowError;
+pub use preflight::PreflightError;
 pub use token::{JWT_BEARER_ASSERTION, TokenAttempt, TokenOptions, TokenResponse, VerifierChoice};
 
 pub use api::{Api, ApiOperation};

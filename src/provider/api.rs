@@ -14,9 +14,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -37,14 +37,39 @@ const VERIFIED_FALSE: &str = r#"{"devicePhoneNumberVerified":false}"#;
 
 /// Routes of the NV API, nested at `api_base_path`.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let api = Router::new()
-        .route("/verify", post(verify).fallback(method_not_allowed))
-        .route(
-            "/device-phone-number",
-            get(share).fallback(method_not_allowed),
-        )
-        .fallback(not_found);
+    let api = if state.0.faults.has(Fault::ApiMethodNotAllowedWithoutAllow) {
+        // Method routers add `Allow` to 405 answers; `any` routes do not.
+        Router::new()
+            .route("/verify", any(verify_or_405))
+            .route("/device-phone-number", any(share_or_405))
+    } else {
+        Router::new()
+            .route("/verify", post(verify).fallback(method_not_allowed))
+            .route(
+                "/device-phone-number",
+                get(share).fallback(method_not_allowed),
+            )
+    }
+    .fallback(not_found);
     Router::new().nest(&state.0.config.api_base_path, api)
+}
+
+/// `/verify` under the `api-405-without-allow` fault.
+async fn verify_or_405(state: State<AppState>, req: Request) -> Response {
+    if req.method() == Method::POST {
+        verify(state, req).await
+    } else {
+        method_not_allowed(state, req.headers().clone()).await
+    }
+}
+
+/// `/device-phone-number` under the `api-405-without-allow` fault.
+async fn share_or_405(state: State<AppState>, method: Method, headers: HeaderMap) -> Response {
+    if method == Method::GET || method == Method::HEAD {
+        share(state, headers).await
+    } else {
+        method_not_allowed(state, headers).await
+    }
 }
 
 /// The part of the access token the API needs; `iss` is checked by the validation, `exp` here
@@ -202,6 +227,32 @@ fn fail(provider: &Inner, mut e: ApiError, correlator: HeaderValue) -> Response 
         }
         if faults.has(Fault::ApiErrorStatusMismatch) {
             e.set_body_status(400);
+        }
+        let status = e.status();
+        if faults.has(Fault::ApiProblemJsonErrors)
+            && matches!(
+                status,
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            )
+        {
+            let body = serde_json::json!({
+                "type": "about:blank",
+                "title": status.canonical_reason().unwrap_or_default(),
+                "status": status.as_u16(),
+            });
+            let mut response = (status, body.to_string()).into_response();
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            );
+            h.insert("x-correlator", correlator);
+            return response;
+        }
+        if faults.has(Fault::ApiNoBearerChallenge) {
+            let mut response = e.with_correlator(correlator).into_response();
+            response.headers_mut().remove(header::WWW_AUTHENTICATE);
+            return response;
         }
     }
     e.with_correlator(correlator).into_response()

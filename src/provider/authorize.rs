@@ -118,17 +118,26 @@ fn merge_request_object(
     let Some(key) = &client.key else {
         return Err("client has no registered key to verify signed requests".into());
     };
-    // ICM: aud is RECOMMENDED to be the authorization endpoint; OIDC Core §6.1 uses the issuer.
-    let audiences = [
-        provider.endpoints.authorization_endpoint.as_str(),
-        provider.endpoints.issuer.as_str(),
-    ];
+    // ICM: aud is RECOMMENDED to be the authorization endpoint, and the AS MAY accept the
+    // issuer; RFC 9101 §4 and OIDC Core §6.1 use the issuer. Both are taken.
+    let faults = provider.faults;
+    let audiences: Vec<&str> = [
+        (!faults.has(Fault::RequestObjectEndpointAudienceRefused))
+            .then_some(provider.endpoints.authorization_endpoint.as_str()),
+        (!faults.has(Fault::RequestObjectIssuerAudienceRefused))
+            .then_some(provider.endpoints.issuer.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     // ICM: the request object MUST contain iss, aud, iat, exp, jti.
     let rules = client_jwt::Rules {
         require_iat: true,
         require_jti: true,
-        check_aud: !provider.faults.has(Fault::RequestObjectAudienceNotChecked),
-        check_expiry: !provider.faults.has(Fault::RequestObjectExpiryNotChecked),
+        check_aud: !faults.has(Fault::RequestObjectAudienceNotChecked),
+        check_expiry: !faults.has(Fault::RequestObjectExpiryNotChecked),
+        check_lifetime: !faults.has(Fault::RequestObjectLifetimeNotChecked),
+        check_issued_at: !faults.has(Fault::RequestObjectIatNotChecked),
         ..client_jwt::Rules::new(&audiences)
     };
     let checked = client_jwt::verify(jwt, key, &client.client_id, &rules).map_err(|e| e.0)?;

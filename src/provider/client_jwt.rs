@@ -60,6 +60,8 @@ pub(crate) struct Rules<'a> {
     pub check_expiry: bool,
     /// Refuse `exp` more than 300 s after receipt and `exp − iat` > 300 s.
     pub check_lifetime: bool,
+    /// Refuse an `iat` later than the receipt.
+    pub check_issued_at: bool,
 }
 
 impl<'a> Rules<'a> {
@@ -73,6 +75,7 @@ impl<'a> Rules<'a> {
             check_aud: true,
             check_expiry: true,
             check_lifetime: true,
+            check_issued_at: true,
         }
     }
 }
@@ -137,7 +140,7 @@ pub(crate) fn verify(
     }
     match numeric(&claims, "iat")? {
         Some(iat) => {
-            if iat > now + CLOCK_SKEW {
+            if rules.check_issued_at && iat > now + CLOCK_SKEW {
                 return Err(JwtRejection("iat is in the future".into()));
             }
             // ICM: reject when exp − iat > 300 s.

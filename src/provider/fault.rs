@@ -63,6 +63,14 @@ faults! {
         "authorize: the aud of a signed request object is not checked";
     RequestObjectExpiryNotChecked => "request-object-expiry-not-checked",
         "authorize: an expired signed request object is accepted";
+    RequestObjectLifetimeNotChecked => "request-object-lifetime-not-checked",
+        "authorize: a signed request object living longer than 300 s (exp - iat, or exp - now) is accepted";
+    RequestObjectIatNotChecked => "request-object-iat-not-checked",
+        "authorize: a signed request object issued in the future (iat after its receipt) is accepted";
+    RequestObjectIssuerAudienceRefused => "request-object-issuer-audience-refused",
+        "authorize: a signed request object addressed to the issuer is refused (only the authorization endpoint is taken as aud)";
+    RequestObjectEndpointAudienceRefused => "request-object-endpoint-audience-refused",
+        "authorize: a signed request object addressed to the authorization endpoint is refused (only the issuer is taken as aud)";
     PkcePlainAccepted => "pkce-plain-accepted",
         "authorize: code_challenge_method=plain is accepted (and verified as plain at /token)";
     // Token endpoint.
@@ -149,6 +157,12 @@ faults! {
         "api: device-phone-number returns a number other than the token's";
     ApiUndocumentedStatus => "api-undocumented-status",
         "api: verify with hashedPhoneNumber answers 500 INTERNAL";
+    ApiMethodNotAllowedWithoutAllow => "api-405-without-allow",
+        "api: 405 answers carry no Allow header";
+    ApiProblemJsonErrors => "api-404-405-problem-json",
+        "api: 404 and 405 answers are application/problem+json (RFC 9457) instead of CAMARA ErrorInfo";
+    ApiNoBearerChallenge => "api-401-without-www-authenticate",
+        "api: 401 answers carry no WWW-Authenticate challenge";
     ApiDelay100ms => "api-delay-100ms",
         "api: verify and share wait 100 ms before answering (load thresholds; not a conformance fault)";
 }
@@ -264,7 +278,7 @@ mod tests {
             assert_eq!(f.name().parse::<Fault>(), Ok(*f));
             assert!(!f.description().is_empty());
         }
-        assert_eq!(Fault::ALL.len(), 51);
+        assert_eq!(Fault::ALL.len(), 58);
         let e = "nope".parse::<Fault>().expect_err("unknown");
         assert!(e.to_string().contains("state-not-returned"), "{e}");
         assert!(e.to_string().contains("api-delay-100ms"), "{e}");

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::results::{RunResults, Status};
+use crate::results::{RunResults, Status, Verdict};
 use crate::secret::Redactor;
 
 /// Writes the human summary of `results` to `out`, redacted.
@@ -113,5 +113,89 @@ pub fn write_console(
     if results.strict && s.warnings > 0 {
         text.push_str("--strict: SHOULD failures fail the run\n");
     }
+    if s.undefined_steps > 0 {
+        text.push_str(&format!(
+            "{} undefined steps (their scenarios are skipped{})\n",
+            s.undefined_steps,
+            if results.strict {
+                "; --strict: they fail the run"
+            } else {
+                ""
+            }
+        ));
+    }
+    for entry in &results.unmatched_expectations {
+        text.push_str(&format!(
+            "--expect-failures {entry} matches no scenario of this run{}\n",
+            if results.strict {
+                " (--strict: this fails the run)"
+            } else {
+                ""
+            }
+        ));
+    }
+    out.write_all(redactor.redact(&text).as_bytes())
+}
+
+/// Writes the run's verdict: the reasons an incomplete run did not reach a verdict everywhere
+/// (grouped, counted), then one line `verdict: …`, meant to be the console's last.
+pub fn write_verdict(
+    results: &RunResults,
+    redactor: &Redactor,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut text = String::new();
+    for r in &results.incomplete_reasons {
+        let kind = match r.kind.as_str() {
+            "skipped" => "skipped",
+            "error" => "could not run",
+            _ => "not run",
+        };
+        let first_line = r.reason.lines().next().unwrap_or_default();
+        text.push_str(&format!("incomplete: {} × {kind}: {first_line}\n", r.count));
+    }
+    let s = &results.summary;
+    let detail = match results.verdict {
+        Verdict::Passed => String::new(),
+        Verdict::Failed => {
+            let mut parts = Vec::new();
+            if s.failed > 0 {
+                parts.push(format!("{} MUST checks failed", s.failed));
+            }
+            if results.strict {
+                if s.warnings > 0 {
+                    parts.push(format!("{} SHOULD checks failed", s.warnings));
+                }
+                if s.undefined_steps > 0 {
+                    parts.push(format!("{} undefined steps", s.undefined_steps));
+                }
+                if !results.unmatched_expectations.is_empty() {
+                    parts.push(format!(
+                        "{} --expect-failures entries match no scenario",
+                        results.unmatched_expectations.len()
+                    ));
+                }
+            }
+            format!(" ({})", parts.join(", "))
+        }
+        Verdict::Incomplete => {
+            let scenarios: usize = results
+                .incomplete_reasons
+                .iter()
+                .filter(|r| r.kind != "feature_file")
+                .map(|r| r.count)
+                .sum();
+            let files = results.errors.len();
+            let mut parts = Vec::new();
+            if scenarios > 0 {
+                parts.push(format!("{scenarios} scenarios did not reach a verdict"));
+            }
+            if files > 0 {
+                parts.push(format!("{files} feature files could not be run"));
+            }
+            format!(" ({}; nothing failed)", parts.join(", "))
+        }
+    };
+    text.push_str(&format!("verdict: {}{detail}\n", results.verdict.as_str()));
     out.write_all(redactor.redact(&text).as_bytes())
 }

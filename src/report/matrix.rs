@@ -227,6 +227,7 @@ mod tests {
                 failures: Vec::new(),
                 skip_reason: None,
                 error: None,
+                cause: None,
                 review: None,
                 unexpectedly_passed: false,
                 undefined_steps: Vec::new(),

@@ -13,7 +13,7 @@ mod matrix;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use console::write_console;
+pub use console::{write_console, write_verdict};
 pub use load::{
     LOAD_SUMMARY_FILE, render_html as render_load_html, write_load_console, write_load_reports,
     write_load_summary,

@@ -10,6 +10,8 @@ use std::path::Path;
 pub struct ExpectedFailures {
     tags: Vec<String>,
     names: Vec<(String, String)>,
+    /// Every entry as written, with its 1-based line, for [`ExpectedFailures::unmatched`].
+    written: Vec<(usize, String)>,
 }
 
 /// The list could not be read.
@@ -56,6 +58,7 @@ impl ExpectedFailures {
             if line.is_empty() {
                 continue;
             }
+            out.written.push((i + 1, line.to_owned()));
             if let Some(tag) = line.strip_prefix('@') {
                 out.tags.push(tag.to_owned());
             } else if let Some((f, s)) = line.split_once('›') {
@@ -81,6 +84,34 @@ impl ExpectedFailures {
     }
 }
 
+impl ExpectedFailures {
+    /// The entries that match none of `scenarios`, as `line N: ENTRY`.
+    pub fn unmatched(&self, scenarios: &[super::ScenarioResult]) -> Vec<String> {
+        self.written
+            .iter()
+            .filter(|(_, entry)| {
+                let one = match entry.strip_prefix('@') {
+                    Some(tag) => Self {
+                        tags: vec![tag.to_owned()],
+                        ..Self::default()
+                    },
+                    None => {
+                        let (f, s) = entry.split_once('›').unwrap_or((entry, ""));
+                        Self {
+                            names: vec![(f.trim().to_owned(), s.trim().to_owned())],
+                            ..Self::default()
+                        }
+                    }
+                };
+                !scenarios
+                    .iter()
+                    .any(|sc| one.lists(&sc.feature, &sc.name, &sc.tags))
+            })
+            .map(|(line, entry)| format!("line {line}: {entry}"))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +130,39 @@ mod tests {
         assert!(
             e.contains("x.txt, line 2") && e.contains("just words"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn entries_matching_no_scenario_are_named_with_their_line() {
+        let list = ExpectedFailures::parse(
+            "@oidc_pkce_plain\n@oidc_pkce_plian # typo\nVerify › A case\nVerify › No case\n",
+            "x",
+        )
+        .unwrap();
+        let scenario = |feature: &str, name: &str, tag: &str| crate::results::ScenarioResult {
+            feature: feature.into(),
+            name: name.into(),
+            tags: vec![tag.into()],
+            status: crate::results::Status::Passed,
+            level: crate::results::Level::Must,
+            citation: None,
+            failures: Vec::new(),
+            skip_reason: None,
+            error: None,
+            cause: None,
+            review: None,
+            unexpectedly_passed: false,
+            undefined_steps: Vec::new(),
+            duration_ms: 0,
+        };
+        let scenarios = [
+            scenario("Security", "Plain PKCE", "oidc_pkce_plain"),
+            scenario("Verify", "A case", "verify_a"),
+        ];
+        assert_eq!(
+            list.unmatched(&scenarios),
+            ["line 2: @oidc_pkce_plian", "line 4: Verify › No case"]
         );
     }
 }

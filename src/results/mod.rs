@@ -145,6 +145,10 @@ pub struct ScenarioResult {
     /// Why the scenario could not run to a verdict, when it could not (status `error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why a skipped or errored scenario did not reach a verdict, without the step it happened
+    /// in (`skip_reason` and `error` name the step): the key incomplete runs group reasons by.
+    #[serde(skip)]
+    pub cause: Option<String>,
     /// What a person must confirm (REVIEW checks), from the scenario's `Review:` lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -217,6 +221,46 @@ pub struct Lint {
     pub scenario: Option<String>,
 }
 
+/// The verdict of a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every MUST scenario ran and passed (with `--strict`: SHOULD ones too, no undefined step,
+    /// every `--expect-failures` entry matched a scenario).
+    #[default]
+    Passed,
+    /// A MUST check failed (with `--strict`: also a SHOULD check, an undefined step or an
+    /// `--expect-failures` entry that matches no scenario).
+    Failed,
+    /// Nothing failed, but something that should have run did not: a MUST (or REVIEW) scenario
+    /// skipped or unable to run, a feature file that could not be run. "Could not run" is not
+    /// "passed"; the reasons are in `incomplete_reasons`.
+    Incomplete,
+}
+
+impl Verdict {
+    /// The word used in results.json and on the console.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// Why a run is incomplete: one reason, and how many scenarios it kept from a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncompleteReason {
+    /// `skipped` (a premise the profile cannot meet, an undefined step), `error` (could not run
+    /// to a verdict) or `feature_file` (a file that could not be run).
+    pub kind: String,
+    /// The reason as the scenarios (or the file error) give it.
+    pub reason: String,
+    /// Scenarios (or files) with this reason.
+    pub count: usize,
+}
+
 /// The CAMARA-compatibility report (`--compare-with camara:V`): the same exchanges judged
 /// against a CAMARA document too. REVIEW-level facts for an aggregator; never a failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -283,6 +327,13 @@ pub struct RunResults {
     pub compatibility: Option<Compatibility>,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
+    /// passed / failed / incomplete (see [`RunResults::judge`]).
+    pub verdict: Verdict,
+    /// Why the run is incomplete, grouped by reason and counted (empty when it is not).
+    pub incomplete_reasons: Vec<IncompleteReason>,
+    /// `--expect-failures` entries (as written, with their line) that match no scenario of the
+    /// run: a typo hides nothing but misleads. They fail the run with `--strict`.
+    pub unmatched_expectations: Vec<String>,
     /// Comparison with `--baseline`, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineComparison>,
@@ -311,18 +362,85 @@ impl RunResults {
             lint: Vec::new(),
             compatibility: None,
             duration_ms,
+            verdict: Verdict::Passed,
+            incomplete_reasons: Vec::new(),
+            unmatched_expectations: Vec::new(),
             baseline: None,
         }
+        .judged()
     }
 
-    /// True when nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning
-    /// and no error at all) and every feature loaded.
+    fn judged(mut self) -> Self {
+        self.judge();
+        self
+    }
+
+    /// Sets `verdict` and `incomplete_reasons` from the scenarios, the file errors, `strict` and
+    /// `unmatched_expectations`; call it again after changing those.
+    pub fn judge(&mut self) {
+        let mut reasons: Vec<IncompleteReason> = Vec::new();
+        let mut add = |kind: &str, reason: String| match reasons
+            .iter_mut()
+            .find(|r| r.kind == kind && r.reason == reason)
+        {
+            Some(r) => r.count += 1,
+            None => reasons.push(IncompleteReason {
+                kind: kind.to_owned(),
+                reason,
+                count: 1,
+            }),
+        };
+        for sc in &self.scenarios {
+            let reason = |full: &Option<String>| {
+                sc.cause
+                    .as_deref()
+                    .or(full.as_deref())
+                    .unwrap_or("no reason given")
+                    .to_owned()
+            };
+            // SHOULD scenarios that did not run leave the run complete, unless --strict makes
+            // them count (as it does for the exit code).
+            let counts = sc.level != Level::Should || self.strict;
+            match sc.status {
+                Status::Skipped if counts => add("skipped", reason(&sc.skip_reason)),
+                Status::Error if counts => add("error", reason(&sc.error)),
+                _ => {}
+            }
+        }
+        for e in &self.errors {
+            add("feature_file", e.clone());
+        }
+        reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        let s = &self.summary;
+        self.verdict = if s.failed > 0 || self.strict_failure() {
+            Verdict::Failed
+        } else if !reasons.is_empty() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Passed
+        };
+        self.incomplete_reasons = reasons;
+    }
+
+    /// What fails a run only with `--strict`: a SHOULD failure, an undefined step, an
+    /// `--expect-failures` entry matching no scenario.
+    fn strict_failure(&self) -> bool {
+        let s = &self.summary;
+        self.strict
+            && (s.warnings > 0 || s.undefined_steps > 0 || !self.unmatched_expectations.is_empty())
+    }
+
+    /// True when nothing failed, no MUST or REVIEW scenario errored (with `strict`: no warning,
+    /// no error at all, no undefined step and no unmatched `--expect-failures` entry) and every
+    /// feature loaded. An incomplete run of skipped scenarios succeeds unless the caller asks for
+    /// completeness (`--require-complete`: see [`RunResults::verdict`]).
     pub fn succeeded(&self) -> bool {
         let s = &self.summary;
         s.failed == 0
             && s.errored_must == 0
             && self.errors.is_empty()
-            && !(self.strict && (s.warnings > 0 || s.errored > 0))
+            && !self.strict_failure()
+            && !(self.strict && s.errored > 0)
     }
 
     /// False when a `--baseline` comparison found regressions and regressions fail the run.

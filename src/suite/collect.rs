@@ -17,6 +17,9 @@ struct Open {
     /// Why the scenario could not run to a verdict (the first such step).
     error: Option<String>,
     skip_reason: Option<String>,
+    /// `error` and `skip_reason` without the step's text.
+    error_cause: Option<String>,
+    skip_cause: Option<String>,
     undefined: Vec<String>,
     steps: usize,
 }
@@ -76,16 +79,24 @@ impl Collector {
                     open.steps += 1;
                 }
                 match ev {
-                    Step::Failed(_, _, _, err) => {
+                    Step::Failed(_, _, world, err) => {
                         let text = step_text(&step);
                         match step_failure(&err) {
-                            StepFailure::Check(m) => open.failures.push(format!("{text}: {m}")),
+                            StepFailure::Check(m) => {
+                                let at = concerning(world.as_deref(), &m);
+                                open.failures.push(format!("{text}: {m}{at}"));
+                            }
                             StepFailure::CouldNotRun(m) => {
-                                open.error.get_or_insert_with(|| format!("{text}: {m}"));
+                                if open.error.is_none() {
+                                    open.error = Some(format!("{text}: {m}"));
+                                    open.error_cause = Some(m);
+                                }
                             }
                             StepFailure::Skip(m) => {
-                                open.skip_reason
-                                    .get_or_insert_with(|| format!("{text}: {m}"));
+                                if open.skip_reason.is_none() {
+                                    open.skip_reason = Some(format!("{text}: {m}"));
+                                    open.skip_cause = Some(m);
+                                }
                             }
                         }
                     }
@@ -144,7 +155,13 @@ impl Collector {
                 let level = Level::from_tags(&tags);
                 let listed = self.expected.lists(&feature.name, &scenario.name, &tags);
                 let status = Status::judge(outcome, level, listed);
+                let cause = match status {
+                    Status::Skipped => open.skip_cause.or_else(|| open.skip_reason.clone()),
+                    Status::Error => open.error_cause.or_else(|| open.error.clone()),
+                    _ => None,
+                };
                 let result = ScenarioResult {
+                    cause,
                     feature: feature.name.clone(),
                     name: scenario.name.clone(),
                     tags,
@@ -198,6 +215,21 @@ fn step_text(step: &gherkin::Step) -> String {
 /// The typed failure a step unwound with ([`crate::suite::world::StepOutcome`]); anything else
 /// (no matching definition, an ambiguous one, a panic in nvcert's own code) means the step could
 /// not run.
+/// ` (answer to METHOD URL)` naming the API exchange a failed check concerns, when the scenario
+/// made one and the message names no URL itself (the query is left out: it may carry secrets).
+fn concerning(world: Option<&NvWorld>, message: &str) -> String {
+    let Some((_, exchange)) = world.and_then(|w| w.api.last.as_ref()) else {
+        return String::new();
+    };
+    if message.contains("://") {
+        return String::new();
+    }
+    let mut url = exchange.request.url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    format!(" (answer to {} {url})", exchange.request.method)
+}
+
 fn step_failure(err: &StepError) -> StepFailure {
     match err {
         StepError::NotFound => StepFailure::CouldNotRun("no step definition matches".to_owned()),

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use crate::checks::compat::{self, Difference};
-use crate::flow::Flow;
+use crate::flow::{Flow, RequestObjectAudience};
 use crate::results::{Compatibility, CompatibilityDifference, Coverage, Level, Lint};
 use crate::spec::SpecDocument;
 
@@ -19,6 +19,10 @@ pub struct RunContext {
     observed: Mutex<BTreeSet<(String, u16)>>,
     lint: Mutex<Vec<Lint>>,
     comparison: Option<Comparison>,
+    /// Whether the provider accepts a valid signed request object in this run, and with which
+    /// `aud`; else why not. Set once, by whichever scenario asks first: the refusal checks of
+    /// request objects count only when it is `Ok`.
+    pub request_object_accepted: tokio::sync::OnceCell<Result<RequestObjectAudience, String>>,
 }
 
 /// The CAMARA document the exchanges are also judged by, and the differences met so far.
@@ -38,6 +42,7 @@ impl RunContext {
             observed: Mutex::default(),
             lint: Mutex::default(),
             comparison: None,
+            request_object_accepted: tokio::sync::OnceCell::new(),
         }
     }
 

@@ -228,7 +228,8 @@ pub fn load(
 }
 
 fn parse_text(name: &str, text: &str) -> Result<Feature, String> {
-    let mut f = Feature::parse(text, GherkinEnv::default()).map_err(|e| format!("{name}: {e}"))?;
+    let mut f = Feature::parse(text, GherkinEnv::default())
+        .map_err(|e| unparsable(name, text, &e.to_string()))?;
     f.path = Some(PathBuf::from(name));
     Ok(f)
 }
@@ -239,9 +240,119 @@ fn parse_file(path: &Path) -> Result<Feature, String> {
             format!("{}: cannot read: {source}", path.display())
         }
         gherkin::ParseFileError::Parsing { path, source, .. } => {
-            format!("{}: {source}", path.display())
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            unparsable(&path.display().to_string(), &text, &source.to_string())
         }
     })
+}
+
+/// What the Gherkin parser refused, said as file, line, what was expected and what was found.
+/// The parser's own error lists grammar tokens and often points past the end of the file, so the
+/// text is scanned for the first line that cannot be Gherkin; `parser` is the fallback.
+fn unparsable(file: &str, text: &str, parser: &str) -> String {
+    match first_non_gherkin_line(text) {
+        Some(Problem::NoFeature) => {
+            let found = if text.trim().is_empty() {
+                "an empty file".to_owned()
+            } else {
+                "only comments, tags and blank lines".to_owned()
+            };
+            format!("{file}: expected a `Feature:` line, found {found}")
+        }
+        Some(Problem::Line {
+            number,
+            found,
+            expected,
+        }) => {
+            format!("{file}, line {number}: expected {expected}, found {found:?}")
+        }
+        None => format!("{file}: not valid Gherkin ({parser})"),
+    }
+}
+
+/// Where a feature file stops being Gherkin.
+#[derive(Debug, PartialEq, Eq)]
+enum Problem {
+    /// No `Feature:` line at all.
+    NoFeature,
+    /// This line (1-based) cannot be where it is.
+    Line {
+        number: usize,
+        found: String,
+        expected: &'static str,
+    },
+}
+
+const HEADERS: &[&str] = &[
+    "Feature:",
+    "Rule:",
+    "Background:",
+    "Scenario Outline:",
+    "Scenario Template:",
+    "Scenario:",
+    "Example:",
+    "Examples:",
+    "Scenarios:",
+];
+const STEP_KEYWORDS: &[&str] = &["Given ", "When ", "Then ", "And ", "But ", "* "];
+const A_GHERKIN_LINE: &str = "a Gherkin line (`Scenario:`, `Background:`, `Rule:`, `Examples:`, a step \
+     starting with Given/When/Then/And/But/*, a table row `|…|`, a tag `@…` or a comment `#…`)";
+
+/// The first line of `text` that is not Gherkin (English keywords; a file declaring another
+/// `# language:` is left to the parser). Free text is allowed only as a description, right after
+/// a `Feature:`, `Rule:`, `Scenario:`… line and before its first step or table.
+fn first_non_gherkin_line(text: &str) -> Option<Problem> {
+    let mut seen_feature = false;
+    let mut in_description = false;
+    let mut docstring: Option<&str> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(delimiter) = docstring {
+            if line.starts_with(delimiter) {
+                docstring = None;
+            }
+            continue;
+        }
+        if let Some(language) = line.strip_prefix('#').map(str::trim)
+            && let Some(code) = language.strip_prefix("language:")
+            && code.trim() != "en"
+        {
+            return None;
+        }
+        if line.is_empty() || line.starts_with('#') || line.starts_with('@') {
+            continue;
+        }
+        let problem = |expected| {
+            Some(Problem::Line {
+                number: i + 1,
+                found: line.to_owned(),
+                expected,
+            })
+        };
+        if HEADERS.iter().any(|h| line.starts_with(h)) {
+            if !seen_feature && !line.starts_with("Feature:") {
+                return problem("a `Feature:` line first");
+            }
+            seen_feature = true;
+            in_description = true;
+            continue;
+        }
+        if !seen_feature {
+            return problem("a `Feature:` line");
+        }
+        if line.starts_with("\"\"\"") || line.starts_with("```") {
+            docstring = Some(&line[..3]);
+            continue;
+        }
+        if STEP_KEYWORDS.iter().any(|k| line.starts_with(k)) || line.starts_with('|') {
+            in_description = false;
+            continue;
+        }
+        if !in_description {
+            return problem(A_GHERKIN_LINE);
+        }
+    }
+    (!seen_feature).then_some(Problem::NoFeature)
 }
 
 fn feature_files(path: &Path) -> Result<Vec<PathBuf>, String> {
@@ -353,5 +464,38 @@ mod tests {
             ..Applicability::default()
         };
         assert!(wip.allows(&[&t("rules_wip"), &t("since:2.1.0")]));
+    }
+
+    #[test]
+    fn a_file_that_is_not_gherkin_is_named_with_line_and_expectation() {
+        assert_eq!(
+            first_non_gherkin_line(
+                "Feature: x\n  Some description\n  Scenario: y\n    Given a\n  Scenari: broken\n"
+            ),
+            Some(Problem::Line {
+                number: 5,
+                found: "Scenari: broken".into(),
+                expected: A_GHERKIN_LINE
+            })
+        );
+        assert_eq!(first_non_gherkin_line(""), Some(Problem::NoFeature));
+        assert_eq!(
+            first_non_gherkin_line("# only\n@tag\n"),
+            Some(Problem::NoFeature)
+        );
+        assert!(matches!(
+            first_non_gherkin_line("Scenario: first\n"),
+            Some(Problem::Line { number: 1, .. })
+        ));
+        let fine = "@t\nFeature: x\n  text\n  Background:\n    Given a\n  Scenario Outline: y\n    When b \"<v>\"\n    \"\"\"\n    free text: here\n    \"\"\"\n    Examples:\n      | v |\n      | 1 |\n";
+        assert_eq!(first_non_gherkin_line(fine), None);
+        assert_eq!(
+            first_non_gherkin_line("# language: es\nCaracterística: x\n"),
+            None
+        );
+        assert_eq!(
+            unparsable("e.feature", "", "peg"),
+            "e.feature: expected a `Feature:` line, found an empty file"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod context;
 mod features;
 mod jsonpath;
 mod lint;
+mod panic_hook;
 mod schedule;
 pub(crate) mod steps;
 mod world;
@@ -63,27 +64,30 @@ pub async fn run(ctx: Arc<RunContext>, plan: &RunPlan) -> (Vec<ScenarioResult>, 
     let hook_ctx = ctx.clone();
     let warnings = world::WarningStore::default();
     let hook_warnings = warnings.clone();
-    let collector = NvWorld::cucumber::<&str>()
-        .with_parser(features::Preloaded)
-        .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
-        .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
-        .before(move |feature, _, scenario, world| {
-            world.ctx = Some(hook_ctx.clone());
-            world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
-            world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
-            world.warnings = Some(world::ScenarioWarnings::new(
-                hook_warnings.clone(),
-                (
-                    feature.path.clone(),
-                    scenario.name.clone(),
-                    scenario.position.line,
-                ),
-            ));
-            async {}.boxed_local()
-        })
-        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .run(features)
-        .await;
+    let collector = panic_hook::guarded(
+        NvWorld::cucumber::<&str>()
+            .with_parser(features::Preloaded)
+            .with_writer(collect::Collector::new(plan.expected.clone(), warnings))
+            .max_concurrent_scenarios(Some(plan.concurrency.max(1)))
+            .before(move |feature, _, scenario, world| {
+                panic_hook::reinstall();
+                world.ctx = Some(hook_ctx.clone());
+                world.implied.feature_operation = camara_vocabulary::feature_operation(feature);
+                world.implied.expected_statuses = camara_vocabulary::expected_statuses(scenario);
+                world.warnings = Some(world::ScenarioWarnings::new(
+                    hook_warnings.clone(),
+                    (
+                        feature.path.clone(),
+                        scenario.name.clone(),
+                        scenario.position.line,
+                    ),
+                ));
+                async {}.boxed_local()
+            })
+            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+            .run(features),
+    )
+    .await;
     let (scenarios, run_errors) = collector.finish();
     errors.extend(run_errors);
     (scenarios, errors)

@@ -281,6 +281,9 @@ pub struct AuthzMods {
     pub redirect_uri: Option<String>,
     /// Also send a signed request object.
     pub request_object: Option<RequestObject>,
+    /// When the provider refuses the request object addressed to the issuer, send it again
+    /// addressed to the authorization endpoint (the two values the ICM and RFC 9101 name).
+    pub request_object_audience_fallback: bool,
     /// Use PKCE `plain`.
     pub pkce_plain: bool,
     /// Make it for this client.

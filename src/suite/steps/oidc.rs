@@ -6,7 +6,8 @@ use cucumber::{given, then, when};
 
 use crate::checks;
 use crate::flow::{
-    AssertionTweak, ClientRole, Login, Pkce, RequestObject, TokenOptions, VerifierChoice,
+    AssertionTweak, AuthorizeOutcome, AuthorizeRequest, ClientRole, Flow, Login, Pkce,
+    RequestObject, RequestObjectAudience, TokenOptions, VerifierChoice,
 };
 use crate::profile::ClientAuthMethod;
 use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
@@ -99,6 +100,117 @@ fn authz_request_object(world: &mut NvWorld) {
         .get_or_insert_with(RequestObject::default);
 }
 
+/// `the authorization request is also sent as a signed request object addressed to the issuer`
+/// (or `… to the authorization endpoint`)
+#[given(
+    regex = r"^the authorization request is also sent as a signed request object addressed to the (issuer|authorization endpoint)$"
+)]
+fn authz_request_object_to(world: &mut NvWorld, which: String) {
+    world
+        .oidc
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default)
+        .audience = if which == "issuer" {
+        RequestObjectAudience::Issuer
+    } else {
+        RequestObjectAudience::AuthorizationEndpoint
+    };
+}
+
+/// `the authorization request is also sent as a signed request object addressed to the issuer,
+/// or to the authorization endpoint if that is refused`
+#[given(
+    regex = r"^the authorization request is also sent as a signed request object addressed to the issuer, or to the authorization endpoint if that is refused$"
+)]
+fn authz_request_object_either(world: &mut NvWorld) {
+    let mods = &mut world.oidc.authz_mods;
+    mods.request_object = Some(RequestObject::default());
+    mods.request_object_audience_fallback = true;
+}
+
+step! {
+/// `the provider accepts a valid signed request object in this run`: the premise of every
+/// refusal check of request objects. A provider that refuses every request object would pass
+/// them all, so they are skipped unless a valid one is accepted (the audience it took is kept).
+#[given(regex = r"^the provider accepts a valid signed request object in this run$")]
+async fn request_object_premise(world: &mut NvWorld) -> StepResult {
+    let ctx = world.ctx()?;
+    let accepted = ctx
+        .request_object_accepted
+        .get_or_init(|| probe_request_object(&ctx.flow, &ctx.spec))
+        .await;
+    match accepted {
+        Ok(audience) => {
+            world.oidc.authz_mods.request_object = Some(RequestObject {
+                audience: audience.clone(),
+                ..RequestObject::default()
+            });
+            Ok(())
+        }
+        Err(why) => Err(StepFailure::Skip(format!(
+            "the provider accepted no valid signed request object in this run (see \"A signed \
+             request object is accepted\": {why}), so its refusing this one shows nothing"
+        ))),
+    }
+}
+}
+
+/// Sends a valid signed request object for `phoneNumberVerify`, addressed to the issuer, then to
+/// the authorization endpoint if that is refused: the audience accepted, or why none was.
+async fn probe_request_object(
+    flow: &Flow,
+    spec: &crate::spec::SpecDocument,
+) -> Result<RequestObjectAudience, String> {
+    let Some(op) = spec.operation("phoneNumberVerify") else {
+        return Err(format!("phoneNumberVerify is not in {}", spec.origin()));
+    };
+    if !flow.profile().flows.authorization_code {
+        return Err("the profile says the provider offers no authorization code flow".into());
+    }
+    let mut request = flow.authorize_request(&op.scopes, Login::Network);
+    request.request_object = Some(RequestObject::default());
+    let (request, outcome) = authorize_either_audience(flow, request)
+        .await
+        .map_err(|e| e.to_string())?;
+    request_object_verdict(&request, &outcome)
+}
+
+/// Sends `request` (which carries a request object addressed to the issuer); when it is refused,
+/// sends it again addressed to the authorization endpoint. The last request and its outcome.
+async fn authorize_either_audience(
+    flow: &Flow,
+    mut request: AuthorizeRequest,
+) -> Result<(AuthorizeRequest, AuthorizeOutcome), crate::flow::FlowError> {
+    let outcome = flow.authorize(&request).await?;
+    if checks::authorization::redirected_with_code(&outcome, &request).is_ok() {
+        return Ok((request, outcome));
+    }
+    if let Some(ro) = request.request_object.as_mut() {
+        ro.audience = RequestObjectAudience::AuthorizationEndpoint;
+    }
+    let outcome = flow.authorize(&request).await?;
+    Ok((request, outcome))
+}
+
+/// The audience the provider accepted with `outcome`, or why it accepted none.
+fn request_object_verdict(
+    request: &AuthorizeRequest,
+    outcome: &AuthorizeOutcome,
+) -> Result<RequestObjectAudience, String> {
+    let audience = request
+        .request_object
+        .as_ref()
+        .map(|ro| ro.audience.clone())
+        .unwrap_or_default();
+    match checks::authorization::redirected_with_code(outcome, request) {
+        Ok(()) => Ok(audience),
+        Err(finding) => Err(format!(
+            "refused with aud = the issuer and with aud = the authorization endpoint: {finding}"
+        )),
+    }
+}
+
 /// `the signed request object is addressed to "https://…"`
 #[given(regex = r#"^the signed request object is addressed to "([^"]+)"$"#)]
 fn authz_request_object_aud(world: &mut NvWorld, aud: String) {
@@ -107,7 +219,29 @@ fn authz_request_object_aud(world: &mut NvWorld, aud: String) {
         .authz_mods
         .request_object
         .get_or_insert_with(RequestObject::default)
-        .audience = Some(aud);
+        .audience = RequestObjectAudience::Other(aud);
+}
+
+/// `the signed request object is valid for 600 seconds` (`exp − iat`)
+#[given(regex = r"^the signed request object is valid for (\d+) seconds$")]
+fn authz_request_object_lifetime(world: &mut NvWorld, secs: u64) {
+    world
+        .oidc
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default)
+        .lifetime_secs = Some(secs);
+}
+
+/// `the signed request object is issued 120 seconds in the future` (`iat` after the receipt)
+#[given(regex = r"^the signed request object is issued (\d+) seconds in the future$")]
+fn authz_request_object_future(world: &mut NvWorld, secs: u64) {
+    world
+        .oidc
+        .authz_mods
+        .request_object
+        .get_or_insert_with(RequestObject::default)
+        .issued_in_future_secs = Some(secs);
 }
 
 /// `the signed request object expired a minute ago`
@@ -229,6 +363,15 @@ async fn authorize_with(
     }
     request.extra.extend(mods.extra);
     request.request_object = mods.request_object;
+    if mods.request_object_audience_fallback {
+        let (request, outcome) = authorize_either_audience(flow, request).await?;
+        // This scenario's answer settles the premise of the refusal checks, if none asked yet.
+        let _ = ctx
+            .request_object_accepted
+            .set(request_object_verdict(&request, &outcome));
+        world.oidc.authorization = Some((request, outcome));
+        return Ok(());
+    }
     let outcome = flow.authorize(&request).await?;
     world.oidc.authorization = Some((request, outcome));
     Ok(())

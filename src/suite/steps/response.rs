@@ -59,6 +59,43 @@ async fn status_one_of(world: &mut NvWorld, list: String) -> StepResult {
 }
 
 step! {
+/// `a 405 answer carries an "Allow" header` (RFC 9110 §15.5.6; other statuses pass)
+#[then(regex = r#"^a 405 answer carries an "Allow" header$"#)]
+async fn allow_on_405(world: &mut NvWorld) -> StepResult {
+    ensure_sent(world).await?;
+    Ok(checks::response::allow_on_405(world.last_exchange()?)?)
+}
+}
+
+step! {
+/// `a 404 or 405 answer is a CAMARA ErrorInfo with the code "NOT_FOUND" or "METHOD_NOT_ALLOWED"`
+#[then(
+    regex = r#"^a 404 or 405 answer is a CAMARA ErrorInfo with the code "NOT_FOUND" or "METHOD_NOT_ALLOWED"$"#
+)]
+async fn camara_error_for_404_405(world: &mut NvWorld) -> StepResult {
+    ensure_sent(world).await?;
+    Ok(checks::response::camara_error_for_404_405(
+        world.last_exchange()?,
+    )?)
+}
+}
+
+step! {
+/// `a 401 answer carries a Bearer "WWW-Authenticate" challenge` (RFC 6750 §3). CAMARA does not
+/// ask for it, so a missing challenge is a SHOULD-level finding: the scenario warns, not fails.
+#[then(regex = r#"^a 401 answer carries a Bearer "WWW-Authenticate" challenge$"#)]
+async fn bearer_challenge_on_401(world: &mut NvWorld) -> StepResult {
+    ensure_sent(world).await?;
+    match checks::response::bearer_challenge_on_401(world.last_exchange()?) {
+        Ok(()) => Ok(()),
+        Err(finding) => world.warn(format!(
+            "{finding} (a warning: CAMARA does not require the challenge)"
+        )),
+    }
+}
+}
+
+step! {
 /// `the response header "Content-Type" is "application/json"` (media types compare without
 /// parameters, case-insensitively; other headers compare exactly)
 ///
