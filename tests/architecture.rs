@@ -7,7 +7,8 @@
 //!   `provider`, `load`, `profile` or `exchange`;
 //! - data flows one way: `flow` uses no `checks`, `suite`, `results`, `report` or `load`, and
 //!   `checks` no `suite`, `results`, `report` or `load`; nothing outside `cli` uses `cli`;
-//! - only `src/cli/` and `src/main.rs` touch the process: `std::process` (exit, commands),
+//! - only `src/cli/` and `src/main.rs` touch the process: signals (`ctrlc`, `tokio::signal`),
+//!   `std::process` (exit, commands),
 //!   `println!`, `eprintln!`, `print!`, `eprint!`, `dbg!`, and `std::io::stdout`/`stderr`/`stdin`;
 //! - only `src/cli/` and `src/profile/` read the environment (`std::env::var`, `vars`, `args`
 //!   and their `_os` forms; the compile-time `env!` is fine).
@@ -539,6 +540,10 @@ const PROCESS_PATHS: &[&[&str]] = &[
     &["io", "stdout"],
     &["io", "stderr"],
     &["io", "stdin"],
+    // Signals: only the command line decides what an interruption does.
+    &["ctrlc", "set_handler"],
+    &["tokio", "signal"],
+    &["signal", "ctrl_c"],
 ];
 
 /// Paths that read the environment at run time.
@@ -911,6 +916,8 @@ fn only_the_command_line_touches_the_process() {
         "fn f() { let _ = Command::new(\"sh\"); }",
         "fn f() { let _ = std::io::stdout(); }",
         "use std::io::{self, Write};\nfn f() { let _ = io::stderr(); }",
+        "fn f() { let _ = ctrlc::set_handler(|| {}); }",
+        "fn f() { let _ = tokio::signal::ctrl_c(); }",
     ];
     for src in violating {
         for file in [

@@ -6,5 +6,6 @@ pub const OK: u8 = 0;
 pub const CHECK_FAILED: u8 = 1;
 /// Usage or configuration error (bad flag, missing or invalid profile, unknown spec version).
 pub const USAGE_OR_CONFIG: u8 = 2;
-/// Interrupted (SIGINT, Ctrl-C): 128 + 2, as shells report a process a signal stopped.
+/// Interrupted (SIGINT): 128 + 2, the shells' convention. Whatever was measured is written and
+/// marked interrupted.
 pub const INTERRUPTED: u8 = 130;

@@ -1,18 +1,34 @@
 //! `nvcert load`: args → profile (embedded provider when no --provider) → [`LoadPlan`] → goose
-//! run → load-summary.json and console → exit code (0 thresholds held, 1 one did not).
+//! run → load-summary.json, load-report.html, load-histograms.json and console → exit code (0
+//! thresholds held, 1 one did not, 130 interrupted). `nvcert load merge`: workers' directories
+//! → one summary → the same reports.
+//!
+//! SIGINT is caught here (the one place that touches signals): the first one asks the run to
+//! stop and write what it measured, marked interrupted; a second one exits at once.
 
-use std::io::Write as _;
-use std::sync::Arc;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use super::target::{Target, TargetArgs};
-use super::{LoadArgs, exit};
+use super::{LoadArgs, LoadCommand, LoadMergeArgs, exit};
 use crate::flow::Flow;
-use crate::load::{self, LoadPlan, MAX_RUN_TIME_SECS, ScenarioKind, Threshold, ThresholdError};
+use crate::load::{
+    self, Live, LoadPlan, LoadSummary, MAX_RUN_TIME_SECS, ScenarioKind, Threshold, ThresholdError,
+    WorkerSlice,
+};
 use crate::secret::Redactor;
 
 pub(super) async fn load(args: LoadArgs) -> anyhow::Result<u8> {
+    if let Some(LoadCommand::Merge(merge_args)) = &args.command {
+        return merge(merge_args);
+    }
+    // Before anything else: an interruption while the provider is prepared counts too.
+    let live = Arc::new(Live::new());
+    watch_interrupts(Arc::clone(&live), args.quiet)?;
     let target = Target::resolve(
         TargetArgs {
             provider: args.provider.as_deref(),
@@ -26,10 +42,47 @@ pub(super) async fn load(args: LoadArgs) -> anyhow::Result<u8> {
     let outcome = if args.print_token {
         print_token(&target.flow).await
     } else {
-        run_load(&args, Arc::clone(&target.flow)).await
+        run_load(&args, Arc::clone(&target.flow), Arc::clone(&live)).await
     };
     target.shutdown().await;
     outcome
+}
+
+/// The run SIGINT stops: the process's handler is installed once, and each `nvcert load` in
+/// the process (tests run several) points it at its own [`Live`].
+static CURRENT_RUN: Mutex<Option<(Arc<Live>, bool)>> = Mutex::new(None);
+
+/// Catches SIGINT for `live`: the first asks it to stop, a second exits at once (130).
+///
+/// The handler is `ctrlc`'s, installed before goose starts: goose installs its own Ctrl-C
+/// handler through the same crate, which then finds one in place and stands aside (its own
+/// would stop the run without nvcert knowing it was interrupted).
+fn watch_interrupts(live: Arc<Live>, quiet: bool) -> anyhow::Result<()> {
+    *CURRENT_RUN.lock().unwrap_or_else(|e| e.into_inner()) = Some((live, quiet));
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(move || {
+                let current = CURRENT_RUN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                match current {
+                    Some((live, quiet)) if !live.is_interrupted() => {
+                        live.interrupt();
+                        if !quiet {
+                            eprintln!(
+                                "\nnvcert: interrupted; writing what was measured (Ctrl-C again quits at once)"
+                            );
+                        }
+                    }
+                    _ => {
+                        eprintln!("nvcert: interrupted again; quitting without reports");
+                        std::process::exit(i32::from(exit::INTERRUPTED));
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {e}"))
 }
 
 /// `--print-token`: the one place nvcert prints a secret on purpose (for the bench script).
@@ -39,12 +92,19 @@ async fn print_token(flow: &Flow) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn run_load(args: &LoadArgs, flow: Arc<Flow>) -> anyhow::Result<u8> {
+async fn run_load(args: &LoadArgs, flow: Arc<Flow>, live: Arc<Live>) -> anyhow::Result<u8> {
     // clap makes these required without --print-token.
     let (Some(scenario), Some(users), Some(run_time_secs)) =
         (args.scenario, args.users, args.run_time)
     else {
         anyhow::bail!("--scenario, --users and --run-time are required");
+    };
+    let slice = match (args.worker_index, args.workers) {
+        (Some(index), Some(workers)) => Some(WorkerSlice {
+            index,
+            workers: usize::from(workers),
+        }),
+        _ => None,
     };
     let plan = LoadPlan {
         scenario,
@@ -54,36 +114,116 @@ async fn run_load(args: &LoadArgs, flow: Arc<Flow>) -> anyhow::Result<u8> {
         report_dir: args.report_dir.clone(),
         thresholds: args.threshold.clone(),
         single_use_tokens: args.single_use_tokens,
+        slice,
+        start_at: args.start_at,
     };
+    let show_progress = !args.quiet && std::io::stdout().is_terminal();
     if !args.quiet {
+        let slice_text = slice.map_or_else(String::new, |s| {
+            format!(
+                " (worker {} of {}: {} users)",
+                s.index,
+                s.workers,
+                plan.process_users()
+            )
+        });
+        let start_text = args.start_at.map_or_else(String::new, |at| {
+            format!(", starting at {}", load::summary::rfc3339(at))
+        });
         println!(
-            "nvcert load: {scenario} scenario, {users} users for {run_time_secs} s against {} …",
+            "nvcert load: {scenario} scenario, {users} users{slice_text} for {run_time_secs} s against {}{start_text} …",
             flow.profile().name
         );
     }
-    let summary = load::run(flow, &plan).await?;
+    let progress = show_progress.then(|| tokio::spawn(progress_line(Arc::clone(&live))));
+    let outcome = load::run(flow, &plan, Arc::clone(&live)).await;
+    if let Some(progress) = progress {
+        progress.abort();
+        let _ = progress.await;
+        // Clear the progress line before the summary.
+        print!("\r\x1b[2K");
+        let _ = std::io::stdout().flush();
+    }
+    let run = outcome?;
 
     // Reports first: whatever happens next, the figures are on disk.
-    let json_path = crate::report::write_load_summary(&summary, &args.report_dir)?;
-    if args.quiet {
-        for t in summary.thresholds.iter().filter(|t| !t.passed) {
+    let written =
+        crate::report::write_load_reports(&run.summary, Some(&run.worker), &args.report_dir)?;
+    finish(&run.summary, &written, args.quiet)
+}
+
+/// Prints the summary (or, quiet, what went wrong) and gives the exit code.
+fn finish(summary: &LoadSummary, written: &[PathBuf], quiet: bool) -> anyhow::Result<u8> {
+    if quiet {
+        for t in summary
+            .thresholds
+            .iter()
+            .filter(|t| t.verdict == load::Verdict::Failed)
+        {
             eprintln!("nvcert: threshold {} not met", t.expression);
+        }
+        if summary.interrupted {
+            eprintln!(
+                "nvcert: interrupted after {:.1} s; partial figures written, thresholds not judged",
+                summary.duration_s
+            );
         }
     } else {
         let mut out = std::io::stdout().lock();
-        crate::report::write_load_console(&summary, &mut out)?;
-        writeln!(
-            out,
-            "report: {}",
-            args.report_dir.join(load::HTML_REPORT).display()
-        )?;
-        writeln!(out, "report: {}", json_path.display())?;
+        crate::report::write_load_console(summary, &mut out)?;
+        for path in written {
+            writeln!(out, "report: {}", path.display())?;
+        }
     }
-    Ok(if summary.passed() {
-        exit::OK
-    } else {
+    Ok(if summary.interrupted && summary.workers.is_none() {
+        exit::INTERRUPTED
+    } else if summary.interrupted || !summary.passed() {
         exit::CHECK_FAILED
+    } else {
+        exit::OK
     })
+}
+
+/// The live progress line on a terminal: elapsed time, requests and failures so far.
+async fn progress_line(live: Arc<Live>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let elapsed = live.elapsed().map_or_else(
+            || "starting".to_owned(),
+            |e| format!("{:.1} s", e.as_secs_f64()),
+        );
+        print!(
+            "\r\x1b[2K  {elapsed}  {} requests  {} failures",
+            live.requests(),
+            live.failures()
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// `nvcert load merge DIR... --report-dir OUT`.
+fn merge(args: &LoadMergeArgs) -> anyhow::Result<u8> {
+    let workers = args
+        .dirs
+        .iter()
+        .map(|dir| load::merge::read_worker(dir).map(|w| (dir.clone(), w)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let summary = load::merge::merge(&workers, &args.threshold)?;
+    let written = crate::report::write_load_reports(&summary, None, &args.report_dir)?;
+    if summary.interrupted {
+        eprintln!("nvcert: a worker was interrupted: the merged figures are partial");
+    }
+    finish(&summary, &written, args.quiet)
+}
+
+/// `--start-at`: an RFC 3339 time.
+pub(super) fn parse_start_at(text: &str) -> Result<SystemTime, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| SystemTime::from(t.with_timezone(&chrono::Utc)))
+        .map_err(|e| {
+            format!("expected an RFC 3339 time such as 2026-11-26T10:00:00Z, found {text:?} ({e})")
+        })
 }
 
 /// `--scenario`: the names of [`ScenarioKind::ALL`] (listed by `--help`).
@@ -173,6 +313,17 @@ mod tests {
                 .unwrap_err()
                 .contains("whole seconds")
         );
+    }
+
+    #[test]
+    fn start_times() {
+        let t = parse_start_at("2026-11-26T10:00:00Z").unwrap();
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            1_795_687_200
+        );
+        assert_eq!(parse_start_at("2026-11-26T11:00:00+01:00"), Ok(t));
+        assert!(parse_start_at("tomorrow").unwrap_err().contains("RFC 3339"));
     }
 
     #[test]

@@ -61,10 +61,15 @@ pub enum Command {
     List(ListArgs),
     /// Load-test a provider (the embedded reference provider by default) with goose.
     ///
-    /// Writes load-report.html (goose's report) and load-summary.json to --report-dir and prints
-    /// a summary. Exit code 0 when every --threshold held, 1 when one did not, 2 for usage or
-    /// configuration errors (including an unparsable threshold or one naming a transaction the
-    /// scenario does not have).
+    /// Writes load-summary.json, load-report.html (self-contained: it loads nothing from
+    /// elsewhere) and load-histograms.json (what `nvcert load merge` adds up) to --report-dir and
+    /// prints a summary. Exit code 0 when every --threshold held, 1 when one did not, 2 for usage
+    /// or configuration errors (including an unparsable threshold or one naming a transaction
+    /// the scenario does not have), 130 when interrupted (Ctrl-C: the partial figures are
+    /// written, marked interrupted, and no threshold is judged).
+    ///
+    /// Distributed: run N workers with --worker-index 0..N-1 --workers N (and one --start-at),
+    /// then `nvcert load merge DIR...`.
     Load(LoadArgs),
     /// Baselines for `run --baseline`: reviewed snapshots of earlier results.
     #[command(subcommand)]
@@ -305,7 +310,11 @@ impl clap::builder::TypedValueParser for SpecVersionParser {
 
 /// Options of `nvcert load`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LoadArgs {
+    /// `merge`: add up the workers of a distributed run.
+    #[command(subcommand)]
+    pub command: Option<LoadCommand>,
     /// What each user does, over and over: token-exchange (device leg + token exchange), verify
     /// (POST /verify), share (GET /device-phone-number) or journey (authorize → token → verify →
     /// share).
@@ -343,7 +352,8 @@ pub struct LoadArgs {
     /// Users started per second [default: all users within about a second].
     #[arg(long, value_name = "R", value_parser = load::parse_rate)]
     pub increase_rate: Option<f64>,
-    /// Directory receiving load-report.html and load-summary.json (created if missing).
+    /// Directory receiving load-summary.json, load-report.html and load-histograms.json (created
+    /// if missing).
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
     /// A rule the run must meet (repeatable): [TRANSACTION.]METRIC OP VALUE, e.g.
@@ -365,9 +375,54 @@ pub struct LoadArgs {
     #[arg(
         long,
         requires = "provider",
-        conflicts_with_all = ["scenario", "users", "run_time", "increase_rate", "threshold", "single_use_tokens"]
+        conflicts_with_all = ["scenario", "users", "run_time", "increase_rate", "threshold", "single_use_tokens", "worker_index", "start_at"]
     )]
     pub print_token: bool,
+    /// Run one slice of a distributed run: this worker's index, 0 to --workers - 1 (in a
+    /// Kubernetes Indexed Job: $(JOB_COMPLETION_INDEX)). The worker runs its share of --users
+    /// (the whole run's) and judges no threshold; `nvcert load merge` does.
+    #[arg(long, value_name = "I", requires = "workers")]
+    pub worker_index: Option<usize>,
+    /// How many workers share the run (1 to 1024).
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "worker_index",
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    pub workers: Option<u16>,
+    /// Start the users at this time, RFC 3339 (e.g. 2026-11-26T10:00:00Z), so that every
+    /// worker measures the same window. A time more than 1 s past is an error.
+    #[arg(long, value_name = "RFC3339", value_parser = load::parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
+}
+
+/// Subcommands of `nvcert load`.
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Merge the report directories of a distributed run's workers into one load-summary.json
+    /// (percentiles from the added HDR histograms: exact), load-report.html, with the workers
+    /// and their windows. Every worker 0..N-1 must be given exactly once. Exit code 0 when every
+    /// --threshold held, 1 when one did not or a worker was interrupted, 2 for unreadable,
+    /// missing, duplicate or mismatched workers.
+    Merge(LoadMergeArgs),
+}
+
+/// Options of `nvcert load merge`.
+#[derive(Debug, clap::Args)]
+pub struct LoadMergeArgs {
+    /// The workers' report directories (each holding load-histograms.json).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Directory receiving the merged load-summary.json and load-report.html.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: PathBuf,
+    /// A rule the merged run must meet (repeatable), as for `nvcert load`.
+    #[arg(long, value_name = "EXPR", value_parser = load::parse_threshold)]
+    pub threshold: Vec<crate::load::Threshold>,
+    /// Print nothing but errors (the reports are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Runs a parsed command line and returns the process exit code.

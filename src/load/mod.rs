@@ -12,22 +12,28 @@
 //! must not judge conformance (that is the suite's job) and reports no exchange contents, so no
 //! secret can reach a load report.
 
+pub mod merge;
 mod phonecheck;
+pub mod record;
 pub mod scenarios;
+mod sender;
 pub mod summary;
 pub mod threshold;
 mod transactions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
 use goose::prelude::{GooseAttack, GooseDefault, GooseDefaultType};
 
+pub use merge::{MergeError, WorkerRecord};
+pub use record::Live;
 pub use scenarios::{ScenarioKind, Step};
-pub use summary::{LoadSummary, TransactionSummary};
-pub use threshold::{Threshold, ThresholdError, ThresholdOutcome};
+pub use summary::{LoadSummary, TransactionSummary, WorkerSlice};
+pub use threshold::{Threshold, ThresholdError, ThresholdOutcome, Verdict};
 
 use crate::flow::{Flow, FlowError, Login};
 use crate::secret::Secret;
@@ -37,8 +43,18 @@ use transactions::{ApiCall, LoadContext, Tokens};
 pub const MAX_USERS: usize = 1024;
 /// Longest run time, in seconds (24 h): every run ends by itself.
 pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
-/// goose's HTML report, in the report directory.
+/// The HTML report, in the report directory (rendered by `report::load` from the summary).
 pub const HTML_REPORT: &str = "load-report.html";
+/// Held while goose runs (see [`run`]).
+static GOOSE_RUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Most workers a distributed run may have.
+pub const MAX_WORKERS: usize = MAX_USERS;
+/// How far in the past `--start-at` may be when a worker starts: later, the workers would not
+/// measure the same window.
+pub const START_AT_TOLERANCE: Duration = Duration::from_secs(1);
+/// How far in the future `--start-at` may be (a typo in the date must not park a worker).
+pub const MAX_START_DELAY: Duration = Duration::from_secs(24 * 3600);
 
 /// `operationId`s of the NV operations the API steps call.
 const VERIFY_OPERATION: &str = "phoneNumberVerify";
@@ -55,12 +71,25 @@ pub struct LoadPlan {
     pub run_time_secs: u64,
     /// Users started per second; `None`: all users within about a second.
     pub increase_rate: Option<f64>,
-    /// Where goose's HTML report goes.
+    /// Where the reports go.
     pub report_dir: PathBuf,
     /// Rules judged on the summary.
     pub thresholds: Vec<Threshold>,
     /// The provider accepts each token once: obtain one per API call (verify and share only).
     pub single_use_tokens: bool,
+    /// This process runs one slice of a distributed run (`users` is then the whole run's).
+    pub slice: Option<WorkerSlice>,
+    /// When the users start (workers of one run share it, so they measure the same window).
+    pub start_at: Option<SystemTime>,
+}
+
+/// A finished run: its summary and what a merge needs from it.
+#[derive(Debug)]
+pub struct LoadRun {
+    /// The summary, thresholds judged (or not, when interrupted).
+    pub summary: LoadSummary,
+    /// The figures a merge adds up (`load-histograms.json`).
+    pub worker: WorkerRecord,
 }
 
 /// Why a load run could not run. Every variant is a usage or configuration problem, or a
@@ -117,6 +146,23 @@ impl LoadPlan {
     /// The steps of this plan's scenario, in order.
     pub fn steps(&self) -> &'static [Step] {
         self.scenario.steps(self.single_use_tokens)
+    }
+
+    /// The transactions the run reports (see [`ScenarioKind::reported_steps`]).
+    pub fn reported_steps(&self, flow: &Flow) -> &'static [Step] {
+        self.scenario
+            .reported_steps(self.single_use_tokens, flow.profile().device_leg.is_some())
+    }
+
+    /// The users this process runs: all of them, or its slice's share (the first
+    /// `users % workers` workers take one more).
+    pub fn process_users(&self) -> usize {
+        match self.slice {
+            None => self.users,
+            Some(WorkerSlice { index, workers }) => {
+                self.users / workers + usize::from(index < self.users % workers)
+            }
+        }
     }
 
     /// Checks bounds, flags and threshold names against the scenario and `flow`'s profile.
@@ -181,66 +227,182 @@ impl LoadPlan {
                 }
             )));
         }
-        let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
+        if let Some(WorkerSlice { index, workers }) = self.slice {
+            if !(1..=MAX_WORKERS).contains(&workers) || index >= workers {
+                return Err(LoadError::Plan(format!(
+                    "worker slice: expected --worker-index 0 to {} of --workers 1 to {MAX_WORKERS}, found index {index} of {workers}",
+                    workers.saturating_sub(1)
+                )));
+            }
+            if self.users < workers {
+                return Err(LoadError::Plan(format!(
+                    "--users {} cannot be shared by {workers} workers: each needs at least one user",
+                    self.users
+                )));
+            }
+            if !self.thresholds.is_empty() {
+                return Err(LoadError::Plan(
+                    "a worker judges no threshold (its slice is not the run): give --threshold to `nvcert load merge`"
+                        .into(),
+                ));
+            }
+        }
+        let names: Vec<&str> = self.reported_steps(flow).iter().map(|s| s.name()).collect();
         Threshold::check_names(&self.thresholds, self.scenario.name(), &names)?;
         Ok(())
     }
 }
 
-/// Runs `plan` against `flow`'s provider, calling its [`Api`](crate::flow::Api); writes goose's
-/// HTML report to `plan.report_dir` and returns the summary with the thresholds' verdicts.
+/// Runs `plan` against `flow`'s provider, calling its [`Api`](crate::flow::Api), and returns
+/// the summary (thresholds judged, or not judged when `live` was interrupted) with the figures
+/// a merge needs. Writes nothing: the report writers are in `report::load`.
 ///
 /// Seals `flow`'s redactor: a load run quotes no exchange, and keeping every token of a
 /// million-iteration run would grow without bound (see [`crate::secret::Redactor::seal`]).
-pub async fn run(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadSummary, LoadError> {
+pub async fn run(flow: Arc<Flow>, plan: &LoadPlan, live: Arc<Live>) -> Result<LoadRun, LoadError> {
     plan.validate(&flow)?;
     flow.redactor().seal();
-    let ctx = Arc::new(prepare(Arc::clone(&flow), plan).await?);
-    std::fs::create_dir_all(&plan.report_dir).map_err(|source| LoadError::Io {
-        path: plan.report_dir.clone(),
-        source,
-    })?;
-    let html = plan.report_dir.join(HTML_REPORT);
-    let html = html
-        .to_str()
-        .ok_or_else(|| LoadError::Plan(format!("report path {} is not UTF-8", html.display())))?;
-    let users = plan.users;
+    let users = plan.process_users();
+    let run_time = Duration::from_secs(plan.run_time_secs);
+    let recorder = record::Recorder::new(users, run_time, Arc::clone(&live));
+    let ctx = Arc::new(prepare(Arc::clone(&flow), plan, recorder).await?);
     // goose's default, one user per second, would take minutes to start 1024 users.
     let rate = plan.increase_rate.unwrap_or(users as f64);
     let host = flow.api().base_url().as_str().to_owned();
 
-    let metrics = GooseAttack::initialize_with_config(GooseConfiguration::default())?
-        // One client for all users, built once. The transactions send on the flow's client, so
-        // this one only keeps goose from building a client (and a TLS context) per user.
-        .set_client_builder_without_cookies(GooseClientBuilder::new().without_cookies())?
-        .register_scenario(scenarios::build(&ctx))
-        .set_default(GooseDefault::Host, host.as_str())?
-        .set_default(GooseDefault::Users, users)?
-        .set_default(GooseDefault::IncreaseRate, rate.to_string().as_str())?
-        .set_default(GooseDefault::RunTime, plan.run_time_secs as usize)?
-        .set_default(GooseDefault::ReportFile, html)?
-        // Warnings only; nvcert prints its own summary.
-        .set_default(GooseDefault::Quiet, 1)?
-        .set_default(GooseDefault::NoPrintMetrics, true)?
-        // A load run opens no port of its own (the WebSocket controller is off by default).
-        .set_default(GooseDefault::NoTelnet, true)?
-        .execute()
-        .await?;
+    if let Some(at) = plan.start_at {
+        wait_until(at, &live).await?;
+    }
+    if !live.is_interrupted() {
+        // goose's killswitch, through which nvcert ends a run, is one per process: one goose run
+        // at a time (tests run several load runs in one process).
+        let _one_goose_run = GOOSE_RUN.lock().await;
+        // nvcert ends the run itself when the window closes (or on an interruption), through
+        // goose's killswitch; goose's own run time is only a bound: the ramp, plus a margin.
+        let ramp = (users as f64 / rate).ceil() as u64;
+        let bound = plan.run_time_secs + ramp + 5;
+        let watcher = {
+            let ctx = Arc::clone(&ctx);
+            let live = Arc::clone(&live);
+            tokio::spawn(async move {
+                let window_end = async {
+                    ctx.recorder.window_opened().await;
+                    if let Some(end) = ctx.recorder.planned_end() {
+                        tokio::time::sleep_until(end.into()).await;
+                    }
+                };
+                tokio::select! {
+                    () = live.interrupted() => {}
+                    () = window_end => {}
+                }
+                ctx.recorder.close();
+                // goose clears its killswitch when a run starts: repeat until the run is over
+                // (this task is aborted then), so a stop that comes early is not lost.
+                loop {
+                    goose::trigger_killswitch("nvcert: measurement window closed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let attack =
+            GooseAttack::initialize_with_config(GooseConfiguration::default()).and_then(|a| {
+                // One client for all users, built once. The transactions send on the flow's
+                // client, so this one only keeps goose from building a client (and a TLS
+                // context) per user.
+                a.set_client_builder_without_cookies(GooseClientBuilder::new().without_cookies())?
+                    .register_scenario(scenarios::build(&ctx))
+                    .set_default(GooseDefault::Host, host.as_str())?
+                    .set_default(GooseDefault::Users, users)?
+                    .set_default(GooseDefault::IncreaseRate, rate.to_string().as_str())?
+                    .set_default(GooseDefault::RunTime, bound as usize)?
+                    // nvcert records every step itself (exact histograms, its own window):
+                    // goose's metrics would only cost CPU per request.
+                    .set_default(GooseDefault::NoMetrics, true)?
+                    // Warnings only; nvcert prints its own summary.
+                    .set_default(GooseDefault::Quiet, 1)?
+                    .set_default(GooseDefault::NoPrintMetrics, true)?
+                    // A load run opens no port of its own (the WebSocket controller is off by
+                    // default).
+                    .set_default(GooseDefault::NoTelnet, true)
+            });
+        let outcome = match attack {
+            Ok(attack) => attack.execute().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        watcher.abort();
+        let _ = watcher.await;
+        goose::reset_killswitch();
+        outcome?;
+    }
 
-    let mut summary = LoadSummary::from_metrics(
-        plan.scenario.name(),
-        &flow.profile().name,
-        users,
-        plan.run_time_secs,
-        plan.steps(),
-        &metrics,
-    );
-    summary.thresholds = plan
-        .thresholds
+    let reported = plan.reported_steps(&flow);
+    let (records, window) = ctx.recorder.finish(reported);
+    let interrupted = live.is_interrupted();
+    let seconds = window.map_or(0.001, |w| w.seconds());
+    let transactions = reported
         .iter()
-        .map(|t| t.evaluate(&summary))
+        .zip(&records)
+        .map(|(&step, record)| TransactionSummary::of(step, record, seconds))
         .collect();
-    Ok(summary)
+    let window_text = window.as_ref().map(summary::WindowText::of);
+    let mut summary = LoadSummary {
+        scenario: plan.scenario.name().to_owned(),
+        provider: flow.profile().name.clone(),
+        users,
+        run_time_s: plan.run_time_secs,
+        duration_s: (seconds * 1000.0).round() / 1000.0,
+        interrupted,
+        window: window_text.clone(),
+        worker: plan.slice,
+        workers: None,
+        transactions,
+        thresholds: Vec::new(),
+    };
+    summary.thresholds = judge(&plan.thresholds, &summary);
+    let worker = WorkerRecord::new(&summary, plan.slice, seconds, reported, &records);
+    Ok(LoadRun { summary, worker })
+}
+
+/// The thresholds' outcomes on `summary`: judged, or not judged when it was interrupted.
+pub fn judge(thresholds: &[Threshold], summary: &LoadSummary) -> Vec<ThresholdOutcome> {
+    thresholds
+        .iter()
+        .map(|t| {
+            let outcome = t.evaluate(summary);
+            if summary.interrupted {
+                outcome.not_judged()
+            } else {
+                outcome
+            }
+        })
+        .collect()
+}
+
+/// Sleeps until `at` (bounded; an interruption ends the wait). A start time already past by
+/// more than [`START_AT_TOLERANCE`] is an error: this worker would not measure the window the
+/// others measure.
+async fn wait_until(at: SystemTime, live: &Live) -> Result<(), LoadError> {
+    let now = SystemTime::now();
+    match at.duration_since(now) {
+        Ok(wait) if wait > MAX_START_DELAY => Err(LoadError::Plan(format!(
+            "--start-at {}: expected a time within 24 h, found one {} s away",
+            summary::rfc3339(at),
+            wait.as_secs()
+        ))),
+        Ok(wait) => {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = live.interrupted() => {}
+            }
+            Ok(())
+        }
+        Err(past) if past.duration() <= START_AT_TOLERANCE => Ok(()),
+        Err(past) => Err(LoadError::Plan(format!(
+            "--start-at {}: that time passed {:.1} s ago; this worker would not measure the same window as the others (start the workers earlier, or give a later time)",
+            summary::rfc3339(at),
+            past.duration().as_secs_f64()
+        ))),
+    }
 }
 
 /// A token for both NV scopes from one run of the flow, for tools that replay a single token
@@ -265,7 +427,11 @@ fn api_scopes(flow: &Flow, operations: &[&'static str]) -> Result<Vec<String>, L
 
 /// Everything the transactions share, built once: discovery done and checked, API calls taken
 /// from the flow's [`Api`](crate::flow::Api).
-async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadError> {
+async fn prepare(
+    flow: Arc<Flow>,
+    plan: &LoadPlan,
+    recorder: record::Recorder,
+) -> Result<LoadContext, LoadError> {
     let steps = plan.steps();
     let profile = flow.profile();
     // One rule for `run` and `load`: the provider's hosts (crate::flow::TrustSet).
@@ -290,6 +456,9 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
             tokens: Tokens::Reused,
             verify: None,
             share: None,
+            recorder,
+            sender: sender::ApiSender::new(Duration::from_secs(profile.timeout_secs))
+                .map_err(LoadError::Plan)?,
         });
     }
     // Every token this run obtains goes through the device leg when the profile has one (else
@@ -308,9 +477,13 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
                 operation_id: id,
             })?;
         check(&format!("the {id} URL"), &op.url)?;
+        let uri = op.url.as_str().parse().map_err(|e| {
+            LoadError::Plan(format!("the {id} URL {} is not a valid URI: {e}", op.url))
+        })?;
         Ok(ApiCall {
             method: op.method.clone(),
             url: op.url.clone(),
+            uri,
             body: op.default_body.clone(),
         })
     };
@@ -339,6 +512,8 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
         (_, true) => Tokens::PerIteration { single_use: true },
         (_, false) => Tokens::Reused,
     };
+    let sender = sender::ApiSender::new(Duration::from_secs(profile.timeout_secs))
+        .map_err(LoadError::Plan)?;
     Ok(LoadContext {
         kind: plan.scenario,
         steps,
@@ -347,5 +522,7 @@ async fn prepare(flow: Arc<Flow>, plan: &LoadPlan) -> Result<LoadContext, LoadEr
         tokens,
         verify,
         share,
+        recorder,
+        sender,
     })
 }

@@ -2,17 +2,16 @@
 //! token once (set-up, not load: not recorded), then every iteration creates a check for the
 //! device's number, requests its check URL over the device leg (through every redirect) and reads
 //! the result, which must be COMPLETED with a match. Each step is a goose transaction named as
-//! the step, recorded once, so the summary and the thresholds see `create-check`, `check-url` and
-//! `read-check` like any other step.
+//! the step, recorded once in the run's recorder, so the summary and the thresholds see
+//! `create-check`, `check-url` and `read-check` like any other step; a step not run after an
+//! earlier failure is counted as skipped.
 //!
 //! Kept apart from the NV transactions: a PhoneCheck user carries its own session data and never
 //! runs an NV step.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goose::goose::{GooseUser, TransactionError, TransactionResult};
-use goose::prelude::{Scenario, Transaction, TransactionFunction};
+use goose::goose::GooseUser;
 use serde_json::Value;
 
 use super::scenarios::Step;
@@ -20,9 +19,9 @@ use super::transactions::LoadContext;
 use crate::flow::{ClientRole, Flow};
 use crate::secret::Secret;
 
-/// Per-user state of a PhoneCheck user.
+/// Per-user state of a PhoneCheck user (kept in the user's session data by `transactions`).
 #[derive(Clone, Default)]
-struct PhoneCheckUser {
+pub(crate) struct PhoneCheckUser {
     /// The user's `phone_check` token, obtained once.
     token: Option<Secret>,
     /// The iteration's check: its id and URL.
@@ -32,85 +31,40 @@ struct PhoneCheckUser {
 }
 
 fn state(user: &mut GooseUser) -> &mut PhoneCheckUser {
-    if user.get_session_data::<PhoneCheckUser>().is_none() {
-        user.set_session_data(PhoneCheckUser::default());
-    }
-    user.get_session_data_unchecked_mut::<PhoneCheckUser>()
+    super::transactions::phonecheck_state(user)
 }
 
-/// The goose scenario: create-check → check-url → read-check, in sequence.
-pub(crate) fn build(ctx: &Arc<LoadContext>) -> Scenario {
-    let mut scenario = Scenario::new(ctx.kind.name());
-    for (i, &step) in ctx.steps.iter().enumerate() {
-        let ctx = Arc::clone(ctx);
-        let function: TransactionFunction = Arc::new(move |user| {
-            let ctx = Arc::clone(&ctx);
-            Box::pin(async move { run(&ctx.flow, step, user).await })
-        });
-        scenario = scenario.register_transaction(
-            Transaction::new(function)
-                .set_name(step.name())
-                .set_sequence(i + 1),
-        );
-    }
-    scenario
-}
-
-async fn run(flow: &Flow, step: Step, user: &mut GooseUser) -> TransactionResult {
+/// Runs PhoneCheck `step` for `user` (in recorder slot `slot`).
+pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser, slot: usize) {
     match step {
-        Step::CreateCheck => create(flow, user).await,
-        Step::CheckUrl => device_leg(flow, user).await,
-        Step::ReadCheck => read(flow, user).await,
-        other => Err(Box::new(TransactionError::Custom(format!(
-            "{} is not a PhoneCheck step",
-            other.name()
-        )))),
+        Step::CreateCheck => create(ctx, user, slot).await,
+        Step::CheckUrl => device_leg(ctx, user, slot).await,
+        Step::ReadCheck => read(ctx, user, slot).await,
+        // `scenarios` gives this module only its own steps.
+        other => ctx.recorder.skipped(slot, other),
     }
 }
 
 /// Records one request of `step`: success with its status, or failure with its reason.
-async fn record(
-    user: &mut GooseUser,
+fn record(
+    ctx: &LoadContext,
+    slot: usize,
     step: Step,
     elapsed: Duration,
     outcome: Result<u16, (Option<u16>, String)>,
-) -> TransactionResult {
+) {
     match outcome {
-        Ok(status) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                true,
-                Some(status),
-                None,
-            )
-            .await
-        }
-        Err((status, message)) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                false,
-                status,
-                Some(&message),
-            )
-            .await?;
-            Err(Box::new(TransactionError::Custom(message)))
-        }
+        Ok(status) => ctx
+            .recorder
+            .request(slot, step, elapsed, None, Some(status)),
+        Err((status, message)) => ctx
+            .recorder
+            .request(slot, step, elapsed, Some(&message), status),
     }
 }
 
-fn not_run(step: Step, because: Step) -> TransactionResult {
-    Err(Box::new(TransactionError::Custom(format!(
-        "{} not run: the {} step of this iteration failed",
-        step.name(),
-        because.name()
-    ))))
-}
-
-async fn create(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
+async fn create(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let flow = &ctx.flow;
     let st = state(user);
     st.check = None;
     st.device_leg_done = false;
@@ -125,12 +79,12 @@ async fn create(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
             Err(e) => {
                 let message = format!("obtaining a PhoneCheck token: {e}");
                 return record(
-                    user,
+                    ctx,
+                    slot,
                     Step::CreateCheck,
                     started.elapsed(),
                     Err((None, message)),
-                )
-                .await;
+                );
             }
         },
     };
@@ -168,12 +122,14 @@ async fn create(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
         }
         Err(e) => Err((None, e.to_string())),
     };
-    record(user, Step::CreateCheck, elapsed, outcome).await
+    record(ctx, slot, Step::CreateCheck, elapsed, outcome);
 }
 
-async fn device_leg(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
+async fn device_leg(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let flow = &ctx.flow;
     let Some((_, url)) = state(user).check.clone() else {
-        return not_run(Step::CheckUrl, Step::CreateCheck);
+        ctx.recorder.skipped(slot, Step::CheckUrl);
+        return;
     };
     let started = Instant::now();
     let outcome = flow.request_check_url(&url).await;
@@ -194,16 +150,19 @@ async fn device_leg(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
         },
         Err(e) => Err((None, e.to_string())),
     };
-    record(user, Step::CheckUrl, elapsed, outcome).await
+    record(ctx, slot, Step::CheckUrl, elapsed, outcome);
 }
 
-async fn read(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
+async fn read(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let flow = &ctx.flow;
     let st = state(user);
     let (Some((check_id, _)), true) = (st.check.take(), st.device_leg_done) else {
-        return not_run(Step::ReadCheck, Step::CheckUrl);
+        ctx.recorder.skipped(slot, Step::ReadCheck);
+        return;
     };
     let Some(token) = state(user).token.clone() else {
-        return not_run(Step::ReadCheck, Step::CreateCheck);
+        ctx.recorder.skipped(slot, Step::ReadCheck);
+        return;
     };
     let started = Instant::now();
     let sent = flow.read_check(Some(&token), &check_id).await;
@@ -229,5 +188,5 @@ async fn read(flow: &Flow, user: &mut GooseUser) -> TransactionResult {
         }
         Err(e) => Err((None, e.to_string())),
     };
-    record(user, Step::ReadCheck, elapsed, outcome).await
+    record(ctx, slot, Step::ReadCheck, elapsed, outcome);
 }

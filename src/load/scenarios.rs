@@ -1,6 +1,6 @@
 //! The load scenarios, in goose's vocabulary: a scenario is what one kind of user does over and
 //! over; each protocol step is its own transaction, named as the step (`authorize`, `token`,
-//! `verify`, `share`), so goose's report and `load-summary.json` show the steps separately.
+//! `verify`, `share`), so the reports show the steps separately.
 //!
 //! This file only registers: which steps a scenario runs, in which order. What a step does is in
 //! `transactions.rs`.
@@ -51,6 +51,17 @@ pub enum Step {
 }
 
 impl Step {
+    /// Every step, in protocol order.
+    pub const ALL: [Step; 7] = [
+        Step::Authorize,
+        Step::Token,
+        Step::Verify,
+        Step::Share,
+        Step::CreateCheck,
+        Step::CheckUrl,
+        Step::ReadCheck,
+    ];
+
     /// The transaction (and request) name.
     pub fn name(self) -> &'static str {
         match self {
@@ -61,14 +72,6 @@ impl Step {
             Self::CreateCheck => "create-check",
             Self::CheckUrl => "check-url",
             Self::ReadCheck => "read-check",
-        }
-    }
-
-    /// The HTTP method goose's report shows beside the name.
-    pub(crate) fn method(self) -> &'static str {
-        match self {
-            Self::Authorize | Self::Share | Self::CheckUrl | Self::ReadCheck => "GET",
-            Self::Token | Self::Verify | Self::CreateCheck => "POST",
         }
     }
 }
@@ -108,6 +111,20 @@ impl ScenarioKind {
         }
     }
 
+    /// The transactions a run reports, in order: the iteration's steps, preceded, where users
+    /// obtain a reusable token, by the steps that obtain it (authorize and token with a device
+    /// leg; token alone, counting reads of the profile's token source, without one).
+    pub fn reported_steps(self, single_use_tokens: bool, device_leg: bool) -> &'static [Step] {
+        use Step::{Authorize, Share, Token, Verify};
+        match (self, single_use_tokens, device_leg) {
+            (Self::Verify, false, true) => &[Authorize, Token, Verify],
+            (Self::Verify, false, false) => &[Token, Verify],
+            (Self::Share, false, true) => &[Authorize, Token, Share],
+            (Self::Share, false, false) => &[Token, Share],
+            _ => self.steps(single_use_tokens),
+        }
+    }
+
     /// Whether `--single-use-tokens` means anything here: only the API scenarios reuse tokens.
     pub fn takes_single_use_tokens(self) -> bool {
         matches!(self, Self::Verify | Self::Share)
@@ -136,9 +153,6 @@ impl FromStr for ScenarioKind {
 
 /// The goose scenario for `ctx`: one transaction per step, sequenced in step order.
 pub(crate) fn build(ctx: &Arc<LoadContext>) -> Scenario {
-    if ctx.kind == ScenarioKind::PhoneCheck {
-        return super::phonecheck::build(ctx);
-    }
     let mut scenario = Scenario::new(ctx.kind.name());
     for (i, &step) in ctx.steps.iter().enumerate() {
         let ctx = Arc::clone(ctx);
@@ -186,6 +200,25 @@ mod tests {
         assert_eq!(
             names(ScenarioKind::Journey, false),
             ["authorize", "token", "verify", "share"]
+        );
+    }
+
+    #[test]
+    fn reused_tokens_report_the_steps_that_obtain_them() {
+        let names = |kind: ScenarioKind, single: bool, leg: bool| -> Vec<&str> {
+            kind.reported_steps(single, leg)
+                .iter()
+                .map(|s| s.name())
+                .collect()
+        };
+        assert_eq!(
+            names(ScenarioKind::Verify, false, true),
+            ["authorize", "token", "verify"]
+        );
+        assert_eq!(names(ScenarioKind::Share, false, false), ["token", "share"]);
+        assert_eq!(
+            names(ScenarioKind::TokenExchange, false, true),
+            ["authorize", "token"]
         );
     }
 }

@@ -1,39 +1,99 @@
 //! The run's summary: one row per transaction and the thresholds' verdicts. Plain data; its
-//! writers (`load-summary.json`, contract `specs/load-summary.schema.json`, and the console
-//! table) are in `report::load`.
+//! writers (`load-summary.json`, contract `specs/load-summary.schema.json`, the console table
+//! and the HTML report) are in `report::load`.
 //!
-//! Counts and latencies come from goose's request metrics, which the transactions record once
-//! per step. They cover the time all users were running (goose resets its metrics when the last
-//! user has started), and `rps` divides by exactly that time.
+//! Counts and latencies come from nvcert's own [`Recorder`](super::record) over the
+//! measurement window (every user running, `run_time` long or until interrupted), and `rps`
+//! divides by exactly that window. A merged summary (`nvcert load merge`) is built the same way
+//! from the workers' added figures.
 
-use goose::metrics::GooseMetrics;
-use goose::test_plan::TestPlanStepAction;
-use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
+
+use super::record::{TransactionRecord, Window};
 use super::scenarios::Step;
 use super::threshold::ThresholdOutcome;
 
 /// What a load run measured (`load-summary.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LoadSummary {
     /// Scenario name (`token-exchange`, `verify`, `share`, `journey`).
     pub scenario: String,
     /// The provider's display name (from its profile).
     pub provider: String,
-    /// Concurrent users.
+    /// Concurrent users (a worker: its share; a merge: all workers' together).
     pub users: usize,
     /// The run time asked for, in seconds.
     pub run_time_s: u64,
-    /// Seconds measured: from the moment all users were running to the end.
+    /// Seconds measured: the window's length.
     pub duration_s: f64,
-    /// One entry per step of the scenario, in step order (also when a step made no request).
+    /// The run was interrupted (SIGINT): its figures cover a partial window and its thresholds
+    /// are not judged.
+    pub interrupted: bool,
+    /// The measurement window (`None`: the run ended before every user had started).
+    pub window: Option<WindowText>,
+    /// This run is one worker's slice of a distributed run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerSlice>,
+    /// A merged run: the workers that took part, each with its window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Vec<WorkerWindow>>,
+    /// One entry per transaction, in step order (also when a step made no request).
     pub transactions: Vec<TransactionSummary>,
     /// Each `--threshold`, in the order given.
     pub thresholds: Vec<ThresholdOutcome>,
 }
 
-/// One transaction's figures.
+/// A window as RFC 3339 UTC timestamps (microseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowText {
+    /// When it opened.
+    pub start: String,
+    /// When it closed.
+    pub end: String,
+}
+
+impl WindowText {
+    /// `window` in words.
+    pub fn of(window: &Window) -> Self {
+        Self {
+            start: rfc3339(window.start),
+            end: rfc3339(window.end),
+        }
+    }
+}
+
+/// RFC 3339 UTC with microseconds.
+pub fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Which slice of a distributed run a worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerSlice {
+    /// 0-based index (`--worker-index`; a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`).
+    pub index: usize,
+    /// How many workers share the run (`--workers`).
+    pub workers: usize,
+}
+
+/// One worker of a merged run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerWindow {
+    /// Its index.
+    pub index: usize,
+    /// Its users.
+    pub users: usize,
+    /// Its window (`None`: it never had all its users running).
+    pub window: Option<WindowText>,
+    /// It was interrupted.
+    pub interrupted: bool,
+}
+
+/// One transaction's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TransactionSummary {
     /// Step name (`authorize`, `token`, `verify`, `share`).
     pub name: String,
@@ -41,6 +101,9 @@ pub struct TransactionSummary {
     pub requests: u64,
     /// Requests that failed (transport error, or an answer the step cannot go on from).
     pub failures: u64,
+    /// Iterations in which this step was not run because an earlier step failed (not
+    /// requests, not failures: the earlier step's failure is counted there).
+    pub skipped: u64,
     /// Requests per second over [`LoadSummary::duration_s`].
     pub rps: f64,
     /// Median latency in milliseconds (`None` without requests).
@@ -49,55 +112,59 @@ pub struct TransactionSummary {
     pub p95_ms: Option<f64>,
     /// 99th percentile latency in milliseconds.
     pub p99_ms: Option<f64>,
+    /// HTTP statuses the provider answered, with their counts (requests without an answer,
+    /// such as timeouts, are not here).
+    pub statuses: BTreeMap<String, u64>,
+    /// Why requests failed: distinct messages with their counts, most frequent first (at most
+    /// ten, then one line for the rest). The messages quote no secret.
+    pub errors: Vec<ErrorCount>,
+}
+
+/// A failure message and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// The message.
+    pub message: String,
+    /// Failed requests with it.
+    pub count: u64,
+}
+
+impl TransactionSummary {
+    /// The row of `step` from its record over `seconds`.
+    pub fn of(step: Step, record: &TransactionRecord, seconds: f64) -> Self {
+        Self {
+            name: step.name().to_owned(),
+            requests: record.requests,
+            failures: record.failures,
+            skipped: record.skipped,
+            rps: round1(record.requests as f64 / seconds),
+            p50_ms: record.percentile_ms(0.50).map(round_us),
+            p95_ms: record.percentile_ms(0.95).map(round_us),
+            p99_ms: record.percentile_ms(0.99).map(round_us),
+            statuses: record
+                .statuses
+                .iter()
+                .map(|&(s, n)| (s.to_string(), n))
+                .collect(),
+            errors: {
+                let mut errors: Vec<ErrorCount> = record
+                    .errors
+                    .iter()
+                    .map(|(message, count)| ErrorCount {
+                        message: message.clone(),
+                        count: *count,
+                    })
+                    .collect();
+                errors.sort_by_key(|e| std::cmp::Reverse(e.count));
+                errors
+            },
+        }
+    }
 }
 
 impl LoadSummary {
-    /// The summary of `metrics` for a run of `steps`.
-    pub(crate) fn from_metrics(
-        scenario: &str,
-        provider: &str,
-        users: usize,
-        run_time_s: u64,
-        steps: &[Step],
-        metrics: &GooseMetrics,
-    ) -> Self {
-        let duration_s = measured_seconds(metrics);
-        let transactions = steps
-            .iter()
-            .map(|step| {
-                let name = step.name();
-                let aggregate = metrics.requests.values().find(|a| a.path == name);
-                let (requests, failures) = aggregate.map_or((0, 0), |a| {
-                    ((a.success_count + a.fail_count) as u64, a.fail_count as u64)
-                });
-                let percentile = |p: f32| {
-                    aggregate
-                        .filter(|a| a.raw_data.counter > 0)
-                        .map(|a| a.raw_data.percentile_us(p) as f64 / 1000.0)
-                };
-                TransactionSummary {
-                    name: name.to_owned(),
-                    requests,
-                    failures,
-                    rps: round1(requests as f64 / duration_s),
-                    p50_ms: percentile(0.50),
-                    p95_ms: percentile(0.95),
-                    p99_ms: percentile(0.99),
-                }
-            })
-            .collect();
-        Self {
-            scenario: scenario.to_owned(),
-            provider: provider.to_owned(),
-            users,
-            run_time_s,
-            duration_s: (duration_s * 1000.0).round() / 1000.0,
-            transactions,
-            thresholds: Vec::new(),
-        }
-    }
-
-    /// True when every threshold held (and trivially without thresholds).
+    /// True when every threshold held (and trivially without thresholds); never for an
+    /// interrupted run with thresholds.
     pub fn passed(&self) -> bool {
         self.thresholds.iter().all(|t| t.passed)
     }
@@ -113,22 +180,9 @@ impl LoadSummary {
     }
 }
 
-/// Seconds from the start of the first hold (all users running; goose resets its metrics then)
-/// to the end of the run, from goose's test-plan history. Never below a millisecond.
-fn measured_seconds(metrics: &GooseMetrics) -> f64 {
-    let history = &metrics.history;
-    let start = history
-        .iter()
-        .find(|h| matches!(h.action, TestPlanStepAction::Maintaining))
-        .map(|h| h.timestamp);
-    let end = history.last().map(|h| h.timestamp);
-    let seconds = match (start, end) {
-        (Some(start), Some(end)) if end > start => {
-            (end - start).num_microseconds().unwrap_or(0) as f64 / 1e6
-        }
-        _ => metrics.duration as f64,
-    };
-    seconds.max(0.001)
+/// Milliseconds to the microsecond (what reports show).
+fn round_us(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
 }
 
 fn round1(x: f64) -> f64 {
@@ -156,15 +210,12 @@ pub(crate) mod tests {
                     p50_ms: Some(0.412),
                     p95_ms: Some(0.9),
                     p99_ms: Some(1.25),
+                    statuses: [("200".to_owned(), 2000)].into(),
+                    ..Default::default()
                 },
                 TransactionSummary {
                     name: "share".into(),
-                    requests: 0,
-                    failures: 0,
-                    rps: 0.0,
-                    p50_ms: None,
-                    p95_ms: None,
-                    p99_ms: None,
+                    ..Default::default()
                 },
             ],
             thresholds: vec![ThresholdOutcome {
@@ -172,7 +223,9 @@ pub(crate) mod tests {
                 observed: Some(0.9),
                 unit: "ms",
                 passed: false,
+                verdict: crate::load::threshold::Verdict::Failed,
             }],
+            ..Default::default()
         }
     }
 

@@ -240,8 +240,36 @@ pub struct ThresholdOutcome {
     pub observed: Option<f64>,
     /// Unit of `observed` (`ms`, `req/s`, `%`, `requests`).
     pub unit: &'static str,
-    /// Whether the threshold held.
+    /// Whether the threshold held; `false` also when it was not judged (see `verdict`).
     pub passed: bool,
+    /// `passed`, `failed`, or `not judged` (the run was interrupted: a partial run shows
+    /// nothing about the rule).
+    pub verdict: Verdict,
+}
+
+/// A threshold's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    /// The rule held.
+    #[serde(rename = "passed")]
+    Passed,
+    /// The rule did not hold (or there was nothing to observe).
+    #[serde(rename = "failed")]
+    Failed,
+    /// The run was interrupted: the rule is not judged on a partial run.
+    #[serde(rename = "not judged")]
+    NotJudged,
+}
+
+impl ThresholdOutcome {
+    /// The same observation, not judged (an interrupted run).
+    pub fn not_judged(self) -> Self {
+        Self {
+            passed: false,
+            verdict: Verdict::NotJudged,
+            ..self
+        }
+    }
 }
 
 impl Threshold {
@@ -276,11 +304,17 @@ impl Threshold {
                 .and_then(|t| self.observe(t)),
             None => self.observe_run(summary),
         };
+        let passed = observed.is_some_and(|o| self.op.holds(o, self.value));
         ThresholdOutcome {
             expression: self.expression.clone(),
             observed,
             unit: self.metric.unit(),
-            passed: observed.is_some_and(|o| self.op.holds(o, self.value)),
+            passed,
+            verdict: if passed {
+                Verdict::Passed
+            } else {
+                Verdict::Failed
+            },
         }
     }
 
@@ -388,8 +422,9 @@ mod tests {
                 p50_ms: (requests > 0).then_some(1.0),
                 p95_ms: (requests > 0).then_some(2.0),
                 p99_ms: (requests > 0).then_some(3.0),
+                ..Default::default()
             }],
-            thresholds: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -398,8 +433,13 @@ mod tests {
         let s = summary(1000, 2);
         let o = parse("verify.p95<50ms").evaluate(&s);
         assert_eq!((o.observed, o.unit, o.passed), (Some(2.0), "ms", true));
+        assert_eq!(o.verdict, Verdict::Passed);
         let o = parse("verify.p95<0ms").evaluate(&s);
         assert!(!o.passed);
+        assert_eq!(o.verdict, Verdict::Failed);
+        let o = parse("verify.p95<50ms").evaluate(&s).not_judged();
+        assert_eq!((o.observed, o.passed), (Some(2.0), false));
+        assert_eq!(o.verdict, Verdict::NotJudged);
         let o = parse("errors<0.1%").evaluate(&s);
         assert_eq!((o.observed, o.passed), (Some(0.2), false));
         let o = parse("verify.rps>100000000").evaluate(&s);

@@ -1,7 +1,9 @@
 //! The transactions: thin wrappers over [`crate::flow`], one per protocol step. Each records
-//! exactly one goose request named as its step (timed around the step's HTTP work only), so the
-//! summary counts what the provider was asked, and returns an error goose counts as a failed
-//! transaction.
+//! exactly one request under its step in the run's [`Recorder`] (timed around the step's HTTP
+//! work only), so the summary counts what the provider was asked; a step that cannot run after
+//! an earlier failure of its iteration is counted as skipped, never as a failure. Obtaining a
+//! reusable token (verify and share scenarios) records its device leg and code exchange under
+//! `authorize` and `token`.
 //!
 //! The API calls (`verify`, `share`) are the hot path: their URL, body and `Authorization` header
 //! are built once, a request is assembled from them per call (no URL parsing, no JSON encoding),
@@ -10,12 +12,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goose::goose::{GooseUser, TransactionError, TransactionResult};
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use goose::goose::{GooseUser, TransactionResult};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, StatusCode};
+use http_body_util::Full;
 
+use super::record::Recorder;
 use super::scenarios::{ScenarioKind, Step};
-use crate::flow::{AuthorizeRequest, Flow, FlowError, Login};
+use super::sender::ApiSender;
+use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, TokenResponse};
 use crate::secret::Secret;
 
 /// Where the API steps get their tokens.
@@ -36,29 +41,40 @@ pub(crate) enum Tokens {
 #[derive(Debug)]
 pub(crate) struct ApiCall {
     pub method: Method,
+    /// Where it goes (for messages: without query).
     pub url: url::Url,
+    /// The same, parsed once for hyper.
+    pub uri: http::Uri,
     /// JSON body, sent with `Content-Type: application/json`.
     pub body: Option<bytes::Bytes>,
 }
 
+/// `User-Agent` of the API calls (the flow's clients send the same).
+const USER_AGENT_VALUE: &str = concat!("nvcert/", env!("CARGO_PKG_VERSION"));
+
 impl ApiCall {
-    fn request(&self, authorization: HeaderValue) -> reqwest::Request {
-        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+    fn request(&self, authorization: HeaderValue) -> http::Request<Full<bytes::Bytes>> {
+        // `Bytes` clones share the buffer: no copy per call.
+        let body = self.body.clone().unwrap_or_default();
+        let mut request = http::Request::new(Full::new(body));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, authorization);
-        if let Some(body) = &self.body {
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        if self.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            // `Bytes` clones share the buffer: no copy per call.
-            *request.body_mut() = Some(reqwest::Body::from(body.clone()));
         }
         request
     }
 }
 
-/// What every user of a run shares (read-only).
+/// What every user of a run shares (read-only, but for the recorder).
 #[derive(Debug)]
 pub(crate) struct LoadContext {
     pub kind: ScenarioKind,
+    /// The steps one iteration runs.
     pub steps: &'static [Step],
     pub flow: Arc<Flow>,
     /// Scopes of every token this run obtains.
@@ -66,6 +82,9 @@ pub(crate) struct LoadContext {
     pub tokens: Tokens,
     pub verify: Option<ApiCall>,
     pub share: Option<ApiCall>,
+    pub recorder: Recorder,
+    /// The API calls' client.
+    pub sender: ApiSender,
 }
 
 /// A token ready for the wire.
@@ -92,10 +111,19 @@ impl HeldToken {
 /// Per-user state (goose session data).
 #[derive(Clone, Default)]
 struct UserState {
+    /// The user's recorder slot, from its first transaction on.
+    slot: Option<usize>,
     /// The device leg's request and code, waiting for the token step.
     pending: Option<(AuthorizeRequest, Secret)>,
     /// The token the API steps use.
     token: Option<HeldToken>,
+    /// A PhoneCheck user's state (goose keeps one session value per user).
+    phonecheck: super::phonecheck::PhoneCheckUser,
+}
+
+/// The PhoneCheck part of `user`'s state.
+pub(super) fn phonecheck_state(user: &mut GooseUser) -> &mut super::phonecheck::PhoneCheckUser {
+    &mut state(user).phonecheck
 }
 
 fn state(user: &mut GooseUser) -> &mut UserState {
@@ -105,8 +133,9 @@ fn state(user: &mut GooseUser) -> &mut UserState {
     user.get_session_data_unchecked_mut::<UserState>()
 }
 
-/// Why a step failed, as goose records it.
+/// Why a step failed, as recorded.
 struct Failure {
+    /// The provider's HTTP status, when it answered.
     status: Option<u16>,
     message: String,
 }
@@ -118,6 +147,13 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    fn with_status(self, status: Option<u16>) -> Self {
+        Self {
+            status: self.status.or(status),
+            ..self
+        }
+    }
 }
 
 impl From<FlowError> for Failure {
@@ -127,137 +163,155 @@ impl From<FlowError> for Failure {
     }
 }
 
-/// Runs `step` for `user`.
+/// Runs `step` for `user`. Always `Ok` for goose: nvcert records outcomes itself (goose's
+/// metrics are off), so a step not run after an earlier failure is counted once, as skipped.
 pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> TransactionResult {
+    let (slot, first) = match state(user).slot {
+        Some(slot) => (slot, false),
+        None => {
+            let slot = ctx.recorder.user_started();
+            state(user).slot = Some(slot);
+            (slot, true)
+        }
+    };
     match step {
-        Step::Authorize => authorize(ctx, user).await,
-        Step::Token => token(ctx, user).await,
-        Step::Verify => call(ctx, user, step, ctx.verify.as_ref()).await,
-        Step::Share => call(ctx, user, step, ctx.share.as_ref()).await,
-        // PhoneCheck steps run in their own scenario (`load::phonecheck`).
-        Step::CreateCheck | Step::CheckUrl | Step::ReadCheck => Err(Box::new(
-            TransactionError::Custom(format!("{} is not an NV step", step.name())),
-        )),
+        Step::Authorize => authorize(ctx, user, slot).await,
+        Step::Token => token(ctx, user, slot).await,
+        Step::Verify => call(ctx, user, slot, step, ctx.verify.as_ref()).await,
+        Step::Share => call(ctx, user, slot, step, ctx.share.as_ref()).await,
+        Step::CreateCheck | Step::CheckUrl | Step::ReadCheck => {
+            super::phonecheck::run(ctx, step, user, slot).await;
+        }
     }
+    if first {
+        ctx.recorder.user_running();
+    }
+    Ok(())
 }
 
-/// Records one request for `step` and turns a failure into the transaction's error.
-async fn record(
-    user: &mut GooseUser,
+/// Records one request of `step`; returns the success value, `None` after a failure.
+fn record<T>(
+    ctx: &LoadContext,
+    slot: usize,
     step: Step,
     elapsed: Duration,
-    outcome: Result<u16, Failure>,
-) -> TransactionResult {
+    outcome: Result<(T, Option<u16>), Failure>,
+) -> Option<T> {
     match outcome {
-        Ok(status) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                true,
-                Some(status),
-                None,
-            )
-            .await
+        Ok((value, status)) => {
+            ctx.recorder.request(slot, step, elapsed, None, status);
+            Some(value)
         }
         Err(failure) => {
-            user.record_custom_request_duration(
-                step.method(),
-                step.name(),
-                elapsed,
-                false,
-                failure.status,
-                Some(&failure.message),
-            )
-            .await?;
-            Err(Box::new(TransactionError::Custom(failure.message)))
+            ctx.recorder
+                .request(slot, step, elapsed, Some(&failure.message), failure.status);
+            None
         }
     }
 }
 
-/// A step that cannot run because an earlier step of the iteration failed. It sends nothing and
-/// records no request (the earlier step's failure is already counted); goose counts the
-/// transaction as failed with this reason.
-fn not_run(step: Step, because: Step) -> TransactionResult {
-    Err(Box::new(TransactionError::Custom(format!(
-        "{} not run: the {} step of this iteration failed",
-        step.name(),
-        because.name()
-    ))))
-}
-
-/// The device leg: authorize → redirect with the code (the code waits for the token step).
-async fn authorize(ctx: &LoadContext, user: &mut GooseUser) -> TransactionResult {
-    // A new iteration starts here: nothing from the previous one may leak into it (journey: one
-    // fresh token per journey).
-    let st = state(user);
-    st.pending = None;
-    st.token = None;
+/// The device leg: authorize → redirect with the code. The status recorded is the provider's
+/// last answer (the redirect carrying the code, or the one it stopped at).
+async fn device_leg(ctx: &LoadContext, slot: usize) -> Option<(AuthorizeRequest, Secret)> {
     let request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
     let started = Instant::now();
-    let outcome = match ctx.flow.authorize(&request).await {
-        Ok(outcome) => outcome.code_to_continue(&request).map(|code| {
-            let status = outcome.exchanges.last().map(|e| e.response.status);
-            (code, status)
-        }),
-        Err(e) => Err(e),
-    };
+    let authorized = ctx.flow.authorize(&request).await;
     let elapsed = started.elapsed();
-    let outcome = match outcome {
-        Ok((code, status)) => {
-            state(user).pending = Some((request, code));
-            Ok(status.map_or(0, |s| s.as_u16()))
+    let outcome = match authorized {
+        Ok(outcome) => {
+            let status = outcome.exchanges.last().map(|e| e.response.status.as_u16());
+            match outcome.code_to_continue(&request) {
+                Ok(code) => Ok(((request, code), status)),
+                Err(e) => Err(Failure::from(e).with_status(status)),
+            }
         }
         Err(e) => Err(Failure::from(e)),
     };
-    record(user, Step::Authorize, elapsed, outcome).await
+    record(ctx, slot, Step::Authorize, elapsed, outcome)
 }
 
 /// The code exchange with the profile's client authentication (private_key_jwt: one ES256
 /// signature per call).
-async fn token(ctx: &LoadContext, user: &mut GooseUser) -> TransactionResult {
-    let Some((request, code)) = state(user).pending.take() else {
-        return not_run(Step::Token, Step::Authorize);
-    };
+async fn code_exchange(
+    ctx: &LoadContext,
+    slot: usize,
+    request: &AuthorizeRequest,
+    code: &Secret,
+) -> Option<TokenResponse> {
     let started = Instant::now();
-    let exchanged = ctx.flow.exchange_code(&code, &request).await;
+    let sent = ctx.flow.request_token(code, request).await;
     let elapsed = started.elapsed();
-    let outcome = match exchanged {
-        Ok((response, exchange)) => {
-            let kept = match ctx.tokens {
-                Tokens::PerIteration { .. } => {
-                    HeldToken::new(&response.access_token, None).map(Some)
-                }
-                Tokens::Discarded | Tokens::Reused => Ok(None),
-            };
-            kept.map(|held| {
-                state(user).token = held;
-                exchange.response.status.as_u16()
-            })
+    let outcome = match sent {
+        Ok(exchange) => {
+            let status = Some(exchange.response.status.as_u16());
+            ctx.flow
+                .parse_token_response(&exchange)
+                .map(|response| (response, status))
+                .map_err(|e| Failure::from(e).with_status(status))
         }
         Err(e) => Err(Failure::from(e)),
     };
-    record(user, Step::Token, elapsed, outcome).await
+    record(ctx, slot, Step::Token, elapsed, outcome)
+}
+
+/// The authorize step of an iteration (a new iteration starts here: nothing from the previous
+/// one may leak into it; journey: one fresh token per journey).
+async fn authorize(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let st = state(user);
+    st.pending = None;
+    st.token = None;
+    if let Some(pending) = device_leg(ctx, slot).await {
+        state(user).pending = Some(pending);
+    }
+}
+
+/// The token step of an iteration.
+async fn token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) {
+    let Some((request, code)) = state(user).pending.take() else {
+        ctx.recorder.skipped(slot, Step::Token);
+        return;
+    };
+    let Some(response) = code_exchange(ctx, slot, &request, &code).await else {
+        return;
+    };
+    if let Tokens::PerIteration { .. } = ctx.tokens {
+        match HeldToken::new(&response.access_token, None) {
+            Ok(held) => state(user).token = Some(held),
+            // Recorded as the token step's failure: the answer carried an unusable token.
+            Err(failure) => {
+                ctx.recorder.request(
+                    slot,
+                    Step::Token,
+                    Duration::ZERO,
+                    Some(&failure.message),
+                    None,
+                );
+            }
+        }
+    }
 }
 
 /// An NV API call with the user's token.
 async fn call(
     ctx: &LoadContext,
     user: &mut GooseUser,
+    slot: usize,
     step: Step,
     api: Option<&ApiCall>,
-) -> TransactionResult {
+) {
+    // `prepare` builds the call of every API step a scenario has.
     let Some(api) = api else {
-        // `prepare` builds the call of every API step a scenario has; this is a bug, not load.
-        return Err(Box::new(TransactionError::Custom(format!(
-            "{} is not prepared for this scenario",
-            step.name()
-        ))));
+        ctx.recorder.skipped(slot, step);
+        return;
     };
     let authorization = match ctx.tokens {
-        Tokens::Reused => match reused_token(ctx, user).await {
-            Ok(value) => value,
-            Err((elapsed, failure)) => return record(user, step, elapsed, Err(failure)).await,
+        Tokens::Reused => match reused_token(ctx, user, slot).await {
+            Some(value) => value,
+            // The failure is counted under the step that failed to give a token.
+            None => {
+                ctx.recorder.skipped(slot, step);
+                return;
+            }
         },
         Tokens::PerIteration { single_use } => {
             let st = state(user);
@@ -268,68 +322,87 @@ async fn call(
             };
             match token {
                 Some(t) => t.authorization,
-                None => return not_run(step, Step::Token),
+                None => {
+                    ctx.recorder.skipped(slot, step);
+                    return;
+                }
             }
         }
-        Tokens::Discarded => return not_run(step, Step::Token),
+        Tokens::Discarded => {
+            ctx.recorder.skipped(slot, step);
+            return;
+        }
     };
     let request = api.request(authorization);
     let started = Instant::now();
-    let sent = ctx.flow.send_unrecorded(request, step.name()).await;
+    let sent = ctx.sender.send(request).await;
     let elapsed = started.elapsed();
     let outcome = match sent {
-        Ok(answer) if answer.status == StatusCode::OK => Ok(200),
-        Ok(answer) => {
-            if answer.status == StatusCode::UNAUTHORIZED && ctx.tokens == Tokens::Reused {
+        Ok(StatusCode::OK) => Ok(((), Some(200))),
+        Ok(status) => {
+            if status == StatusCode::UNAUTHORIZED && ctx.tokens == Tokens::Reused {
                 // Expired early, revoked, or single-use after all: the next call obtains another.
                 state(user).token = None;
             }
             Err(Failure {
-                status: Some(answer.status.as_u16()),
-                message: format!(
-                    "{}: expected HTTP 200, found HTTP {}",
-                    step.name(),
-                    answer.status
-                ),
+                status: Some(status.as_u16()),
+                message: format!("{}: expected HTTP 200, found HTTP {status}", step.name()),
             })
         }
-        Err(e) => Err(Failure::from(e)),
+        Err(message) => Err(Failure::from(FlowError::Transport {
+            step: step.name(),
+            url: crate::flow::http::without_query(&api.url),
+            message,
+        })),
     };
-    record(user, step, elapsed, outcome).await
+    record(ctx, slot, step, elapsed, outcome);
 }
 
-/// The user's reusable token, obtained (device leg + token exchange, or the profile's token
-/// source) when there is none or it is about to expire. Obtaining it is set-up, not load: it is
-/// not recorded as requests. A failure is reported with the time spent trying.
-async fn reused_token(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-) -> Result<HeaderValue, (Duration, Failure)> {
+/// The user's reusable token, obtained when there is none or it is about to expire: through the
+/// device leg and the code exchange (each recorded as its own transaction, failures included),
+/// or from the profile's token source (a failed read is recorded as a failed `token` request
+/// without status). `None`: no token, the failure recorded.
+async fn reused_token(ctx: &LoadContext, user: &mut GooseUser, slot: usize) -> Option<HeaderValue> {
     let now = Instant::now();
     if let Some(held) = &state(user).token
         && held.renew_at.is_none_or(|at| now < at)
     {
-        return Ok(held.authorization.clone());
+        return Some(held.authorization.clone());
     }
-    let obtained = ctx
-        .flow
-        .obtain_token(&ctx.scopes, Login::Network)
-        .await
-        .map_err(|e| {
-            (
-                now.elapsed(),
-                Failure::message(format!("obtaining a token: {e}")),
-            )
-        })?;
-    let renew_at = obtained
-        .response
-        .as_ref()
-        .and_then(|r| r.expires_in)
-        .map(|secs| now + renew_after(secs));
-    let held = HeldToken::new(&obtained.access_token, renew_at).map_err(|f| (now.elapsed(), f))?;
-    let value = held.authorization.clone();
-    state(user).token = Some(held);
-    Ok(value)
+    let (token, expires_in) = if ctx.flow.profile().device_leg.is_some() {
+        let (request, code) = device_leg(ctx, slot).await?;
+        let response = code_exchange(ctx, slot, &request, &code).await?;
+        (response.access_token, response.expires_in)
+    } else {
+        let started = Instant::now();
+        let obtained = ctx.flow.obtain_token(&ctx.scopes, Login::Network).await;
+        let elapsed = started.elapsed();
+        let outcome = obtained
+            .map(|o| {
+                let expires_in = o.response.as_ref().and_then(|r| r.expires_in);
+                ((o.access_token, expires_in), None)
+            })
+            .map_err(|e| Failure::message(format!("token source: {e}")));
+        record(ctx, slot, Step::Token, elapsed, outcome)?
+    };
+    let renew_at = expires_in.map(|secs| now + renew_after(secs));
+    match HeldToken::new(&token, renew_at) {
+        Ok(held) => {
+            let value = held.authorization.clone();
+            state(user).token = Some(held);
+            Some(value)
+        }
+        Err(failure) => {
+            ctx.recorder.request(
+                slot,
+                Step::Token,
+                Duration::ZERO,
+                Some(&failure.message),
+                None,
+            );
+            None
+        }
+    }
 }
 
 /// When to replace a token that lives `expires_in` seconds: a tenth early (at least a second),
@@ -353,9 +426,11 @@ mod tests {
 
     #[test]
     fn prepared_calls_carry_the_token_and_body_without_reencoding() {
+        let url = url::Url::parse("http://127.0.0.1:1/number-verification/v2/verify").unwrap();
         let call = ApiCall {
             method: Method::POST,
-            url: url::Url::parse("http://127.0.0.1:1/number-verification/v2/verify").unwrap(),
+            uri: url.as_str().parse().unwrap(),
+            url,
             body: Some(bytes::Bytes::from_static(
                 br#"{"phoneNumber":"+34600000001"}"#,
             )),
@@ -364,13 +439,20 @@ mod tests {
             .ok()
             .unwrap();
         let req = call.request(held.authorization);
-        assert_eq!(req.url().path(), "/number-verification/v2/verify");
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/number-verification/v2/verify");
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer abc.def.ghi");
         assert!(req.headers()[AUTHORIZATION].is_sensitive());
         assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
-        assert_eq!(
-            req.body().and_then(|b| b.as_bytes()),
-            Some(&br#"{"phoneNumber":"+34600000001"}"#[..])
+        assert!(
+            req.headers()[USER_AGENT]
+                .to_str()
+                .unwrap()
+                .starts_with("nvcert/")
         );
+        let body = futures::executor::block_on(http_body_util::BodyExt::collect(req.into_body()))
+            .unwrap()
+            .to_bytes();
+        assert_eq!(&body[..], br#"{"phoneNumber":"+34600000001"}"#);
     }
 }

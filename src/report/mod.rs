@@ -17,7 +17,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use console::{render_console, write_console, write_verdict};
-pub use load::{LOAD_SUMMARY_FILE, write_load_console, write_load_summary};
+pub use load::{
+    LOAD_SUMMARY_FILE, render_html as render_load_html, write_load_console, write_load_reports,
+    write_load_summary,
+};
 pub use matrix::{
     MATRIX_FILE, baseline_diff, summary_line, verdict_label, write_baseline_console, write_matrix,
     write_matrix_console,
