@@ -113,6 +113,9 @@ impl Flow {
                     format!("expected HTTP 200 with the discovery document, found {found}"),
                 ));
             }
+            // Endpoints outside the provider's hosts: nothing more is sent; the run stops on it
+            // right after, with the rule's own message shared with `load` (see cli::run).
+            Err(FlowError::Untrusted { .. }) => return Ok(()),
             // A document the flows cannot use is the checks' business (a failed discovery check).
             Err(_) => {}
         }

@@ -212,8 +212,10 @@ fn redact_query(url: &str) -> String {
 /// `text` with every known secret, every JWT and every secret-named JSON property replaced by
 /// `[redacted]`.
 fn redact(text: &str, redactor: &RedactionSnapshot) -> String {
-    let known = redactor.redact(text);
-    let known = JWT.replace_all(&known, REDACTED);
+    // JWTs first, whole: the known-secret pass replaces 16-byte fragments, which would leave
+    // pieces of a token the JWT pattern no longer recognizes.
+    let jwts = JWT.replace_all(text, REDACTED);
+    let known = redactor.redact(&jwts);
     SECRET_JSON
         .replace_all(&known, |c: &regex::Captures<'_>| {
             format!("\"{}\"{}\"{REDACTED}\"", &c[1], &c[2])
