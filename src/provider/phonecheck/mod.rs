@@ -483,13 +483,11 @@ pub async fn spawn(
     }
     let app = router(config, &url);
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
+    // The same server loop as the NV provider: header-read, request and connection limits.
+    let limits = super::config::ServerLimits::default();
+    let task = tokio::spawn(super::server::serve(listener, app, limits, async move {
+        let _ = rx.await;
+    }));
     Ok(PhoneCheckHandle {
         url,
         local_addr,
