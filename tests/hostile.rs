@@ -41,10 +41,6 @@ fn read_results(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("JSON")
 }
 
-fn all_messages(results: &serde_json::Value) -> String {
-    results.to_string()
-}
-
 // ----- the device leg stays on the provider's hosts ---------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
