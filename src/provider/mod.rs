@@ -45,8 +45,6 @@ mod token;
 use std::net::SocketAddr;
 
 use axum::Router;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use config::{
     AuthMethod, ClientConfig, IpLine, OtpLogin, ProviderConfig, ServerLimits, TestLine,
@@ -93,8 +91,7 @@ pub struct ProviderHandle {
     pub local_addr: SocketAddr,
     issuer: String,
     state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: server::Running,
 }
 
 impl ProviderHandle {
@@ -125,36 +122,7 @@ impl ProviderHandle {
     /// [`ProviderError::Serve`] when the server had stopped with an error (or its task panicked)
     /// before it was asked to stop: this is the only place that error is reported.
     pub async fn shutdown(mut self) -> Result<(), ProviderError> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let Some(task) = self.task.take() else {
-            return Ok(());
-        };
-        let abort = task.abort_handle();
-        let outcome = match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
-            Ok(Ok(served)) => served,
-            Ok(Err(join)) => Err(std::io::Error::other(format!(
-                "the server task failed: {join}"
-            ))),
-            Err(_elapsed) => {
-                // Keep-alive connections that never close must not hang the caller.
-                abort.abort();
-                Ok(())
-            }
-        };
-        outcome.map_err(|source| ProviderError::Serve {
-            addr: self.local_addr,
-            source,
-        })
-    }
-}
-
-impl Drop for ProviderHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.server.stop(self.local_addr).await
     }
 }
 
@@ -208,18 +176,12 @@ async fn spawn_inner(
         Some(extra) => router(state.clone()).merge(extra),
         None => router(state.clone()),
     };
-    let (tx, rx) = oneshot::channel::<()>();
-    // The server's error, if any, is the task's output: `ProviderHandle::shutdown` returns it.
-    let task = tokio::spawn(server::serve(listener, app, limits, async move {
-        // A dropped handle (Err) also means "stop".
-        let _ = rx.await;
-    }));
+    let server = server::start(listener, app, limits);
     Ok(ProviderHandle {
         url,
         local_addr,
         issuer,
         state,
-        shutdown: Some(tx),
-        task: Some(task),
+        server,
     })
 }

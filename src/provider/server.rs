@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
+use super::ProviderError;
 use super::config::ServerLimits;
 
 /// What a refused connection reads before it is closed.
@@ -106,5 +107,66 @@ async fn answer_within(State(limit): State<Duration>, request: Request, next: Ne
             ),
         )
             .into_response(),
+    }
+}
+
+/// A server started by [`start`]: its stop signal and its task. Dropping it also stops the
+/// server (without waiting).
+#[derive(Debug)]
+pub(super) struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serves `app` on `listener` with `limits` in a tokio task.
+pub(super) fn start(listener: TcpListener, app: Router, limits: ServerLimits) -> Running {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // The server's error, if any, is the task's output: `Running::stop` returns it.
+    let task = tokio::spawn(serve(listener, app, limits, async move {
+        // A dropped sender (Err) also means "stop".
+        let _ = rx.await;
+    }));
+    Running {
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+impl Running {
+    /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and waits.
+    ///
+    /// # Errors
+    ///
+    /// [`ProviderError::Serve`] (naming `addr`) when the server had stopped with an error (or
+    /// its task panicked) before it was asked to stop: this is the only place that error is
+    /// reported.
+    pub(super) async fn stop(&mut self, addr: std::net::SocketAddr) -> Result<(), ProviderError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        let abort = task.abort_handle();
+        let outcome = match tokio::time::timeout(Duration::from_secs(5), task).await {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) => Err(std::io::Error::other(format!(
+                "the server task failed: {join}"
+            ))),
+            Err(_elapsed) => {
+                // Keep-alive connections that never close must not hang the caller.
+                abort.abort();
+                Ok(())
+            }
+        };
+        outcome.map_err(|source| ProviderError::Serve { addr, source })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
     }
 }

@@ -32,8 +32,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use fault::{PhoneCheckFault, UnknownPhoneCheckFault};
 pub use state::{PhoneCheckClient, PhoneCheckConfig};
@@ -405,8 +403,7 @@ pub struct PhoneCheckHandle {
     pub url: url::Url,
     /// The address the listener is bound to.
     pub local_addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: super::server::Running,
 }
 
 impl PhoneCheckHandle {
@@ -421,35 +418,7 @@ impl PhoneCheckHandle {
     ///
     /// [`ProviderError::Serve`] when the server had stopped with an error before.
     pub async fn shutdown(mut self) -> Result<(), ProviderError> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let Some(task) = self.task.take() else {
-            return Ok(());
-        };
-        let abort = task.abort_handle();
-        let outcome = match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
-            Ok(Ok(served)) => served,
-            Ok(Err(join)) => Err(std::io::Error::other(format!(
-                "the server task failed: {join}"
-            ))),
-            Err(_elapsed) => {
-                abort.abort();
-                Ok(())
-            }
-        };
-        outcome.map_err(|source| ProviderError::Serve {
-            addr: self.local_addr,
-            source,
-        })
-    }
-}
-
-impl Drop for PhoneCheckHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.server.stop(self.local_addr).await
     }
 }
 
@@ -482,17 +451,12 @@ pub async fn spawn(
         });
     }
     let app = router(config, &url);
-    let (tx, rx) = oneshot::channel::<()>();
     // The same server loop as the NV provider: header-read, request and connection limits.
-    let limits = super::config::ServerLimits::default();
-    let task = tokio::spawn(super::server::serve(listener, app, limits, async move {
-        let _ = rx.await;
-    }));
+    let server = super::server::start(listener, app, super::config::ServerLimits::default());
     Ok(PhoneCheckHandle {
         url,
         local_addr,
-        shutdown: Some(tx),
-        task: Some(task),
+        server,
     })
 }
 
