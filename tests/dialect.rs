@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use common::fault_table::{Caught, FaultTable, Row, tags_with};
 use nvcert::provider::{Fault, ProviderConfig, ProviderDialect};
 use serde_json::Value;
 
@@ -30,31 +31,6 @@ async fn run_orange(faults: &[Fault], args: &[&str]) -> (u8, Value) {
     let mut all = vec!["--concurrency", "16"];
     all.extend_from_slice(args);
     common::run_with_profile(orange_config(faults), orange_profile_for, &all).await
-}
-
-/// The scenario's own tag (the last one that is not a level or a gate).
-fn own_tag(scenario: &Value) -> Option<String> {
-    scenario["tags"]
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .rfind(|t| {
-            !matches!(*t, "MUST" | "SHOULD" | "REVIEW")
-                && !t.starts_with("since:")
-                && !t.starts_with("until:")
-                && !t.starts_with("rules_")
-        })
-        .map(str::to_owned)
-}
-
-fn tags_with(results: &Value, pred: impl Fn(&str) -> bool) -> BTreeSet<String> {
-    results["scenarios"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| pred(s["status"].as_str().unwrap_or_default()))
-        .filter_map(own_tag)
-        .collect()
 }
 
 /// What must run and pass under the dialect (the rest is skipped with a reason).
@@ -163,7 +139,7 @@ async fn the_embedded_provider_plays_the_dialect_with_run_dialect() {
 // (`api-delay-100ms`). `api-share-wrong-number` is one of them: the share scenario's premise
 // (an x-correlator echo) is not part of the dialect, so nothing checks the 200 share answer.
 #[rustfmt::skip]
-const TABLE: &[(&str, &[&str])] = &[
+const TABLE: &[Row] = &[
     // A flow every other check depends on: whatever needs it fails, skipping or not.
     ("state-not-returned", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "dpop_tolerated", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "redirect_uri_mismatch_at_token", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("token-type-not-bearer", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_id_token", "oidc_token_exchange", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
@@ -190,48 +166,19 @@ const TABLE: &[(&str, &[&str])] = &[
 ];
 
 #[tokio::test]
-#[allow(
-    clippy::print_stderr,
-    reason = "a panic hook installed by concurrent suite runs may swallow the assertion message"
-)]
 async fn each_applicable_fault_fails_exactly_its_checks() {
-    use futures::StreamExt as _;
-    let faults: Vec<Fault> = TABLE
+    // The faults that do not apply under the dialect have no row and are not run; skipped
+    // scenarios are skipped by the dialect, fault or not.
+    let faults = TABLE
         .iter()
-        .map(|(name, _)| name.parse::<Fault>().expect("a fault name"))
-        .collect();
-    let observed: Vec<(Fault, BTreeSet<String>)> = futures::stream::iter(faults)
-        .map(|fault| async move {
-            let (_, results) = run_orange(&[fault], &[]).await;
-            (
-                fault,
-                tags_with(&results, |st| st != "passed" && st != "skipped"),
-            )
-        })
-        .buffered(4)
-        .collect()
-        .await;
-    let mut report = String::new();
-    for (fault, failing) in observed {
-        let expected: BTreeSet<String> = TABLE
-            .iter()
-            .find(|(name, _)| *name == fault.name())
-            .map(|(_, tags)| tags.iter().map(|t| (*t).to_owned()).collect())
-            .unwrap_or_default();
-        if failing != expected {
-            report.push_str(&format!(
-                "    {}: expected {expected:?}, observed {failing:?}\n",
-                fault.name()
-            ));
-        }
+        .map(|(name, _)| (*name, name.parse::<Fault>().expect("a fault name")));
+    FaultTable {
+        rows: TABLE,
+        caught: Caught::NotPassedNorSkipped,
+        at_once: 4,
     }
-    if !report.is_empty() {
-        eprintln!("faults whose failing checks differ:\n{report}");
-    }
-    assert!(
-        report.is_empty(),
-        "faults whose failing checks differ:\n{report}"
-    );
+    .check(faults, |fault| async move { run_orange(&[fault], &[]).await.1 })
+    .await;
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::fault_table::{Caught, FaultTable, Row};
 use nvcert::provider::{Fault, ProviderConfig, SpecVersion};
 
 /// fault → scenario tags that must not pass (failed, or warning for SHOULD checks).
@@ -15,7 +16,7 @@ use nvcert::provider::{Fault, ProviderConfig, SpecVersion};
 // client must not go on with such answers. `api-delay-100ms` breaks no conformance rule (it is
 // there for load thresholds).
 #[rustfmt::skip]
-const TABLE: &[(&str, &[&str])] = &[
+const TABLE: &[Row] = &[
     ("state-not-returned", &["auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_audience", "request_object_endpoint_audience", "request_object_expired", "request_object_iat_future", "request_object_issuer_audience", "request_object_lifetime", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema", "wip_expires_in", "wip_no_refresh_token", "wip_single_use_token"]),
     ("state-truncated", &["oidc_long_state"]),
     ("redirect-uri-not-checked", &["redirect_uri_unregistered"]),
@@ -78,7 +79,9 @@ const TABLE: &[(&str, &[&str])] = &[
     ("api-delay-100ms", &[]),
 ];
 
-async fn failing_tags(faults: &[Fault]) -> (BTreeSet<String>, serde_json::Value) {
+/// Runs the whole suite at the `wip` version with the wip rule set against the reference
+/// provider with `faults`; results.json.
+async fn run_with(faults: &[Fault]) -> serde_json::Value {
     let config = ProviderConfig::embedded()
         .with_spec_version(SpecVersion::Wip)
         .with_faults(faults.iter().copied());
@@ -90,35 +93,20 @@ async fn failing_tags(faults: &[Fault]) -> (BTreeSet<String>, serde_json::Value)
         "--concurrency",
         "16",
     ];
-    let (_, results) = common::run_against(config, &args).await;
-    let mut tags = BTreeSet::new();
-    for sc in results["scenarios"].as_array().into_iter().flatten() {
-        if sc["status"] != "passed" {
-            // The scenario's own tag: the last one that is not a level or gate (feature tags come first).
-            let id = sc["tags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str())
-                .rfind(|t| !is_meta(t));
-            if let Some(tag) = id {
-                tags.insert(tag.to_owned());
-            }
-        }
-    }
-    (tags, results)
+    common::run_against(config, &args).await.1
 }
 
-fn is_meta(tag: &str) -> bool {
-    matches!(tag, "MUST" | "SHOULD" | "REVIEW")
-        || tag.starts_with("since:")
-        || tag.starts_with("until:")
-        || tag.starts_with("rules_")
-}
+const FAULTS: FaultTable = FaultTable {
+    rows: TABLE,
+    caught: Caught::NotPassed,
+    // Runs overlap: most of a run is waiting for short-lived codes and tokens to expire.
+    at_once: 4,
+};
 
 #[tokio::test]
 async fn without_faults_everything_passes() {
-    let (failing, results) = failing_tags(&[]).await;
+    let results = run_with(&[]).await;
+    let failing = FAULTS.caught_in(&results);
     assert!(
         failing.is_empty(),
         "{failing:?}\n{}",
@@ -132,32 +120,60 @@ async fn without_faults_everything_passes() {
 
 #[tokio::test]
 async fn each_fault_fails_exactly_its_checks() {
-    use futures::StreamExt as _;
-    // Runs overlap: most of a run is waiting for short-lived codes and tokens to expire.
-    let observed: Vec<(Fault, BTreeSet<String>)> =
-        futures::stream::iter(Fault::ALL.iter().copied())
-            .map(|fault| async move { (fault, failing_tags(&[fault]).await.0) })
-            .buffered(4)
-            .collect()
-            .await;
-    let mut report = String::new();
-    let mut wrong = 0;
-    for (fault, failing) in observed {
-        let expected: BTreeSet<String> = TABLE
-            .iter()
-            .find(|(name, _)| *name == fault.name())
-            .map(|(_, tags)| tags.iter().map(|t| (*t).to_owned()).collect())
-            .unwrap_or_default();
-        if failing != expected {
-            wrong += 1;
-            report.push_str(&format!(
-                "    {}: expected {expected:?}, observed {failing:?}\n",
-                fault.name()
-            ));
-        }
+    FAULTS
+        .check(Fault::ALL.iter().map(|f| (f.name(), *f)), |fault| async move {
+            run_with(&[fault]).await
+        })
+        .await;
+}
+
+/// The runner itself: it names a fault not caught, one caught too widely, one without a row and
+/// a row without a fault, and counts statuses as it is told.
+#[test]
+fn the_fault_table_runner_reports_every_difference() {
+    const ROWS: &[Row] = &[("caught", &["a"]), ("harmless", &[]), ("misspelt", &["b"])];
+    let table = FaultTable {
+        rows: ROWS,
+        caught: Caught::NotPassed,
+        at_once: 1,
+    };
+    let tags = |t: &[&str]| t.iter().map(|t| (*t).to_owned()).collect::<BTreeSet<_>>();
+    let agreeing = [
+        ("caught", tags(&["a"])),
+        ("harmless", tags(&[])),
+        ("misspelt", tags(&["b"])),
+    ];
+    assert_eq!(table.differences(&agreeing), "");
+    let report = table.differences(&[
+        ("caught", tags(&[])),
+        ("harmless", tags(&["a"])),
+        ("new", tags(&[])),
+    ]);
+    for line in [
+        "caught: expected {\"a\"}, observed {}",
+        "harmless: expected {}, observed {\"a\"}",
+        "new: no row in the table",
+        "misspelt: a row, but no such fault ran",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from {report}");
     }
+
+    let results = serde_json::json!({"scenarios": [
+        {"tags": ["verify", "verify_plain_true"], "status": "passed"},
+        {"tags": ["verify", "verify_plain_false"], "status": "failed"},
+        {"tags": ["oidc", "pkce_plain", "SHOULD"], "status": "warning"},
+        {"tags": ["oidc", "oidc_jwks", "since:2.0.0"], "status": "skipped"},
+    ]});
     assert_eq!(
-        wrong, 0,
-        "faults whose failing checks differ from the table; observed:\n{report}"
+        table.caught_in(&results),
+        tags(&["oidc_jwks", "pkce_plain", "verify_plain_false"])
+    );
+    let without_skipped = FaultTable {
+        caught: Caught::NotPassedNorSkipped,
+        ..table
+    };
+    assert_eq!(
+        without_skipped.caught_in(&results),
+        tags(&["pkce_plain", "verify_plain_false"])
     );
 }

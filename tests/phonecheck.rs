@@ -6,11 +6,12 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use nvcert::provider::phonecheck::{self, PhoneCheckConfig, PhoneCheckFault};
+use common::fault_table::{Caught, FaultTable, Row};
+use nvcert::provider::phonecheck::{self, PhoneCheckConfig, PhoneCheckFault, PhoneCheckHandle};
 
 /// fault → scenario tags that must not pass (failed, or warning for SHOULD checks).
 #[rustfmt::skip]
-const TABLE: &[(&str, &[&str])] = &[
+const TABLE: &[Row] = &[
     ("token-without-expiry", &["phonecheck_token_expiry"]),
     ("token-scope-missing", &["phonecheck_token_scope"]),
     ("created-not-accepted", &["phonecheck_before_device_leg", "phonecheck_create_shape", "phonecheck_device_leg", "phonecheck_expired", "phonecheck_match_false", "phonecheck_match_true", "phonecheck_other_client", "phonecheck_single_use"]),
@@ -36,15 +37,23 @@ fn profile_for(url: &str) -> String {
         .replace("file:../keys/", &format!("file:{}/", keys.display()))
 }
 
-/// Runs the PhoneCheck features against the provider with `faults`; the tags of the scenarios
-/// that did not pass, and the results.
-async fn failing_tags(faults: &[PhoneCheckFault]) -> (BTreeSet<String>, serde_json::Value) {
+/// The PhoneCheck provider with `faults` on an ephemeral port, and a temporary folder holding
+/// the shipped profile pointed at it: the provider, the folder and the profile's path.
+async fn provider_with(
+    faults: &[PhoneCheckFault],
+) -> (PhoneCheckHandle, tempfile::TempDir, String) {
     let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
     let handle = phonecheck::spawn(config, ([127, 0, 0, 1], 0).into(), None)
         .await
         .expect("the PhoneCheck provider starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = common::write_profile(dir.path(), &profile_for(handle.url.as_str()));
+    (handle, dir, profile)
+}
+
+/// Runs the PhoneCheck features against the provider with `faults`; results.json.
+async fn run_with(faults: &[PhoneCheckFault]) -> serde_json::Value {
+    let (handle, dir, profile) = provider_with(faults).await;
     let reports = dir.path().join("reports");
     let (_, results) = common::run_suite(
         &reports,
@@ -59,26 +68,19 @@ async fn failing_tags(faults: &[PhoneCheckFault]) -> (BTreeSet<String>, serde_js
     )
     .await;
     handle.shutdown().await.expect("the provider stops cleanly");
-    let mut tags = BTreeSet::new();
-    for sc in results["scenarios"].as_array().into_iter().flatten() {
-        if sc["status"] != "passed" {
-            let id = sc["tags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str())
-                .rfind(|t| !matches!(*t, "MUST" | "SHOULD" | "REVIEW"));
-            if let Some(tag) = id {
-                tags.insert(tag.to_owned());
-            }
-        }
-    }
-    (tags, results)
+    results
 }
+
+const FAULTS: FaultTable = FaultTable {
+    rows: TABLE,
+    caught: Caught::NotPassed,
+    at_once: 6,
+};
 
 #[tokio::test]
 async fn the_phonecheck_provider_passes_every_check() {
-    let (failing, results) = failing_tags(&[]).await;
+    let results = run_with(&[]).await;
+    let failing = FAULTS.caught_in(&results);
     assert!(
         failing.is_empty(),
         "{failing:?}\n{}",
@@ -109,32 +111,16 @@ async fn the_phonecheck_provider_passes_every_check() {
 
 #[tokio::test]
 async fn each_phonecheck_fault_fails_exactly_its_checks() {
-    use futures::StreamExt as _;
-    let observed: Vec<(PhoneCheckFault, BTreeSet<String>)> =
-        futures::stream::iter(PhoneCheckFault::ALL.iter().copied())
-            .map(|fault| async move { (fault, failing_tags(&[fault]).await.0) })
-            .buffered(6)
-            .collect()
-            .await;
-    let mut report = String::new();
-    for (fault, failing) in observed {
-        let expected: BTreeSet<String> = TABLE
-            .iter()
-            .find(|(name, _)| *name == fault.name())
-            .map(|(_, tags)| tags.iter().map(|t| (*t).to_owned()).collect())
-            .unwrap_or_default();
-        assert!(!expected.is_empty(), "{} has no row in TABLE", fault.name());
-        if failing != expected {
-            report.push_str(&format!(
-                "    {}: expected {expected:?}, observed {failing:?}\n",
-                fault.name()
-            ));
-        }
+    // Every PhoneCheck fault breaks a rule: none may fail nothing.
+    for (name, tags) in TABLE {
+        assert!(!tags.is_empty(), "{name} has an empty row in TABLE");
     }
-    assert!(
-        report.is_empty(),
-        "faults whose failing checks differ from the table:\n{report}"
-    );
+    FAULTS
+        .check(
+            PhoneCheckFault::ALL.iter().map(|f| (f.name(), *f)),
+            |fault| async move { run_with(&[fault]).await },
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -168,12 +154,7 @@ async fn phonecheck_scenarios_are_not_selected_for_a_camara_provider() {
 /// `nvcert load --scenario phonecheck` against the PhoneCheck provider with `faults`: exit code
 /// and load-summary.json.
 async fn load(faults: &[PhoneCheckFault], thresholds: &[&str]) -> (u8, serde_json::Value) {
-    let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
-    let handle = phonecheck::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("the PhoneCheck provider starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let profile = common::write_profile(dir.path(), &profile_for(handle.url.as_str()));
+    let (handle, dir, profile) = provider_with(faults).await;
     let reports = dir.path().join("load");
     let mut args = vec![
         "load",

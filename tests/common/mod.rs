@@ -3,6 +3,7 @@
 //!
 //! - [`provider`]: the reference provider in process (router + `oneshot`), its clients and flows.
 //! - [`mock_provider`]: a wiremock NV provider, correct by default, for breaking one rule at a time.
+//! - [`fault_table`]: each fault switch of a provider fails exactly the scenarios its row names.
 //!
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 
@@ -10,6 +11,7 @@
 // reported as dead code in that crate.
 #![allow(dead_code)]
 
+pub mod fault_table;
 pub mod hostile;
 pub mod mock_provider;
 pub mod provider;

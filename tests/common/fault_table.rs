@@ -1,0 +1,180 @@
+//! Fault tables: each fault switch of a provider, turned on alone, must make exactly the
+//! scenarios its row names not pass — no fewer (a check that cannot fail) and no more (a check
+//! that fails a provider keeping its rule). One runner for every provider the tests fault:
+//! tests/faults.rs (the reference NV provider), tests/dialect.rs (the same provider playing a
+//! dialect), tests/phonecheck.rs (the PhoneCheck provider), and any other with fault switches
+//! (an aggregator, say).
+//!
+//! # Use
+//!
+//! ```ignore
+//! use common::fault_table::{self, Caught, FaultTable};
+//!
+//! /// fault → the scenario tags it must make not pass (`&[]`: it breaks no rule).
+//! #[rustfmt::skip]
+//! const TABLE: &[fault_table::Row] = &[
+//!     ("state-truncated", &["oidc_long_state"]),
+//!     ("api-delay-100ms", &[]),
+//! ];
+//!
+//! #[tokio::test]
+//! async fn each_fault_fails_exactly_its_checks() {
+//!     FaultTable { rows: TABLE, caught: Caught::NotPassed, at_once: 4 }
+//!         // Every fault to run, with the name its row goes by …
+//!         .check(Fault::ALL.iter().map(|f| (f.name(), *f)), |fault| async move {
+//!             // … and how to run the suite against a provider with that one fault on:
+//!             // start the provider, run `nvcert run`, stop the provider; results.json.
+//!             run_suite_against(&[fault]).await
+//!         })
+//!         .await;
+//! }
+//! ```
+//!
+//! [`FaultTable::check`] runs the faults `at_once` at a time (most of a run is waiting for
+//! short-lived codes and tokens to expire), reads each run's scenarios by their own tag
+//! ([`own_tag`]), and fails naming every fault whose caught set differs from its row, with
+//! both sets. A fault run without a row, or a row naming no fault that ran, fails it too, so a
+//! new fault switch cannot go unchecked and a misspelt row cannot pass unnoticed.
+//!
+//! [`tags_with`] and [`FaultTable::caught_in`] serve the runs without a fault ("everything
+//! passes") and other assertions on results.json.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+use futures::StreamExt as _;
+use serde_json::Value;
+
+/// A row: a fault's name and the tags of the scenarios it must make not pass.
+pub type Row = (&'static str, &'static [&'static str]);
+
+/// Which scenario statuses count as a fault being caught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caught {
+    /// Any status but `passed` (failed, warning for SHOULD checks, error, skipped, …): every
+    /// scenario is expected to run and pass without a fault.
+    NotPassed,
+    /// Any status but `passed` and `skipped`: for runs where some scenarios are skipped by
+    /// design (a dialect without discovery, say), with or without a fault.
+    NotPassedNorSkipped,
+}
+
+impl Caught {
+    fn counts(self, status: &str) -> bool {
+        match self {
+            Self::NotPassed => status != "passed",
+            Self::NotPassedNorSkipped => status != "passed" && status != "skipped",
+        }
+    }
+}
+
+/// A fault table and how to read it (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct FaultTable {
+    /// fault name → scenario tags it must make not pass.
+    pub rows: &'static [Row],
+    /// Which statuses count as caught.
+    pub caught: Caught,
+    /// How many fault runs overlap.
+    pub at_once: usize,
+}
+
+impl FaultTable {
+    /// Runs `run(fault)` for each of `faults` (named as their rows name them) and asserts that
+    /// the scenarios each run's results.json reports caught are exactly its row's.
+    #[allow(
+        clippy::print_stderr,
+        reason = "a panic hook installed by concurrent suite runs may swallow the assertion message"
+    )]
+    pub async fn check<F, R>(
+        &self,
+        faults: impl IntoIterator<Item = (&'static str, F)>,
+        run: impl Fn(F) -> R,
+    ) where
+        R: Future<Output = Value>,
+    {
+        let faults: Vec<(&'static str, F)> = faults.into_iter().collect();
+        let observed: Vec<(&str, BTreeSet<String>)> = futures::stream::iter(faults)
+            .map(|(name, fault)| {
+                let results = run(fault);
+                async move { (name, self.caught_in(&results.await)) }
+            })
+            .buffered(self.at_once.max(1))
+            .collect()
+            .await;
+        let report = self.differences(&observed);
+        if !report.is_empty() {
+            eprintln!("fault table: {report}");
+        }
+        assert!(report.is_empty(), "fault table: {report}");
+    }
+
+    /// The own tags of the scenarios of `results` (results.json) whose status counts as caught.
+    pub fn caught_in(&self, results: &Value) -> BTreeSet<String> {
+        tags_with(results, |status| self.caught.counts(status))
+    }
+
+    /// What differs between the rows and `observed` (fault name → caught tags), one line each;
+    /// empty when they agree.
+    pub fn differences(&self, observed: &[(&str, BTreeSet<String>)]) -> String {
+        let rows: BTreeMap<&str, BTreeSet<String>> = self
+            .rows
+            .iter()
+            .map(|(name, tags)| (*name, tags.iter().map(|t| (*t).to_owned()).collect()))
+            .collect();
+        let mut report = String::new();
+        for (name, caught) in observed {
+            match rows.get(name) {
+                None => report.push_str(&format!(
+                    "\n    {name}: no row in the table (give it one; `&[]` if it breaks no rule); \
+                     observed {caught:?}"
+                )),
+                Some(expected) if expected != caught => report.push_str(&format!(
+                    "\n    {name}: expected {expected:?}, observed {caught:?}"
+                )),
+                Some(_) => {}
+            }
+        }
+        for name in rows.keys() {
+            if !observed.iter().any(|(ran, _)| ran == name) {
+                report.push_str(&format!("\n    {name}: a row, but no such fault ran"));
+            }
+        }
+        if report.is_empty() {
+            report
+        } else {
+            format!("faults whose caught scenarios differ from the table:{report}")
+        }
+    }
+}
+
+/// Tags that say how a scenario is run (level, version and rule-set gates), not which check
+/// it is.
+fn is_meta(tag: &str) -> bool {
+    matches!(tag, "MUST" | "SHOULD" | "REVIEW")
+        || tag.starts_with("since:")
+        || tag.starts_with("until:")
+        || tag.starts_with("rules_")
+}
+
+/// A results.json scenario's own tag: the last one that is not a level or a gate (feature tags
+/// come first).
+pub fn own_tag(scenario: &Value) -> Option<String> {
+    scenario["tags"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .rfind(|t| !is_meta(t))
+        .map(str::to_owned)
+}
+
+/// The own tags of the scenarios of `results` (results.json) whose status satisfies `status`.
+pub fn tags_with(results: &Value, status: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    results["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| status(s["status"].as_str().unwrap_or_default()))
+        .filter_map(own_tag)
+        .collect()
+}
