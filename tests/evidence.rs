@@ -166,10 +166,9 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
         std::fs::read_to_string(keys.join("demo-client-es256.TEST-ONLY.pem")).expect("key");
     let public = keys.join("demo-client-es256.pub.pem");
     let public_s = public.to_str().expect("utf-8");
-    let (code, _, stderr) = nvcert_out(
+    let (code, stdout, stderr) = nvcert_out(
         &[
             "run",
-            "--quiet",
             "--tags",
             "@verify",
             "--report-dir",
@@ -210,6 +209,25 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
     )
     .expect("read");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("JSON");
+    // console.txt is what the console printed, verdict last; only the lines naming where the
+    // reports and the bundle were written are not in it.
+    let mut console = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("console.txt").expect("console.txt"),
+        &mut console,
+    )
+    .expect("read");
+    assert_eq!(
+        console.lines().last(),
+        Some("verdict: passed"),
+        "{console}"
+    );
+    let printed: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("report: ") && !l.starts_with("evidence: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(console, printed);
     assert_eq!(manifest["spec"]["version"], "2.1.0");
     assert_eq!(manifest["spec"]["sha256"].as_str().map(str::len), Some(64));
     assert!(

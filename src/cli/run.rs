@@ -2,6 +2,7 @@
 //! providers (`--provider` twice or more, `--providers DIR`) are `multi`'s; each of them is run
 //! by [`run_provider`].
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -174,12 +175,26 @@ pub(super) async fn run_provider(
     let rendered = crate::report::render_all(&results, &redactor)?;
     let written = crate::report::write_rendered(&rendered, &args.report_dir)?;
     let console = crate::report::render_console(&results, &redactor);
+    // What the console prints after the summary: the baseline comparison, then, last, the
+    // verdict (none for an interrupted run or one that matched no scenario).
+    let mut baseline_text = Vec::new();
+    if let Some(comparison) = &results.baseline {
+        crate::report::write_baseline_console(comparison, &mut baseline_text)?;
+    }
+    let mut verdict = Vec::new();
+    let reached_verdict =
+        !results.interrupted && !(results.scenarios.is_empty() && results.errors.is_empty());
+    if reached_verdict {
+        crate::report::write_verdict(&results, &redactor, &mut verdict)?;
+    }
     if let Some(bundle) = &args.evidence {
         let mut files: Vec<(&str, &[u8])> = rendered
             .iter()
             .map(|(name, text)| (*name, text.as_bytes()))
             .collect();
-        files.push(("console.txt", console.as_bytes()));
+        // The console's text, verdict included (the report and evidence paths left out).
+        let console_txt = [console.as_bytes(), &baseline_text, &verdict].concat();
+        files.push(("console.txt", &console_txt));
         let facts = super::evidence::RunFacts {
             args: &args,
             started_at,
@@ -192,9 +207,7 @@ pub(super) async fn run_provider(
     if !args.quiet {
         print!("{console}");
         let mut out = std::io::stdout().lock();
-        if let Some(comparison) = &results.baseline {
-            crate::report::write_baseline_console(comparison, &mut out)?;
-        }
+        out.write_all(&baseline_text)?;
         for path in &written {
             println!("report: {}", path.display());
         }
@@ -217,8 +230,7 @@ pub(super) async fn run_provider(
     }
     if !args.quiet {
         // The verdict is the last line, whatever came before.
-        let mut out = std::io::stdout().lock();
-        crate::report::write_verdict(&results, &redactor, &mut out)?;
+        std::io::stdout().lock().write_all(&verdict)?;
     }
     let incomplete = results.verdict == crate::results::Verdict::Incomplete;
     let exit_code =
