@@ -373,34 +373,51 @@ fn list_names_every_check_with_level_and_citation() {
     };
     let all = parse(list(&["--format", "json", "--rule-set", "wip"]));
     // Every scenario of the built-in features, read from the files themselves (an outline's
-    // name, placeholders before its examples are filled in, starts one entry per example).
+    // name, placeholders before its examples are filled in, starts one entry per example):
+    // CAMARA NV's in features/, PhoneCheck's in features/phonecheck/, each listed with its
+    // family and the dialect that selects it.
     let features = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(&features).expect("features") {
-        let path = entry.expect("entry").path();
-        // Sub-folders hold other families' features (features/phonecheck/).
-        if path.extension().is_none_or(|e| e != "feature") {
-            continue;
-        }
-        let text = std::fs::read_to_string(path).expect("feature");
-        for line in text.lines().map(str::trim_start) {
-            if let Some(name) = line
-                .strip_prefix("Scenario Outline: ")
-                .or_else(|| line.strip_prefix("Scenario: "))
-            {
-                names.push(name.split('<').next().unwrap_or(name).to_owned());
+    let scenario_names = |dir: &std::path::Path| {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("features") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "feature") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).expect("feature");
+            for line in text.lines().map(str::trim_start) {
+                if let Some(name) = line
+                    .strip_prefix("Scenario Outline: ")
+                    .or_else(|| line.strip_prefix("Scenario: "))
+                {
+                    names.push(name.split('<').next().unwrap_or(name).to_owned());
+                }
             }
         }
-    }
-    assert!(names.len() > 50, "{} scenarios found", names.len());
-    assert!(all.len() >= names.len());
-    for name in &names {
-        assert!(
-            all.iter().any(|c| c["scenario"]
-                .as_str()
-                .is_some_and(|s| s.starts_with(name.as_str()))),
-            "{name:?} is not listed"
-        );
+        names
+    };
+    let families = [
+        ("camara-nv", None, scenario_names(&features)),
+        (
+            "phonecheck",
+            Some("idlayr-phonecheck-v0.1"),
+            scenario_names(&features.join("phonecheck")),
+        ),
+    ];
+    assert!(families[0].2.len() > 50, "{:?}", families[0].2);
+    assert!(families[1].2.len() >= 15, "{:?}", families[1].2);
+    assert!(all.len() >= families[0].2.len() + families[1].2.len());
+    for (family, dialect, names) in &families {
+        for name in names {
+            assert!(
+                all.iter().any(|c| c["scenario"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(name.as_str()))
+                    && c["family"] == *family
+                    && c["dialect"] == serde_json::json!(dialect)),
+                "{name:?} is not listed as a {family} check"
+            );
+        }
     }
     for check in &all {
         assert!(
@@ -425,12 +442,50 @@ fn list_names_every_check_with_level_and_citation() {
     let old = parse(list(&["--format", "json", "--spec-version", "1.0.0"]));
     assert!(old.len() < released.len());
     assert!(!old.iter().any(|c| c["tag"] == "ciba_operator_token"));
-    // The table and Markdown say the same.
+    // The table and Markdown say the same, PhoneCheck's checks marked.
+    let phonecheck = released
+        .iter()
+        .filter(|c| c["family"] == "phonecheck")
+        .count();
+    assert!(phonecheck >= 15, "{released:#?}");
     let table = list(&[]);
+    let row = |tag: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("@{tag} ")))
+            .unwrap_or_else(|| panic!("no row for @{tag} in\n{table}"))
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        row("verify_plain_false"),
+        ["@verify_plain_false", "camara-nv", "MUST", "all"]
+    );
+    assert_eq!(
+        row("phonecheck_match_false"),
+        ["@phonecheck_match_false", "phonecheck", "MUST", "-"]
+    );
     assert!(
-        table.contains("@verify_plain_false")
-            && table.ends_with(&format!("{} checks\n", released.len()))
+        table.contains(&format!(
+            "\nphonecheck: {phonecheck} checks of IDlayr PhoneCheck v0.1, for profiles with dialect = \"idlayr-phonecheck-v0.1\"\n"
+        )) && table.ends_with(&format!("{} checks\n", released.len())),
+        "{table}"
     );
     let markdown = list(&["--format", "markdown"]);
     assert_eq!(markdown.lines().count(), released.len() + 2);
+    assert_eq!(
+        markdown
+            .lines()
+            .filter(|l| l.contains("| phonecheck (dialect `idlayr-phonecheck-v0.1`) |"))
+            .count(),
+        phonecheck,
+        "{markdown}"
+    );
+    assert!(
+        markdown
+            .lines()
+            .any(|l| l.starts_with("| `@verify_plain_false` | camara-nv |")),
+        "{markdown}"
+    );
 }

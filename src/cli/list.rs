@@ -1,8 +1,11 @@
-//! `nvcert list`: the check catalogue as a table, JSON or Markdown.
+//! `nvcert list`: the check catalogue as a table, JSON or Markdown: every family's checks
+//! (CAMARA NV's, then PhoneCheck's), each marked with its family and the profile dialect that
+//! selects it.
 
 use anyhow::bail;
 
 use super::{ListArgs, exit};
+use crate::profile::Family;
 use crate::suite::{self, Applicability, CatalogueEntry, FeatureSource};
 
 pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
@@ -28,15 +31,26 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
     } else {
         FeatureSource::Paths(args.features.clone())
     };
-    let (entries, errors) = suite::catalogue(
-        &source,
-        &Applicability {
-            version,
-            rule_sets,
-            // The catalogue of CAMARA NV (PhoneCheck's checks apply to PhoneCheck profiles).
-            family: crate::profile::Family::CamaraNv,
-        },
-    );
+    // Every family's checks, each marked with its family (and the dialect selecting it).
+    let mut entries = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    for family in Family::ALL {
+        let (found, problems) = suite::catalogue(
+            &source,
+            &Applicability {
+                version: version.clone(),
+                rule_sets: rule_sets.clone(),
+                family,
+            },
+        );
+        entries.extend(found);
+        // Each family reads the same files: a problem with one is said once.
+        for p in problems {
+            if !errors.contains(&p) {
+                errors.push(p);
+            }
+        }
+    }
     for e in &errors {
         eprintln!("nvcert: {e}");
     }
@@ -57,23 +71,35 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn cell(e: &CatalogueEntry) -> [String; 6] {
+/// The versions column: the CAMARA versions a check applies to; `-` for a family judged by its
+/// own document (selected by a dialect), which no CAMARA version gates.
+fn versions(e: &CatalogueEntry) -> String {
+    match e.dialect {
+        Some(_) => "-".to_owned(),
+        None => e.versions(),
+    }
+}
+
+fn cell(e: &CatalogueEntry) -> [String; 7] {
     [
         e.tag
             .as_deref()
             .map_or_else(String::new, |t| format!("@{t}")),
+        e.family.to_owned(),
         e.level.as_str().to_owned(),
-        e.versions(),
+        versions(e),
         e.rule_set.clone().unwrap_or_else(|| "-".to_owned()),
         format!("{} › {}", e.feature, e.scenario),
         e.citation.clone().unwrap_or_default(),
     ]
 }
 
-const HEADINGS: [&str; 6] = ["TAG", "LEVEL", "VERSIONS", "RULE SET", "CHECK", "CITATION"];
+const HEADINGS: [&str; 7] = [
+    "TAG", "FAMILY", "LEVEL", "VERSIONS", "RULE SET", "CHECK", "CITATION",
+];
 
 fn table(entries: &[CatalogueEntry]) -> String {
-    let rows: Vec<[String; 6]> = entries.iter().map(cell).collect();
+    let rows: Vec<[String; 7]> = entries.iter().map(cell).collect();
     let mut widths = HEADINGS.map(|h| h.chars().count());
     for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {
@@ -96,6 +122,20 @@ fn table(entries: &[CatalogueEntry]) -> String {
     for row in &rows {
         out.push_str(&line(row));
     }
+    // Per family: how many checks, and what selects it.
+    for family in Family::ALL {
+        let count = entries.iter().filter(|e| e.family == family.name()).count();
+        if count > 0 {
+            out.push_str(&format!(
+                "{}: {count} checks of {}{}\n",
+                family.name(),
+                family.title(),
+                family.dialect().map_or_else(String::new, |d| format!(
+                    ", for profiles with dialect = \"{d}\""
+                ))
+            ));
+        }
+    }
     out.push_str(&format!("{} checks\n", entries.len()));
     out
 }
@@ -103,19 +143,23 @@ fn table(entries: &[CatalogueEntry]) -> String {
 fn markdown(entries: &[CatalogueEntry]) -> String {
     let esc = |s: &str| s.replace('|', "\\|");
     let mut out = String::from(
-        "| tag | feature | scenario | level | citation | versions | rule set |\n|---|---|---|---|---|---|---|\n",
+        "| tag | family | feature | scenario | level | citation | versions | rule set |\n|---|---|---|---|---|---|---|---|\n",
     );
     for e in entries {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             e.tag
                 .as_deref()
                 .map_or_else(String::new, |t| format!("`@{t}`")),
+            e.dialect.map_or_else(
+                || e.family.to_owned(),
+                |d| format!("{} (dialect `{d}`)", e.family)
+            ),
             esc(&e.feature),
             esc(&e.scenario),
             e.level.as_str(),
             esc(e.citation.as_deref().unwrap_or("")),
-            e.versions(),
+            versions(e),
             e.rule_set.as_deref().unwrap_or("-"),
         ));
     }

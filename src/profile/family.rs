@@ -25,6 +25,17 @@ pub const PHONECHECK_DOCUMENT: &str =
     include_str!("../../specs/dialects/idlayr-phonecheck-v0.1.yaml");
 
 impl Family {
+    /// Every family, CAMARA NV first (the order `nvcert list` lists their checks in).
+    pub const ALL: [Self; 2] = [Self::CamaraNv, Self::PhoneCheck];
+
+    /// The profile dialect that selects the family, when one must (CAMARA NV is the default).
+    pub fn dialect(self) -> Option<&'static str> {
+        match self {
+            Self::CamaraNv => None,
+            Self::PhoneCheck => Some(PHONECHECK_DIALECT),
+        }
+    }
+
     /// The family a dialect name selects, when it selects one other than CAMARA NV.
     pub fn of_dialect(name: &str) -> Option<Self> {
         (name == PHONECHECK_DIALECT).then_some(Self::PhoneCheck)
@@ -62,6 +73,12 @@ mod tests {
         let nv = Profile::embedded_reference(&"http://127.0.0.1:4000".parse().unwrap()).unwrap();
         assert_eq!(nv.family, Family::CamaraNv);
         assert_eq!(Family::of_dialect("orange-es-v0"), None);
+        for family in Family::ALL {
+            assert_eq!(
+                family.dialect().and_then(Family::of_dialect),
+                family.dialect().map(|_| family)
+            );
+        }
     }
 
     #[test]

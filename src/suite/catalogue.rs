@@ -16,6 +16,10 @@ pub struct CatalogueEntry {
     pub feature: String,
     /// Scenario name.
     pub scenario: String,
+    /// The family of verification it checks (`camara-nv`, `phonecheck`).
+    pub family: &'static str,
+    /// The profile dialect that selects its family, when one must (`idlayr-phonecheck-v0.1`).
+    pub dialect: Option<&'static str>,
     /// MUST, SHOULD or REVIEW.
     pub level: Level,
     /// The scenario's `Source:` lines.
@@ -52,14 +56,19 @@ fn is_meta(tag: &str) -> bool {
         || tag.starts_with("rules_")
 }
 
-/// The catalogue of `source` for `applicability`, and the problems met loading it.
+/// The catalogue of `source` for `applicability`: the checks of its family (the scenarios of
+/// other families a run would report skipped are not its checks), and the problems met loading it.
 pub fn catalogue(
     source: &FeatureSource,
     applicability: &Applicability,
 ) -> (Vec<CatalogueEntry>, Vec<String>) {
     let (features, errors) = features::load(source, None, applicability);
+    let family = applicability.family;
     let mut out = Vec::new();
-    for f in &features {
+    for f in features
+        .iter()
+        .filter(|f| features::feature_family(f) == family)
+    {
         let file = f
             .path
             .as_ref()
@@ -87,6 +96,8 @@ pub fn catalogue(
                 tag: sc.tags.iter().rev().find(|t| !is_meta(t)).cloned(),
                 feature: f.name.clone(),
                 scenario: sc.name.clone(),
+                family: family.name(),
+                dialect: family.dialect(),
                 level: Level::from_tags(&tags),
                 citation: super::collect::described(sc, "Source:"),
                 since: find("since:"),
@@ -128,5 +139,23 @@ mod tests {
         };
         let (entries, _) = catalogue(&FeatureSource::Builtin, &released);
         assert!(entries.iter().all(|e| e.rule_set.is_none()));
+        assert!(entries.iter().all(|e| e.family == "camara-nv"));
+        // PhoneCheck's catalogue holds its own checks, not the NV ones its runs report skipped.
+        let phonecheck = Applicability {
+            family: crate::profile::Family::PhoneCheck,
+            ..released
+        };
+        let (entries, errors) = catalogue(&FeatureSource::Builtin, &phonecheck);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(entries.len() >= 15, "{}", entries.len());
+        for e in &entries {
+            assert_eq!(
+                (e.family, e.dialect),
+                ("phonecheck", Some("idlayr-phonecheck-v0.1")),
+                "{e:?}"
+            );
+            assert!(e.citation.is_some(), "{} has no Source: line", e.scenario);
+            assert!(e.tag.is_some(), "{} has no tag", e.scenario);
+        }
     }
 }

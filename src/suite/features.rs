@@ -101,7 +101,7 @@ pub struct Applicability {
 pub const PHONECHECK_TAG: &str = "phonecheck";
 
 /// The family a feature belongs to, by its tags.
-fn feature_family(feature: &Feature) -> Family {
+pub(super) fn feature_family(feature: &Feature) -> Family {
     if feature.tags.iter().any(|t| t == PHONECHECK_TAG) {
         Family::PhoneCheck
     } else {
