@@ -189,7 +189,7 @@ async fn no_secret_in_any_report() {
 
 #[test]
 fn the_redactor_hides_what_writers_are_given() {
-    use nvcert::results::{Level, RunResults, ScenarioResult, Status, Target};
+    use nvcert::results::{RunResults, ScenarioResult, Status, Target, testing};
     let redactor = nvcert::secret::Redactor::default();
     redactor.register_str("tok-very-secret-123");
     let results = RunResults::new(
@@ -201,44 +201,15 @@ fn the_redactor_hides_what_writers_are_given() {
         },
         vec![
             ScenarioResult {
-                feature: "f".into(),
-                name: "n".into(),
-                tags: vec![],
-                status: Status::Failed,
-                level: Level::Must,
                 citation: Some("RFC 6750 §2.1".into()),
                 failures: vec!["sent Bearer tok-very-secret-123".into()],
-                skip_reason: None,
-                error: None,
-                cause: None,
-                review: None,
-                unexpectedly_passed: false,
-                undefined_steps: vec![],
-                duration_ms: 1,
-                steps: vec![],
-                exchanges: vec![],
-                failure_exchange: None,
+                ..testing::scenario("f", "n", Status::Failed)
             },
             ScenarioResult {
-                feature: "f".into(),
-                name: "could not run".into(),
-                tags: vec![],
-                status: Status::Error,
-                level: Level::Must,
-                citation: None,
-                failures: vec![],
-                skip_reason: None,
                 error: Some(
                     "NV API: request to http://x/?t=tok-very-secret-123 failed: reset".into(),
                 ),
-                cause: None,
-                review: None,
-                unexpectedly_passed: false,
-                undefined_steps: vec![],
-                duration_ms: 1,
-                steps: vec![],
-                exchanges: vec![],
-                failure_exchange: None,
+                ..testing::scenario("f", "could not run", Status::Error)
             },
         ],
         vec![],

@@ -141,23 +141,8 @@ mod tests {
         )
         .unwrap();
         let scenario = |feature: &str, name: &str, tag: &str| crate::results::ScenarioResult {
-            feature: feature.into(),
-            name: name.into(),
             tags: vec![tag.into()],
-            status: crate::results::Status::Passed,
-            level: crate::results::Level::Must,
-            citation: None,
-            failures: Vec::new(),
-            skip_reason: None,
-            error: None,
-            cause: None,
-            review: None,
-            unexpectedly_passed: false,
-            undefined_steps: Vec::new(),
-            steps: Vec::new(),
-            exchanges: Vec::new(),
-            failure_exchange: None,
-            duration_ms: 0,
+            ..crate::results::testing::scenario(feature, name, crate::results::Status::Passed)
         };
         let scenarios = [
             scenario("Security", "Plain PKCE", "oidc_pkce_plain"),

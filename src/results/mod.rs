@@ -6,6 +6,7 @@ pub mod baseline;
 mod exchanges;
 mod expectations;
 pub mod matrix;
+pub mod testing;
 
 use serde::{Deserialize, Serialize};
 
