@@ -177,7 +177,10 @@ async fn each_applicable_fault_fails_exactly_its_checks() {
         caught: Caught::NotPassedNorSkipped,
         at_once: 4,
     }
-    .check(faults, |fault| async move { run_orange(&[fault], &[]).await.1 })
+    .check(
+        faults,
+        |fault| async move { run_orange(&[fault], &[]).await.1 },
+    )
     .await;
 }
 

@@ -217,11 +217,7 @@ fn an_evidence_bundle_verifies_and_one_flipped_byte_fails_it() {
         &mut console,
     )
     .expect("read");
-    assert_eq!(
-        console.lines().last(),
-        Some("verdict: passed"),
-        "{console}"
-    );
+    assert_eq!(console.lines().last(), Some("verdict: passed"), "{console}");
     let printed: String = stdout
         .lines()
         .filter(|l| !l.starts_with("report: ") && !l.starts_with("evidence: "))

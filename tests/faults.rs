@@ -121,9 +121,10 @@ async fn without_faults_everything_passes() {
 #[tokio::test]
 async fn each_fault_fails_exactly_its_checks() {
     FAULTS
-        .check(Fault::ALL.iter().map(|f| (f.name(), *f)), |fault| async move {
-            run_with(&[fault]).await
-        })
+        .check(
+            Fault::ALL.iter().map(|f| (f.name(), *f)),
+            |fault| async move { run_with(&[fault]).await },
+        )
         .await;
 }
 
