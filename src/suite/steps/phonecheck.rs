@@ -131,6 +131,27 @@ fn no_bearer(world: &mut NvWorld) -> StepResult {
 
 // ----- checks ----------------------------------------------------------------------------------
 
+/// Sends `POST /checks` with `body` and the scenario's token (none when it has none); the answer,
+/// not yet recorded.
+async fn send_create(world: &NvWorld, body: &serde_json::Value) -> Result<Exchange, StepFailure> {
+    let ctx = world.ctx()?;
+    Ok(ctx
+        .flow
+        .create_check(world.phonecheck.bearer.as_ref(), body)
+        .await?)
+}
+
+/// Reads the check `check_id` with the scenario's token (none when it has none) and records the
+/// answer.
+async fn read_and_record(world: &mut NvWorld, check_id: &str) -> StepResult {
+    let ctx = world.ctx()?;
+    let exchange = ctx
+        .flow
+        .read_check(world.phonecheck.bearer.as_ref(), check_id)
+        .await?;
+    record(world, OP_READ, exchange)
+}
+
 step! {
 /// `a PhoneCheck is created for the device's phone number` / `… for another phone number`: the
 /// check must be created (status ACCEPTED, check_id, ttl, check_url).
@@ -144,11 +165,7 @@ async fn create(world: &mut NvWorld, whose: String) -> StepResult {
     } else {
         &lines.other
     };
-    let body = crate::flow::Flow::check_body(number);
-    let exchange = ctx
-        .flow
-        .create_check(world.phonecheck.bearer.as_ref(), &body)
-        .await?;
+    let exchange = send_create(world, &crate::flow::Flow::check_body(number)).await?;
     let created = verdict::created(&exchange);
     record(world, OP_CREATE, exchange)?;
     world.phonecheck.check = Some(created?);
@@ -160,12 +177,7 @@ step! {
 /// `a PhoneCheck is requested with the phone_number "07700 900000"`: any answer is recorded.
 #[when(regex = r#"^a PhoneCheck is requested with the phone_number "([^"]*)"$"#)]
 async fn create_with(world: &mut NvWorld, number: String) -> StepResult {
-    let ctx = world.ctx()?;
-    let body = serde_json::json!({ "phone_number": number });
-    let exchange = ctx
-        .flow
-        .create_check(world.phonecheck.bearer.as_ref(), &body)
-        .await?;
+    let exchange = send_create(world, &serde_json::json!({ "phone_number": number })).await?;
     record(world, OP_CREATE, exchange)
 }
 }
@@ -175,12 +187,8 @@ step! {
 /// negative checks: no token, wrong scope).
 #[when(regex = r"^a PhoneCheck is requested for the device's phone number$")]
 async fn create_any(world: &mut NvWorld) -> StepResult {
-    let ctx = world.ctx()?;
-    let body = crate::flow::Flow::check_body(&ctx.flow.profile().lines.device);
-    let exchange = ctx
-        .flow
-        .create_check(world.phonecheck.bearer.as_ref(), &body)
-        .await?;
+    let body = crate::flow::Flow::check_body(&world.ctx()?.flow.profile().lines.device);
+    let exchange = send_create(world, &body).await?;
     record(world, OP_CREATE, exchange)
 }
 }
@@ -278,13 +286,8 @@ step! {
 /// `the PhoneCheck is read` (guide step 7)
 #[when(regex = r"^the PhoneCheck is read$")]
 async fn read(world: &mut NvWorld) -> StepResult {
-    let ctx = world.ctx()?;
     let check_id = created_check(world)?.check_id.clone();
-    let exchange = ctx
-        .flow
-        .read_check(world.phonecheck.bearer.as_ref(), &check_id)
-        .await?;
-    record(world, OP_READ, exchange)
+    read_and_record(world, &check_id).await
 }
 }
 
@@ -292,13 +295,7 @@ step! {
 /// `a PhoneCheck that does not exist is read`
 #[when(regex = r"^a PhoneCheck that does not exist is read$")]
 async fn read_unknown(world: &mut NvWorld) -> StepResult {
-    let ctx = world.ctx()?;
-    let check_id = crate::suite::uuid_v4();
-    let exchange = ctx
-        .flow
-        .read_check(world.phonecheck.bearer.as_ref(), &check_id)
-        .await?;
-    record(world, OP_READ, exchange)
+    read_and_record(world, &crate::suite::uuid_v4()).await
 }
 }
 
