@@ -163,19 +163,7 @@ async fn v2_1_0_runs_all_22_scenarios_and_its_defects_are_linted() {
 
     // The contract of results.json holds with lint findings, and junit.xml carries them as
     // skipped testcases of one "lint" suite, which do not fail CI.
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
-        )
-        .expect("schema"),
-    )
-    .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&results)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    common::assert_matches_results_schema(&results);
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
     let n = lint.len();
     assert!(

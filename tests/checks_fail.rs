@@ -52,13 +52,7 @@ async fn discovery_without_token_endpoint_fails() {
     let server = mock::start().await;
     let mut doc = mock::discovery(&server.uri());
     doc.as_object_mut().map(|o| o.remove("token_endpoint"));
-    mock::break_with(
-        &server,
-        "GET",
-        "/.well-known/openid-configuration",
-        ResponseTemplate::new(200).set_body_json(doc),
-    )
-    .await;
+    mock::serve_discovery(&server, doc).await;
     assert_breaks(
         &server,
         "@oidc_discovery",
@@ -72,13 +66,7 @@ async fn discovery_with_another_issuer_fails() {
     let server = mock::start().await;
     let mut doc = mock::discovery(&server.uri());
     doc["issuer"] = json!("https://issuer.nvcert.invalid");
-    mock::break_with(
-        &server,
-        "GET",
-        "/.well-known/openid-configuration",
-        ResponseTemplate::new(200).set_body_json(doc),
-    )
-    .await;
+    mock::serve_discovery(&server, doc).await;
     assert_breaks(&server, "@oidc_discovery", "discovery issuer: expected").await;
 }
 
@@ -446,13 +434,7 @@ async fn unreachable_provider_is_an_error_not_a_failure() {
     for endpoint in ["authorization_endpoint", "token_endpoint"] {
         doc[endpoint] = json!(format!("http://127.0.0.1:{port}/{endpoint}"));
     }
-    mock::break_with(
-        &server,
-        "GET",
-        "/.well-known/openid-configuration",
-        ResponseTemplate::new(200).set_body_json(doc),
-    )
-    .await;
+    mock::serve_discovery(&server, doc).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = common::write_profile(
         dir.path(),

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use common::fault_table::{Caught, FaultTable, Row, tags_with};
 use nvcert::provider::{Fault, ProviderConfig, ProviderDialect};
@@ -212,19 +211,7 @@ async fn the_compatibility_report_lists_the_orange_differences() {
     assert_eq!(unique.len(), messages.len());
     insta::assert_json_snapshot!("orange_compatibility", report);
 
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
-        )
-        .expect("schema"),
-    )
-    .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&results)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    common::assert_matches_results_schema(&results);
 
     // Against another CAMARA version when asked; none when turned off.
     let (_, later) = run_orange(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -26,14 +26,27 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The test profile for a provider at `url`, with `extra` top-level lines (e.g. allowed_hosts).
-fn profile(dir: &Path, url: &str, extra: &str) -> String {
+/// Writes the test profile for a provider at `url` in `dir`, with `timeout_secs` and `extra`
+/// top-level lines (e.g. allowed_hosts); its path.
+fn profile(dir: &Path, url: &str, timeout_secs: u64, extra: &str) -> String {
     let text = common::profile_text(url, "private_key_jwt").replacen(
         "timeout_secs = 5\n",
-        &format!("timeout_secs = 5\n{extra}\n"),
+        &format!("timeout_secs = {timeout_secs}\n{extra}\n"),
         1,
     );
     common::write_profile(dir, &text)
+}
+
+/// `nvcert run --quiet --tags @oidc_device_leg` against the mock provider `server`, with
+/// `extra` profile lines: the exit code and results.json.
+async fn run_device_leg(server: &wiremock::MockServer, extra: &str) -> (u8, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = profile(dir.path(), &server.uri(), 5, extra);
+    common::run_suite(
+        dir.path(),
+        &["--provider", &path, "--tags", "@oidc_device_leg"],
+    )
+    .await
 }
 
 fn read_results(dir: &Path) -> serde_json::Value {
@@ -47,20 +60,8 @@ fn read_results(dir: &Path) -> serde_json::Value {
 async fn a_redirect_to_another_host_is_not_followed_and_fails_the_scenario() {
     let elsewhere = Recorder::start([127, 0, 0, 2]).await;
     let server = mock::start().await;
-    mock::break_with(
-        &server,
-        "GET",
-        "/authorize",
-        ResponseTemplate::new(302).insert_header("location", format!("{}/steal", elsewhere.url)),
-    )
-    .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(dir.path(), &server.uri(), "");
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &["--provider", &path, "--tags", "@oidc_device_leg"],
-    )
-    .await;
+    mock::redirect_authorize(&server, &format!("{}/steal", elsewhere.url)).await;
+    let (code, results) = run_device_leg(&server, "").await;
     assert_eq!(code, 1, "{results:#}");
     let failures = common::all_failures(&results);
     assert!(
@@ -80,25 +81,8 @@ async fn a_redirect_to_another_host_is_not_followed_and_fails_the_scenario() {
 async fn allowed_hosts_lets_the_device_leg_follow_a_redirect_with_its_headers() {
     let operator = Recorder::start([127, 0, 0, 2]).await;
     let server = mock::start().await;
-    mock::break_with(
-        &server,
-        "GET",
-        "/authorize",
-        ResponseTemplate::new(302)
-            .insert_header("location", format!("{}/op-authorize", operator.url)),
-    )
-    .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(
-        dir.path(),
-        &server.uri(),
-        r#"allowed_hosts = ["127.0.0.2"]"#,
-    );
-    let _ = common::run_suite(
-        dir.path(),
-        &["--provider", &path, "--tags", "@oidc_device_leg"],
-    )
-    .await;
+    mock::redirect_authorize(&server, &format!("{}/op-authorize", operator.url)).await;
+    let _ = run_device_leg(&server, r#"allowed_hosts = ["127.0.0.2"]"#).await;
     let seen = operator.requests();
     assert!(!seen.is_empty(), "the listed host was not reached");
     assert!(
@@ -115,22 +99,9 @@ async fn allowed_hosts_lets_the_device_leg_follow_a_redirect_with_its_headers() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_cloud_metadata_is_never_followed() {
     let server = mock::start().await;
-    mock::break_with(
-        &server,
-        "GET",
-        "/authorize",
-        ResponseTemplate::new(302)
-            .insert_header("location", "http://169.254.169.254/latest/meta-data/iam"),
-    )
-    .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(dir.path(), &server.uri(), "");
+    mock::redirect_authorize(&server, "http://169.254.169.254/latest/meta-data/iam").await;
     let started = Instant::now();
-    let (code, results) = common::run_suite(
-        dir.path(),
-        &["--provider", &path, "--tags", "@oidc_device_leg"],
-    )
-    .await;
+    let (code, results) = run_device_leg(&server, "").await;
     assert_eq!(code, 1);
     let failures = common::all_failures(&results);
     assert!(
@@ -149,15 +120,9 @@ async fn discovery_naming_another_host_stops_run_before_any_scenario_with_exit_2
     let server = mock::start().await;
     let mut doc = mock::discovery(&server.uri());
     doc["token_endpoint"] = format!("{}/token", elsewhere.url).into();
-    mock::break_with(
-        &server,
-        "GET",
-        "/.well-known/openid-configuration",
-        ResponseTemplate::new(200).set_body_json(doc),
-    )
-    .await;
+    mock::serve_discovery(&server, doc).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = profile(dir.path(), &server.uri(), "");
+    let path = profile(dir.path(), &server.uri(), 5, "");
     let reports = dir.path().join("reports");
     let out = nvcert_process(&[
         "run",
@@ -179,26 +144,15 @@ async fn discovery_naming_another_host_stops_run_before_any_scenario_with_exit_2
     }
     assert!(!reports.join("results.json").exists(), "no scenario ran");
     assert!(elsewhere.requests().is_empty());
-    let received = server.received_requests().await.unwrap_or_default();
-    assert!(
-        received
-            .iter()
-            .all(|r| r.url.path() == "/.well-known/openid-configuration"),
-        "{received:?}"
-    );
-    assert_eq!(received.len(), 1, "discovery is fetched once per run");
+    // Discovery alone was asked for, once per run.
+    assert_eq!(mock::requested_paths(&server).await, [mock::DISCOVERY]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_discovery_ends_the_run_in_about_one_timeout_naming_url_and_limit() {
     let hanging = Hanging::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&hanging.url, "private_key_jwt").replacen(
-        "timeout_secs = 5",
-        "timeout_secs = 2",
-        1,
-    );
-    let path = common::write_profile(dir.path(), &profile_text);
+    let path = profile(dir.path(), &hanging.url, 2, "");
     let reports = dir.path().join("reports");
     let started = Instant::now();
     let out = nvcert_process(&[
@@ -354,11 +308,24 @@ fn the_leak_detector_finds_whole_secrets_and_fragments() {
 
 // ----- Ctrl-C -----------------------------------------------------------------------------------
 
-/// Starts `nvcert ARGS…`, sends SIGINT after `after`, returns its output and how long it took
-/// to end after the signal.
-async fn interrupted(args: &[&str], after: Duration) -> (Output, Duration) {
+/// Starts `nvcert run` against a provider at `url` (the test profile, timeouts of 100 s) with
+/// a report folder in `dir` holding a previous run's `stale` files; sends SIGINT after `after`.
+/// Returns the output, how long it took to end after the signal and the report folder.
+async fn interrupted(
+    dir: &Path,
+    url: &str,
+    stale: &[(&str, &str)],
+    after: Duration,
+) -> (Output, Duration, PathBuf) {
+    let path = profile(dir, url, 100, "");
+    let reports = dir.join("reports");
+    std::fs::create_dir_all(&reports).expect("mkdir");
+    for (name, text) in stale {
+        std::fs::write(reports.join(name), text).expect("stale report");
+    }
+    let report_dir = reports.to_str().expect("utf-8");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
-        .args(args)
+        .args(["run", "--provider", &path, "--report-dir", report_dir])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -376,7 +343,7 @@ async fn interrupted(args: &[&str], after: Duration) -> (Output, Duration) {
         .await
         .expect("ends after SIGINT")
         .expect("output");
-    (out, sent.elapsed())
+    (out, sent.elapsed(), reports)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,23 +359,10 @@ async fn sigint_during_the_suite_exits_130_with_a_partial_report_marked_interrup
     )
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&server.uri(), "private_key_jwt").replacen(
-        "timeout_secs = 5",
-        "timeout_secs = 100",
-        1,
-    );
-    let path = common::write_profile(dir.path(), &profile_text);
-    let reports = dir.path().join("reports");
-    std::fs::create_dir_all(&reports).expect("mkdir");
-    std::fs::write(reports.join("results.json"), r#"{"previous": "run"}"#).expect("stale");
-    let (out, took) = interrupted(
-        &[
-            "run",
-            "--provider",
-            &path,
-            "--report-dir",
-            reports.to_str().expect("utf-8"),
-        ],
+    let (out, took, reports) = interrupted(
+        dir.path(),
+        &server.uri(),
+        &[("results.json", r#"{"previous": "run"}"#)],
         Duration::from_secs(3),
     )
     .await;
@@ -421,19 +375,7 @@ async fn sigint_during_the_suite_exits_130_with_a_partial_report_marked_interrup
         finished > 0,
         "the finished scenarios are reported: {results:#}"
     );
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
-        )
-        .expect("schema"),
-    )
-    .expect("schema JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&results)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    common::assert_matches_results_schema(&results);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("INTERRUPTED"), "{stdout}");
     assert!(
@@ -455,24 +397,12 @@ fn text_of(out: &Output) -> String {
 async fn sigint_before_any_scenario_exits_130_and_removes_the_previous_reports() {
     let hanging = Hanging::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let profile_text = common::profile_text(&hanging.url, "private_key_jwt").replacen(
-        "timeout_secs = 5",
-        "timeout_secs = 100",
-        1,
-    );
-    let path = common::write_profile(dir.path(), &profile_text);
-    let reports = dir.path().join("reports");
-    std::fs::create_dir_all(&reports).expect("mkdir");
-    for name in ["results.json", "junit.xml"] {
-        std::fs::write(reports.join(name), "previous run").expect("stale");
-    }
-    let (out, took) = interrupted(
+    let (out, took, reports) = interrupted(
+        dir.path(),
+        &hanging.url,
         &[
-            "run",
-            "--provider",
-            &path,
-            "--report-dir",
-            reports.to_str().expect("utf-8"),
+            ("results.json", "previous run"),
+            ("junit.xml", "previous run"),
         ],
         Duration::from_millis(1500),
     )

@@ -17,12 +17,7 @@ fn schema() -> serde_json::Value {
 async fn results_match_the_schema_and_junit_has_every_scenario() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_, results) = common::run_suite(dir.path(), &[]).await;
-    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&results)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    common::assert_matches_results_schema(&results);
 
     // ctrf.json: the Common Test Report Format's required fields, one test per scenario.
     let ctrf: serde_json::Value = serde_json::from_str(

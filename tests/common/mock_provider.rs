@@ -162,12 +162,15 @@ pub fn share(req: &Request) -> ResponseTemplate {
     )
 }
 
+/// The path of the discovery document.
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+
 /// Starts the mock provider with every correct mock mounted.
 pub async fn start() -> MockServer {
     let server = MockServer::start().await;
     let uri = server.uri();
     Mock::given(method("GET"))
-        .and(path("/.well-known/openid-configuration"))
+        .and(path(DISCOVERY))
         .respond_with(ResponseTemplate::new(200).set_body_json(discovery(&uri)))
         .with_priority(BASE_PRIORITY)
         .mount(&server)
@@ -224,6 +227,40 @@ pub async fn break_with<R: wiremock::Respond + 'static>(
         .with_priority(1)
         .mount(server)
         .await;
+}
+
+/// Mounts `doc` as the discovery document, above the correct one.
+pub async fn serve_discovery(server: &MockServer, doc: Value) {
+    break_with(
+        server,
+        "GET",
+        DISCOVERY,
+        ResponseTemplate::new(200).set_body_json(doc),
+    )
+    .await;
+}
+
+/// Mounts, above the correct authorization endpoint, a `302` to `location` (any URL: another
+/// host, a metadata address).
+pub async fn redirect_authorize(server: &MockServer, location: &str) {
+    break_with(
+        server,
+        "GET",
+        "/authorize",
+        ResponseTemplate::new(302).insert_header("location", location),
+    )
+    .await;
+}
+
+/// The path of every request `server` received, in order.
+pub async fn requested_paths(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect()
 }
 
 /// Mounts, above the correct mocks, a fixed JSON answer with `status` for `METHOD path` (the

@@ -128,6 +128,27 @@ pub fn all_failures(results: &Value) -> String {
         .join("\n")
 }
 
+/// Asserts that `results` (a results.json) holds to its contract, specs/results.schema.json,
+/// naming every violation and where it is.
+pub fn assert_matches_results_schema(results: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
+        )
+        .expect("specs/results.schema.json"),
+    )
+    .expect("the results schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the results schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(results)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results.json breaks its schema: {errors:#?}"
+    );
+}
+
 /// Runs `nvcert run --quiet --provider <profile> ARGS…` against a reference provider started in
 /// process with `config`; `profile` turns the provider's URL into the profile text. Returns the
 /// exit code and results.json.
