@@ -155,14 +155,7 @@ fn closed_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_misconfigured_profile_stops_before_any_scenario_with_one_line() {
-    let handle = nvcert::provider::spawn(
-        nvcert::provider::ProviderConfig::embedded(),
-        ([127, 0, 0, 1], 0).into(),
-        None,
-    )
-    .await
-    .expect("spawn");
-    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    let (handle, url) = common::spawn_provider(nvcert::provider::ProviderConfig::embedded()).await;
     let good = common::reference_profile_for(&url);
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let with = |extra: &str| format!("{good}\n{extra}\n");

@@ -13,11 +13,7 @@ use serde_json::Value;
 
 /// The shipped Orange profile pointed at `url`, key files by absolute path.
 fn orange_profile_for(url: &str) -> String {
-    let text = std::fs::read_to_string(common::fixtures().join("providers/orange-es-v0.toml"))
-        .expect("orange profile");
-    let keys = common::fixtures().join("keys");
-    text.replace("http://127.0.0.1:9091", url.trim_end_matches('/'))
-        .replace("file:../keys/", &format!("file:{}/", keys.display()))
+    common::shipped_profile_for("orange-es-v0.toml", "http://127.0.0.1:9091", url)
 }
 
 fn orange_config(faults: &[Fault]) -> ProviderConfig {

@@ -18,10 +18,7 @@ async fn a_failed_check_shows_its_exchange_and_a_curl_line_that_reproduces_it() 
     config
         .faults
         .push("api-verify-always-true".parse::<Fault>().expect("fault"));
-    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    let (handle, url) = common::spawn_provider(config).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = common::write_profile(dir.path(), &common::reference_profile_for(&url));
     let report = dir.path().join("reports");

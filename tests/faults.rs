@@ -106,12 +106,7 @@ const FAULTS: FaultTable = FaultTable {
 #[tokio::test]
 async fn without_faults_everything_passes() {
     let results = run_with(&[]).await;
-    let failing = FAULTS.caught_in(&results);
-    assert!(
-        failing.is_empty(),
-        "{failing:?}\n{}",
-        common::all_failures(&results)
-    );
+    FAULTS.assert_nothing_caught(&results);
     assert!(
         results["summary"]["passed"].as_u64().unwrap_or(0) >= 60,
         "{results:#}"

@@ -12,9 +12,11 @@ use common::hostile::{EchoProxy, Hanging, Recorder};
 use common::mock_provider as mock;
 use wiremock::ResponseTemplate;
 
-/// `nvcert ARGS…` as a real process; its output.
-async fn nvcert_process(args: &[&str]) -> Output {
+/// `nvcert run --provider PROFILE --report-dir REPORTS ARGS…` as a real process; its output.
+async fn run_process(profile: &str, reports: &Path, args: &[&str]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["run", "--provider", profile, "--report-dir"])
+        .arg(reports)
         .args(args)
         .kill_on_drop(true)
         .output()
@@ -124,14 +126,7 @@ async fn discovery_naming_another_host_stops_run_before_any_scenario_with_exit_2
     let dir = tempfile::tempdir().expect("tempdir");
     let path = profile(dir.path(), &server.uri(), 5, "");
     let reports = dir.path().join("reports");
-    let out = nvcert_process(&[
-        "run",
-        "--provider",
-        &path,
-        "--report-dir",
-        reports.to_str().expect("utf-8"),
-    ])
-    .await;
+    let out = run_process(&path, &reports, &[]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     for part in [
@@ -155,15 +150,7 @@ async fn a_hanging_discovery_ends_the_run_in_about_one_timeout_naming_url_and_li
     let path = profile(dir.path(), &hanging.url, 2, "");
     let reports = dir.path().join("reports");
     let started = Instant::now();
-    let out = nvcert_process(&[
-        "run",
-        "--quiet",
-        "--provider",
-        &path,
-        "--report-dir",
-        reports.to_str().expect("utf-8"),
-    ])
-    .await;
+    let out = run_process(&path, &reports, &["--quiet"]).await;
     let took = started.elapsed();
     // The preflight's one fetch: about one timeout, not one per scenario; nothing runs (exit 2).
     assert!(took < Duration::from_secs(10), "run took {took:?}");
@@ -227,16 +214,7 @@ async fn a_provider_echoing_every_secret_leaves_none_in_any_artifact() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = common::write_profile(dir.path(), &common::reference_profile_for(&proxy.url));
     let reports = dir.path().join("reports");
-    let out = nvcert_process(&[
-        "run",
-        "--provider",
-        &path,
-        "--report-dir",
-        reports.to_str().expect("utf-8"),
-        "--rule-set",
-        "wip",
-    ])
-    .await;
+    let out = run_process(&path, &reports, &["--rule-set", "wip"]).await;
     let mut secrets = proxy.secrets();
     // The profile's own secrets too.
     let keys = common::fixtures().join("keys");

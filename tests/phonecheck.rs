@@ -30,11 +30,7 @@ const TABLE: &[Row] = &[
 /// The shipped profile (fixtures/providers/idlayr-phonecheck.toml) pointed at `url`, with its
 /// key files found from the temporary folder it is written to.
 fn profile_for(url: &str) -> String {
-    let text = std::fs::read_to_string(common::fixtures().join("providers/idlayr-phonecheck.toml"))
-        .expect("the PhoneCheck fixture");
-    let keys = common::fixtures().join("keys");
-    text.replace("http://127.0.0.1:9092", url.trim_end_matches('/'))
-        .replace("file:../keys/", &format!("file:{}/", keys.display()))
+    common::shipped_profile_for("idlayr-phonecheck.toml", "http://127.0.0.1:9092", url)
 }
 
 /// The PhoneCheck provider with `faults` on an ephemeral port, and a temporary folder holding
@@ -80,12 +76,7 @@ const FAULTS: FaultTable = FaultTable {
 #[tokio::test]
 async fn the_phonecheck_provider_passes_every_check() {
     let results = run_with(&[]).await;
-    let failing = FAULTS.caught_in(&results);
-    assert!(
-        failing.is_empty(),
-        "{failing:?}\n{}",
-        common::all_failures(&results)
-    );
+    FAULTS.assert_nothing_caught(&results);
     assert_eq!(results["summary"]["failed"], 0, "{results:#}");
     assert!(
         results["summary"]["passed"].as_u64().unwrap_or(0) >= 15,

@@ -182,9 +182,8 @@ pub(super) async fn run_provider(
         crate::report::write_baseline_console(comparison, &mut baseline_text)?;
     }
     let mut verdict = Vec::new();
-    let reached_verdict =
-        !results.interrupted && !(results.scenarios.is_empty() && results.errors.is_empty());
-    if reached_verdict {
+    let nothing_ran = results.scenarios.is_empty() && results.errors.is_empty();
+    if !results.interrupted && !nothing_ran {
         crate::report::write_verdict(&results, &redactor, &mut verdict)?;
     }
     if let Some(bundle) = &args.evidence {

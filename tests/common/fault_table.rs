@@ -36,8 +36,8 @@
 //! both sets. A fault run without a row, or a row naming no fault that ran, fails it too, so a
 //! new fault switch cannot go unchecked and a misspelt row cannot pass unnoticed.
 //!
-//! [`tags_with`] and [`FaultTable::caught_in`] serve the runs without a fault ("everything
-//! passes") and other assertions on results.json.
+//! [`FaultTable::assert_nothing_caught`] serves the run without a fault ("everything passes");
+//! [`tags_with`] and [`FaultTable::caught_in`] other assertions on results.json.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -107,6 +107,17 @@ impl FaultTable {
             eprintln!("fault table: {report}");
         }
         assert!(report.is_empty(), "fault table: {report}");
+    }
+
+    /// Asserts that `results` (a run without a fault) has no scenario whose status counts as
+    /// caught, naming them and the failure messages when it has.
+    pub fn assert_nothing_caught(&self, results: &Value) {
+        let caught = self.caught_in(results);
+        assert!(
+            caught.is_empty(),
+            "without a fault: {caught:?}\n{}",
+            super::all_failures(results)
+        );
     }
 
     /// The own tags of the scenarios of `results` (results.json) whose status counts as caught.

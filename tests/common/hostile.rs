@@ -60,11 +60,17 @@ impl Recorder {
     }
 }
 
-async fn serve(ip: [u8; 4], app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from((ip, 0)))
+/// A listener on `ip` (loopback), ephemeral port, and its address.
+async fn bind(ip: [u8; 4]) -> (tokio::net::TcpListener, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("addr");
+    (listener, addr)
+}
+
+async fn serve(ip: [u8; 4], app: Router) -> SocketAddr {
+    let (listener, addr) = bind(ip).await;
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -78,11 +84,7 @@ pub struct Hanging {
 
 impl Hanging {
     pub async fn start() -> Self {
-        let listener =
-            tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-                .await
-                .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (listener, addr) = bind([127, 0, 0, 1]).await;
         tokio::spawn(async move {
             let mut held = Vec::new();
             while let Ok((stream, _)) = listener.accept().await {
@@ -135,11 +137,7 @@ pub struct EchoProxy {
 
 impl EchoProxy {
     pub async fn start() -> Self {
-        let listener =
-            tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-                .await
-                .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (listener, addr) = bind([127, 0, 0, 1]).await;
         let url = format!("http://{addr}");
         // The provider advertises the proxy's URL in discovery, redirects and `iss`.
         let provider = nvcert::provider::spawn(

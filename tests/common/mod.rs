@@ -93,14 +93,32 @@ other = "{ANOTHER}"
     )
 }
 
-/// The shipped reference profile (`fixtures/providers/reference.toml`) pointed at `url`, with its
-/// key files referenced by absolute path so it works from any directory.
-pub fn reference_profile_for(url: &str) -> String {
-    let text = std::fs::read_to_string(fixtures().join("providers/reference.toml"))
-        .expect("reference profile");
+/// The shipped profile `fixtures/providers/FILE`, written for a provider at `shipped_url`,
+/// pointed at `url` instead, with its key files referenced by absolute path so it works from any
+/// directory.
+pub fn shipped_profile_for(file: &str, shipped_url: &str, url: &str) -> String {
+    let text = std::fs::read_to_string(fixtures().join("providers").join(file))
+        .unwrap_or_else(|e| panic!("fixtures/providers/{file}: {e}"));
     let keys = fixtures().join("keys");
-    text.replace("http://127.0.0.1:9091", url.trim_end_matches('/'))
+    text.replace(shipped_url, url.trim_end_matches('/'))
         .replace("file:../keys/", &format!("file:{}/", keys.display()))
+}
+
+/// The shipped reference profile (`fixtures/providers/reference.toml`) pointed at `url`.
+pub fn reference_profile_for(url: &str) -> String {
+    shipped_profile_for("reference.toml", "http://127.0.0.1:9091", url)
+}
+
+/// Starts the reference provider with `config` on an ephemeral loopback port: its handle and its
+/// URL without the trailing `/`.
+pub async fn spawn_provider(
+    config: nvcert::provider::ProviderConfig,
+) -> (nvcert::provider::ProviderHandle, String) {
+    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+        .await
+        .expect("the reference provider starts");
+    let url = handle.url.as_str().trim_end_matches('/').to_owned();
+    (handle, url)
 }
 
 /// Writes `text` as `profile.toml` in `dir` and returns its path as a string.
@@ -157,14 +175,9 @@ pub async fn run_with_profile(
     profile: impl Fn(&str) -> String,
     args: &[&str],
 ) -> (u8, Value) {
-    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
+    let (handle, url) = spawn_provider(config).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write_profile(
-        dir.path(),
-        &profile(handle.url.as_str().trim_end_matches('/')),
-    );
+    let path = write_profile(dir.path(), &profile(&url));
     let mut all = vec!["--provider", path.as_str()];
     all.extend_from_slice(args);
     let out = run_suite(dir.path(), &all).await;
