@@ -197,21 +197,28 @@ pub fn device_leg_refused(outcome: &CheckUrlOutcome, why: &str) -> Verdict {
     }
 }
 
-/// A read check is `COMPLETED` with `match` equal to `expected` (guide, step 7).
-pub fn completed_with_match(exchange: &Exchange, expected: bool) -> Verdict {
-    const SUBJECT: &str = "PhoneCheck result";
+/// Subject of the findings about a read check.
+const RESULT: &str = "PhoneCheck result";
+
+/// The JSON body of a check read with HTTP 200 (guide, step 7).
+fn read_check(exchange: &Exchange) -> Result<Value, Finding> {
     let status = exchange.response.status.as_u16();
     if status != 200 {
         return Err(Finding::new(
-            SUBJECT,
+            RESULT,
             "HTTP 200 with the check",
             format!("HTTP {status}"),
         ));
     }
-    let body = json_of(exchange, SUBJECT)?;
+    json_of(exchange, RESULT)
+}
+
+/// A read check is `COMPLETED` with `match` equal to `expected` (guide, step 7).
+pub fn completed_with_match(exchange: &Exchange, expected: bool) -> Verdict {
+    let body = read_check(exchange)?;
     if body.get("status").and_then(Value::as_str) != Some("COMPLETED") {
         return Err(Finding::new(
-            SUBJECT,
+            RESULT,
             "`status` \"COMPLETED\" once the device leg has run",
             shown(&body, "status"),
         ));
@@ -219,7 +226,7 @@ pub fn completed_with_match(exchange: &Exchange, expected: bool) -> Verdict {
     match body.get("match").and_then(Value::as_bool) {
         Some(m) if m == expected => Ok(()),
         _ => Err(Finding::new(
-            SUBJECT,
+            RESULT,
             format!("`match` {expected}"),
             shown(&body, "match"),
         )),
@@ -229,20 +236,11 @@ pub fn completed_with_match(exchange: &Exchange, expected: bool) -> Verdict {
 /// A read check is not `COMPLETED` (before its device leg, or past its ttl): HTTP 200 with
 /// another status and no `match` (guide: COMPLETED comes after the device's request).
 pub fn not_completed(exchange: &Exchange, when: &str) -> Verdict {
-    const SUBJECT: &str = "PhoneCheck result";
-    let status = exchange.response.status.as_u16();
-    if status != 200 {
-        return Err(Finding::new(
-            SUBJECT,
-            "HTTP 200 with the check",
-            format!("HTTP {status}"),
-        ));
-    }
-    let body = json_of(exchange, SUBJECT)?;
+    let body = read_check(exchange)?;
     let completed = body.get("status").and_then(Value::as_str) == Some("COMPLETED");
     if completed || body.get("match").is_some() {
         return Err(Finding::new(
-            SUBJECT,
+            RESULT,
             format!("a check that is not COMPLETED and has no `match` {when}"),
             format!("{}, {}", shown(&body, "status"), shown(&body, "match")),
         ));
