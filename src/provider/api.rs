@@ -279,11 +279,8 @@ fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The two properties of a valid body, or 400.
-fn strict_fields(
-    headers: &HeaderMap,
-    bytes: &[u8],
-) -> Result<(Option<String>, Option<String>), ApiError> {
+/// 400 unless there is a body and it is declared `application/json`.
+fn require_json_body(headers: &HeaderMap, bytes: &[u8]) -> Result<(), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid_argument("request body is missing"));
     }
@@ -292,6 +289,15 @@ fn strict_fields(
             "request body must be application/json",
         ));
     }
+    Ok(())
+}
+
+/// The two properties of a valid body, or 400.
+fn strict_fields(
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    require_json_body(headers, bytes)?;
     let parsed: VerifyBody = serde_json::from_slice(bytes).map_err(|_| {
         ApiError::invalid_argument(
             "body must be a JSON object with exactly one of phoneNumber or hashedPhoneNumber",
@@ -323,14 +329,7 @@ fn dialect_fields(
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Result<(Option<String>, Option<String>), ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid_argument("request body is missing"));
-    }
-    if !content_type_is(headers, "application/json") {
-        return Err(ApiError::invalid_argument(
-            "request body must be application/json",
-        ));
-    }
+    require_json_body(headers, bytes)?;
     let parsed: DialectVerifyBody = serde_json::from_slice(bytes).map_err(|_| {
         ApiError::invalid_argument(
             "body must be a JSON object with phoneNumberType and phoneNumber",
