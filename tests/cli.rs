@@ -50,34 +50,13 @@ fn usage_errors_exit_2() {
 #[tokio::test]
 async fn bad_tag_expression_and_unknown_version_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().to_str().unwrap();
-    assert_eq!(
-        common::nvcert(&[
-            "run",
-            "--quiet",
-            "--report-dir",
-            report,
-            "--tags",
-            "@a and (@b"
-        ])
-        .await,
-        2
-    );
     let text = common::profile_text("http://127.0.0.1:9", "private_key_jwt")
         .replace("spec_version = \"2.1.0\"", "spec_version = \"9.9.9\"");
     let profile = common::write_profile(dir.path(), &text);
-    assert_eq!(
-        common::nvcert(&[
-            "run",
-            "--quiet",
-            "--report-dir",
-            report,
-            "--provider",
-            &profile
-        ])
-        .await,
-        2
-    );
+    for args in [["--tags", "@a and (@b"], ["--provider", &profile]] {
+        let (code, _) = common::run_suite(dir.path(), &args).await;
+        assert_eq!(code, 2, "{args:?}");
+    }
 }
 
 #[tokio::test]
