@@ -94,19 +94,57 @@ impl FaultTable {
         R: Future<Output = Value>,
     {
         let faults: Vec<(&'static str, F)> = faults.into_iter().collect();
-        let observed: Vec<(&str, BTreeSet<String>)> = futures::stream::iter(faults)
+        // Per fault: the caught tags, each with how its scenario ended (results.json itself is
+        // not kept: a full run's is megabytes).
+        let runs: Vec<(&str, BTreeMap<String, String>)> = futures::stream::iter(faults)
             .map(|(name, fault)| {
                 let results = run(fault);
-                async move { (name, self.caught_in(&results.await)) }
+                async move {
+                    let results = results.await;
+                    let caught = self.caught_in(&results);
+                    (
+                        name,
+                        caught
+                            .into_iter()
+                            .map(|tag| {
+                                let how = outcome(&results, &tag);
+                                (tag, how)
+                            })
+                            .collect(),
+                    )
+                }
             })
             .buffered(self.at_once.max(1))
             .collect()
             .await;
-        let report = self.differences(&observed);
+        let observed: Vec<(&str, BTreeSet<String>)> = runs
+            .iter()
+            .map(|(name, caught)| (*name, caught.keys().cloned().collect()))
+            .collect();
+        let mut report = self.differences(&observed);
         if !report.is_empty() {
+            // Why the scenarios no row expects did not pass (a flow broken, a timeout …).
+            for (name, caught) in &runs {
+                let expected = self.row(name);
+                for (tag, how) in caught
+                    .iter()
+                    .filter(|(t, _)| !expected.contains(t.as_str()))
+                {
+                    report.push_str(&format!("\n    {name} → {tag}: {how}"));
+                }
+            }
             eprintln!("fault table: {report}");
         }
         assert!(report.is_empty(), "fault table: {report}");
+    }
+
+    /// The tags the row of the fault `name` names (none without a row).
+    fn row(&self, name: &str) -> BTreeSet<&'static str> {
+        self.rows
+            .iter()
+            .filter(|(row, _)| *row == name)
+            .flat_map(|(_, tags)| tags.iter().copied())
+            .collect()
     }
 
     /// Asserts that `results` (a run without a fault) has no scenario whose status counts as
@@ -166,6 +204,28 @@ fn is_meta(tag: &str) -> bool {
         || tag.starts_with("since:")
         || tag.starts_with("until:")
         || tag.starts_with("rules_")
+}
+
+/// How the scenario tagged `tag` ended in `results`: its status and first message.
+fn outcome(results: &Value, tag: &str) -> String {
+    let Some(scenario) = results["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| own_tag(s).as_deref() == Some(tag))
+    else {
+        return "not in the results".to_owned();
+    };
+    let message = scenario["failures"][0]
+        .as_str()
+        .or_else(|| scenario["error"].as_str())
+        .or_else(|| scenario["skip_reason"].as_str())
+        .unwrap_or_default();
+    let first_line = message.lines().next().unwrap_or_default();
+    format!(
+        "{}: {first_line}",
+        scenario["status"].as_str().unwrap_or("?")
+    )
 }
 
 /// A results.json scenario's own tag: the last one that is not a level or a gate (feature tags
