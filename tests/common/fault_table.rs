@@ -33,7 +33,10 @@
 //! [`FaultTable::check`] runs the faults `at_once` at a time (most of a run is waiting for
 //! short-lived codes and tokens to expire), reads each run's scenarios by their own tag
 //! ([`own_tag`]), and fails naming every fault whose caught set differs from its row, with
-//! both sets. A fault run without a row, or a row naming no fault that ran, fails it too, so a
+//! both sets and, for each scenario no row expects, how it ended (status and first message: a
+//! timeout under load reads differently from a broken flow). [`Caught`] says which statuses
+//! count: `NotPassed` where every scenario runs without a fault, `NotPassedNorSkipped` where
+//! some are skipped by design (a dialect). A fault run without a row, or a row naming no fault that ran, fails it too, so a
 //! new fault switch cannot go unchecked and a misspelt row cannot pass unnoticed.
 //!
 //! [`FaultTable::assert_nothing_caught`] serves the run without a fault ("everything passes");
