@@ -170,8 +170,8 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     let matrix = read_json(&second.join("matrix.json"));
     assert_valid("specs/matrix.schema.json", &matrix);
     let baseline = &matrix["baseline"];
-    assert_eq!(baseline["regressions"], 1);
-    assert_eq!(baseline["fixes"], 2);
+    assert_eq!(baseline["regressions"], 1, "{baseline:#}");
+    assert_eq!(baseline["fixes"], 2, "{baseline:#}");
     assert_eq!(baseline["equal"], false);
     for unchanged in ["alpha-telco", "beta-telco"] {
         assert_eq!(
