@@ -86,40 +86,34 @@ fn browser_or_skip() -> Option<PathBuf> {
     browser
 }
 
+/// [`browse`] off the async runtime, with a browser profile of its own.
+async fn browse_async(browser: &Path, page: &Path, extra: Vec<String>) -> String {
+    let user_data = tempfile::tempdir().expect("browser profile");
+    let (browser, page) = (browser.to_owned(), page.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        browse(&browser, user_data.path(), &page, &extra)
+    })
+    .await
+    .expect("join")
+}
+
 /// Takes a screenshot of `page` into the test's target folder as `name`, for a person to look at.
 async fn screenshot(browser: &Path, page: &Path, name: &str, size: &str) {
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_file(&shot);
-    let shot_arg = format!("--screenshot={}", shot.display());
-    let size_arg = format!("--window-size={size}");
-    let user_data = tempfile::tempdir().expect("browser profile");
-    tokio::task::spawn_blocking({
-        let (browser, page, user_data) = (
-            browser.to_owned(),
-            page.to_owned(),
-            user_data.path().to_owned(),
-        );
-        move || browse(&browser, &user_data, &page, &[&shot_arg, &size_arg])
-    })
-    .await
-    .expect("join");
+    let extra = vec![
+        format!("--screenshot={}", shot.display()),
+        format!("--window-size={size}"),
+    ];
+    browse_async(browser, page, extra).await;
     let png = std::fs::read(&shot).expect("screenshot written");
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
 }
 
 /// The DOM of `page` once its script ran.
 async fn rendered_dom(browser: &Path, page: &Path) -> String {
-    let user_data = tempfile::tempdir().expect("browser profile");
-    tokio::task::spawn_blocking({
-        let (browser, page, user_data) = (
-            browser.to_owned(),
-            page.to_owned(),
-            user_data.path().to_owned(),
-        );
-        move || browse(&browser, &user_data, &page, &["--dump-dom"])
-    })
-    .await
-    .expect("join")
+    browse_async(browser, page, vec!["--dump-dom".to_owned()]).await
 }
 
 fn assert_self_contained(html: &str) {
