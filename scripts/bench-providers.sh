@@ -87,12 +87,24 @@ print(max(json.loads(p.read_text())["duration_ms"] for p in pathlib.Path(sys.arg
 EOF
 )
   echo "$name $(cat "$WORK/time") $suite"
+  if [ "$name" = one ]; then
+    # What bounds one provider's suite: its slowest scenarios (they run at once, so the suite
+    # cannot end before the slowest).
+    python3 - "$WORK/reports/results.json" >>"$WORK/slowest" <<'EOF'
+import json, sys
+scenarios = json.load(open(sys.argv[1]))["scenarios"]
+for s in sorted(scenarios, key=lambda s: -s["duration_ms"])[:4]:
+    print(f'{s["duration_ms"]:>6} ms  {s["feature"]} › {s["name"]}')
+print()
+EOF
+  fi
 }
 
 echo "nvcert: $NVCERT"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "measuring: $PROVIDERS providers, $REPEAT rounds"
 : >"$WORK/rounds"
+: >"$WORK/slowest"
 for round in $(seq 1 "$REPEAT"); do
   if [ $((round % 2)) = 1 ]; then
     measure one --provider "$WORK/one/provider-1.toml" >>"$WORK/rounds"
@@ -105,6 +117,9 @@ for round in $(seq 1 "$REPEAT"); do
   fi
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "slowest scenarios of one provider, per round:"
+sed 's/^/  /' "$WORK/slowest"
 
 python3 - "$WORK/rounds" "$PROVIDERS" <<'EOF'
 import statistics, sys

@@ -170,8 +170,8 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     let matrix = read_json(&second.join("matrix.json"));
     assert_valid("specs/matrix.schema.json", &matrix);
     let baseline = &matrix["baseline"];
-    assert_eq!(baseline["regressions"], 1);
-    assert_eq!(baseline["fixes"], 2);
+    assert_eq!(baseline["regressions"], 1, "{baseline:#}");
+    assert_eq!(baseline["fixes"], 2, "{baseline:#}");
     assert_eq!(baseline["equal"], false);
     for unchanged in ["alpha-telco", "beta-telco"] {
         assert_eq!(
@@ -506,7 +506,15 @@ async fn a_provider_that_hangs_fails_alone_and_the_others_still_pass() {
     assert_eq!(answers, "passed");
     assert_eq!(answers_summary["passed"], 2);
     let (hangs, hangs_summary, error) = verdict("hangs");
-    assert_eq!(hangs, "error", "could not run, neither passed nor failed");
+    assert_eq!(
+        hangs, "incomplete",
+        "could not run: neither passed nor failed"
+    );
+    assert_eq!(matrix["verdict"], "incomplete");
+    assert_eq!(
+        matrix["verdicts"],
+        serde_json::json!({"passed": 1, "failed": 0, "incomplete": 1})
+    );
     assert!(
         hangs_summary.is_null(),
         "nothing green by accident: {hangs_summary}"
@@ -518,4 +526,85 @@ async fn a_provider_that_hangs_fails_alone_and_the_others_still_pass() {
     );
     silent.abort();
     good.shutdown().await.expect("provider stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_whose_must_check_could_not_run_is_incomplete_never_passed() {
+    let profiles = tempfile::tempdir().expect("tempdir");
+    let reports = tempfile::tempdir().expect("tempdir");
+    let (a, pa) = provider(profiles.path(), "a", "Complete", &[]).await;
+    let (b, pb) = provider(profiles.path(), "b", "Lacks short lived", &[]).await;
+    // Without [short_lived_client] the expired-token check (MUST) is skipped: incomplete.
+    let text = std::fs::read_to_string(&pb).expect("profile");
+    let start = text.find("[short_lived_client]").expect("section");
+    let end = start + text[start..].find("\n\n").expect("section end");
+    std::fs::write(&pb, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    let tags = "@auth_401_expired_token_verify or @verify_plain_true";
+    let dir = |name: &str| {
+        reports
+            .path()
+            .join(name)
+            .to_str()
+            .expect("utf-8")
+            .to_owned()
+    };
+    let (plain, strict) = (dir("plain"), dir("strict"));
+    let args = |report: &str| {
+        vec![
+            "--report-dir".to_owned(),
+            report.to_owned(),
+            "--provider".to_owned(),
+            pa.clone(),
+            "--provider".to_owned(),
+            pb.clone(),
+            "--tags".to_owned(),
+            tags.to_owned(),
+        ]
+    };
+    let code = run(&refs(&args(&plain))).await;
+    assert_eq!(
+        code, 0,
+        "incomplete does not fail without --require-complete"
+    );
+    let matrix = read_json(&Path::new(&plain).join("matrix.json"));
+    assert_valid("specs/matrix.schema.json", &matrix);
+    let verdicts: Vec<(&Value, &Value)> = matrix["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .map(|p| (&p["verdict"], &p["exit_code"]))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (&Value::from("passed"), &Value::from(0)),
+            (&Value::from("incomplete"), &Value::from(0))
+        ]
+    );
+    assert_eq!(
+        matrix["verdict"], "incomplete",
+        "incomplete is never passed"
+    );
+    assert_eq!(
+        matrix["verdicts"],
+        serde_json::json!({"passed": 1, "failed": 0, "incomplete": 1})
+    );
+    let results = read_json(&Path::new(&plain).join("lacks-short-lived/results.json"));
+    assert_eq!(
+        results["verdict"], "incomplete",
+        "the same verdict as results.json"
+    );
+
+    let mut with_flag = args(&strict);
+    with_flag.push("--require-complete".to_owned());
+    let code = run(&refs(&with_flag)).await;
+    assert_eq!(
+        code, 1,
+        "--require-complete: incomplete exits 1, as for one provider"
+    );
+    let matrix = read_json(&Path::new(&strict).join("matrix.json"));
+    assert_eq!(matrix["verdict"], "incomplete");
+    assert_eq!(matrix["providers"][1]["exit_code"], 1);
+    a.shutdown().await.expect("provider stopped");
+    b.shutdown().await.expect("provider stopped");
 }

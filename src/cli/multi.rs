@@ -17,7 +17,7 @@ use super::target::{Target, TargetArgs};
 use super::{RunArgs, exit};
 use crate::results::ExpectedFailures;
 use crate::results::baseline::{Baseline, BaselineMode};
-use crate::results::matrix::{Matrix, ProviderEntry, provider_slug};
+use crate::results::matrix::{Matrix, ProviderEntry, ProviderVerdict, provider_slug};
 use crate::secret::Redactor;
 
 /// Providers run at once by default, at most.
@@ -123,10 +123,12 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<u8> {
         }),
     );
     let path = crate::report::write_matrix(&matrix, &args.report_dir)?;
+    let html = crate::report::write_matrix_html(&matrix, &args.report_dir, &Redactor::default())?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         crate::report::write_matrix_console(&matrix, &mut out)?;
         println!("report: {}", path.display());
+        println!("report: {}", html.display());
     }
     let codes = finished.iter().map(|f| f.exit_code);
     Ok(worst(codes))
@@ -245,7 +247,8 @@ async fn run_one(args: &RunArgs, planned: Planned, baseline: Option<Arc<Baseline
     .await;
     let outcome = match joined {
         Ok(Ok(run)) => Ok(run),
-        Ok(Err(e)) => Err(super::error_text(&e)),
+        // As the single run prints it: no error names a secret, but one may quote a URL.
+        Ok(Err(e)) => Err(crate::secret::redact_query_values(&super::error_text(&e))),
         Err(e) => Err(format!("the provider's run stopped: {e}")),
     };
     let exit_code = match &outcome {
@@ -266,13 +269,9 @@ fn finished_line(f: &Finished) -> String {
     let seconds = f.duration_ms as f64 / 1000.0;
     match &f.outcome {
         Ok(run) => {
-            let label = if f.exit_code == exit::OK {
-                "ok"
-            } else {
-                "FAILED"
-            };
+            let label = crate::report::verdict_label(ProviderVerdict::of(&run.results), false);
             let mut line = format!(
-                "  {label:<7}{}  {} ({seconds:.1} s) → {}\n",
+                "  {label:<11}{}  {} ({seconds:.1} s) → {}\n",
                 f.planned.slug,
                 crate::report::summary_line(&run.results.summary),
                 f.report_dir.display()
@@ -283,7 +282,8 @@ fn finished_line(f: &Finished) -> String {
             line
         }
         Err(e) => format!(
-            "  ERROR  {}  could not run ({seconds:.1} s): {e}\n",
+            "  {:<11}{}  could not run ({seconds:.1} s): {e}\n",
+            crate::report::verdict_label(ProviderVerdict::Incomplete, true),
             f.planned.slug
         ),
     }

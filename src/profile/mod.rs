@@ -188,6 +188,31 @@ pub struct ShortLivedClient {
     pub code_lifetime_secs: u64,
     /// Access-token lifetime the provider gives it, in seconds.
     pub token_lifetime_secs: u64,
+    /// How long past the end of a code's or token's life the suite waits before presenting it
+    /// (`expiry_margin_ms`; [`ShortLivedClient::SAFE_EXPIRY_MARGIN_MS`] when not given).
+    pub expiry_margin_ms: u64,
+    /// Where a token's life is taken to end (`token_expiry`).
+    pub token_expiry: TokenExpiry,
+}
+
+impl ShortLivedClient {
+    /// The margin when the profile gives none: a provider that stamps `exp` in whole seconds
+    /// (rounded either way) and compares it with the time in whole seconds may honour a token up
+    /// to a second past its lifetime, counted from when it was issued (which is before nvcert
+    /// received it); 100 ms more absorbs timer slack. Safe for every provider; slow.
+    pub const SAFE_EXPIRY_MARGIN_MS: u64 = 1100;
+}
+
+/// Where the life of a short-lived client's access token is taken to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenExpiry {
+    /// `token_lifetime_secs` after nvcert received the token (any provider, any clock).
+    #[default]
+    Lifetime,
+    /// At the `exp` claim of a JWT access token, read on nvcert's clock: only for a provider
+    /// whose clock is nvcert's (the same machine). A token that is not a JWT with `exp` falls
+    /// back to `Lifetime`.
+    ExpClaim,
 }
 
 /// Grant flows the provider offers (scenarios of a flow it lacks are skipped).

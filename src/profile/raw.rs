@@ -7,8 +7,8 @@ use super::dialect::{Dialect, DialectPurpose};
 use super::family::{Family, PHONECHECK_DIALECT};
 use super::{
     Client, ClientAuthMethod, DeviceLeg, ExplicitEndpoints, Files, Flows, Lines, NonNetworkLogin,
-    OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenSource,
-    resolve_secret,
+    OperatorTokenSource, Profile, ProfileError, PurposeStyle, ShortLivedClient, TokenExpiry,
+    TokenSource, resolve_secret,
 };
 use crate::secret::Secret;
 use std::sync::Arc;
@@ -50,6 +50,8 @@ struct RawShortLivedClient {
     client: RawClient,
     code_lifetime_secs: u64,
     token_lifetime_secs: u64,
+    expiry_margin_ms: Option<u64>,
+    token_expiry: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -206,9 +208,35 @@ impl RawProfile {
                         ))
                     }
                 };
+                let expiry_margin_ms = match c.expiry_margin_ms {
+                    None => ShortLivedClient::SAFE_EXPIRY_MARGIN_MS,
+                    Some(ms) if ms <= 5000 => ms,
+                    Some(ms) => {
+                        return Err(ProfileError::field(
+                            origin,
+                            "short_lived_client.expiry_margin_ms",
+                            "0..=5000 milliseconds (the suite waits this long past a lifetime)",
+                            ms.to_string(),
+                        ));
+                    }
+                };
+                let token_expiry = match c.token_expiry.as_deref() {
+                    None | Some("lifetime") => TokenExpiry::Lifetime,
+                    Some("exp_claim") => TokenExpiry::ExpClaim,
+                    Some(other) => {
+                        return Err(ProfileError::field(
+                            origin,
+                            "short_lived_client.token_expiry",
+                            "\"lifetime\" or \"exp_claim\"",
+                            format!("{other:?}"),
+                        ));
+                    }
+                };
                 Ok::<_, ProfileError>(ShortLivedClient {
                     code_lifetime_secs: lifetime("code_lifetime_secs", c.code_lifetime_secs)?,
                     token_lifetime_secs: lifetime("token_lifetime_secs", c.token_lifetime_secs)?,
+                    expiry_margin_ms,
+                    token_expiry,
                     client: c.client.validate(
                         origin,
                         "short_lived_client",
@@ -728,6 +756,43 @@ other = "+34600000009"
             "token_lifetime_secs = 1\ntypo = 2",
         );
         assert!(load(&bad).unwrap_err().to_string().contains("typo"));
+    }
+
+    #[test]
+    fn the_expiry_margin_is_the_safe_one_unless_the_profile_says_otherwise() {
+        let text = format!(
+            "{GOOD}\n[short_lived_client]\nclient_id = \"nvcert-short-lived\"\ncode_lifetime_secs = 1\ntoken_lifetime_secs = 1\n"
+        );
+        let short = load(&text)
+            .expect("loads")
+            .short_lived_client
+            .expect("short");
+        assert_eq!(
+            (short.expiry_margin_ms, short.token_expiry),
+            (
+                ShortLivedClient::SAFE_EXPIRY_MARGIN_MS,
+                TokenExpiry::Lifetime
+            )
+        );
+        let tuned = format!("{text}expiry_margin_ms = 100\ntoken_expiry = \"exp_claim\"\n");
+        let short = load(&tuned)
+            .expect("loads")
+            .short_lived_client
+            .expect("short");
+        assert_eq!(
+            (short.expiry_margin_ms, short.token_expiry),
+            (100, TokenExpiry::ExpClaim)
+        );
+        for (bad, field) in [
+            (
+                "expiry_margin_ms = 6000",
+                "short_lived_client.expiry_margin_ms",
+            ),
+            ("token_expiry = \"iat\"", "short_lived_client.token_expiry"),
+        ] {
+            let e = load(&format!("{text}{bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(field), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! would no longer match once escaped); the page as a whole is redacted once more on its way to
 //! disk like every report.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::results::baseline::BaselineMode;
+use crate::results::matrix::{Matrix, MatrixBaseline, MatrixCheck, MatrixProvider};
 use crate::results::{
     ExchangeRecord, HeaderRecord, RunResults, ScenarioResult, Status, StepStatus,
 };
@@ -499,6 +502,346 @@ fn lint(p: &mut Page, results: &RunResults) {
         p.raw("</td></tr>");
     }
     p.raw("</table>");
+}
+
+const MATRIX_STYLE: &str = r#"
+.scroll{overflow:auto;border:1px solid var(--line);border-radius:8px;max-height:80vh}
+table.matrix{margin:0;border-collapse:separate;border-spacing:0}
+table.matrix th,table.matrix td{border:0;border-right:1px solid var(--line);border-bottom:1px solid var(--line);vertical-align:top}
+table.matrix thead th{position:sticky;top:0;z-index:2;background:var(--panel);min-width:150px}
+table.matrix th.check,table.matrix td.check{position:sticky;left:0;z-index:1;background:var(--bg);min-width:340px;max-width:520px}
+table.matrix thead th.check{z-index:3;background:var(--panel)}
+table.matrix td.cell{text-align:center;white-space:nowrap}
+table.matrix td.cell .level{display:block;min-width:0}
+table.matrix td.regressed{background:#ffebe9;box-shadow:inset 0 0 0 2px var(--fail)}
+table.matrix td.fixed{background:#dafbe1;box-shadow:inset 0 0 0 2px var(--pass)}
+table.matrix td.changed{background:#fff8c5}
+.mark{display:block;font-size:11px;font-weight:700}
+.mark.regressed{color:var(--fail)}.mark.fixed{color:var(--pass)}.mark.changed{color:var(--warn)}
+.head a{font-weight:700;color:var(--fg)}
+.head .verdict{display:table;margin:6px 0 4px;font-size:12px;padding:2px 8px}
+.head .counts{font-weight:400;font-size:12px;color:var(--muted);white-space:normal}
+.head .counts b{color:var(--fg)}
+.head .err{font-weight:400;font-size:12px;color:var(--err);white-space:normal;max-width:260px}
+.none{color:var(--muted)}
+ul.diff{margin:4px 0 12px;padding-left:20px}
+ul.diff li.regressed{color:var(--fail)}ul.diff li.fixed{color:var(--pass)}
+"#;
+
+const MATRIX_SCRIPT: &str = r#"
+(function(){
+  var boxes=document.querySelectorAll('input[data-filter-status]');
+  var level=document.getElementById('f-level');
+  var feature=document.getElementById('f-feature');
+  var text=document.getElementById('f-text');
+  var uneven=document.getElementById('f-uneven');
+  var changed=document.getElementById('f-changed');
+  var rows=document.querySelectorAll('tr.row');
+  function apply(){
+    var statuses={};
+    boxes.forEach(function(b){statuses[b.getAttribute('data-filter-status')]=b.checked;});
+    var q=text.value.toLowerCase(), shown=0;
+    rows.forEach(function(r){
+      var cells=r.dataset.statuses.split(' ');
+      var ok=cells.some(function(s){return statuses[s];})
+        &&(level.value===''||r.dataset.levels.split(' ').indexOf(level.value)>=0)
+        &&(feature.value===''||r.dataset.feature===feature.value)
+        &&(!uneven.checked||r.dataset.uneven==='1')
+        &&(!changed||!changed.checked||r.dataset.changed==='1')
+        &&(q===''||r.textContent.toLowerCase().indexOf(q)>=0);
+      r.classList.toggle('hidden',!ok);
+      if(ok){shown++;}
+    });
+    document.getElementById('shown').textContent=shown+' of '+rows.length+' checks shown';
+  }
+  boxes.forEach(function(b){b.addEventListener('change',apply);});
+  [level,feature,uneven].concat(changed?[changed]:[]).forEach(function(s){s.addEventListener('change',apply);});
+  text.addEventListener('input',apply);
+  apply();
+})();
+"#;
+
+/// How a cell compares with the baseline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CellChange {
+    Regressed,
+    Fixed,
+    Changed,
+}
+
+/// `report.html` at the top of a multi-provider run's folder: the providers × checks matrix,
+/// each provider's column headed by its verdict and counts and linked to its own report.html,
+/// regressions and fixes against the baseline marked, filters as in the single report.
+pub(super) fn render_matrix(matrix: &Matrix, redactor: &Redactor) -> String {
+    let mut p = Page {
+        out: String::with_capacity(64 * 1024),
+        redactor: redactor.snapshot(),
+    };
+    let changes = matrix_changes(matrix);
+    p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    p.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    p.raw(&format!(
+        "<title>nvcert matrix: {} providers</title><style>",
+        matrix.providers.len()
+    ));
+    p.raw(STYLE);
+    p.raw(MATRIX_STYLE);
+    p.raw(&format!(
+        "</style></head><body>\n<header><h1>nvcert provider matrix: {} providers × {} checks</h1><div class=\"meta\"><span>nvcert ",
+        matrix.providers.len(),
+        matrix.checks.len()
+    ));
+    p.text(&matrix.tool_version);
+    p.raw("</span>");
+    if let Some(b) = &matrix.baseline {
+        p.raw("<span>baseline ");
+        p.text(&b.against);
+        p.raw(&format!(
+            " ({})</span>",
+            match b.mode {
+                BaselineMode::Fail => "regressions fail the run",
+                BaselineMode::Report => "report only",
+            }
+        ));
+    }
+    let v = &matrix.verdicts;
+    p.raw(&format!(
+        "</div><div class=\"verdict {}\" id=\"verdict\">{}</div> <span class=\"meta\" id=\"verdicts\">{} passed, {} failed, {} incomplete</span></header>\n<main>",
+        matrix.verdict.as_str(),
+        matrix.verdict.as_str().to_uppercase(),
+        v.passed,
+        v.failed,
+        v.incomplete
+    ));
+    if let Some(b) = &matrix.baseline {
+        matrix_baseline(&mut p, b);
+    }
+
+    // Filters: a row is shown when one of its cells has a status ticked.
+    p.raw("<h2>Checks</h2><div class=\"filters\"><span>");
+    for (status, key, label) in STATUSES {
+        let n = matrix
+            .checks
+            .iter()
+            .filter(|c| c.results.values().any(|cell| cell.status == *status))
+            .count();
+        p.raw(&format!(
+            "<label><input type=\"checkbox\" data-filter-status=\"{key}\" checked> {label} ({n})</label> "
+        ));
+    }
+    p.raw("<label><input type=\"checkbox\" data-filter-status=\"none\" checked> not run by a provider (");
+    let not_run = matrix
+        .checks
+        .iter()
+        .filter(|c| c.results.len() < matrix.providers.len())
+        .count();
+    p.raw(&format!("{not_run})</label></span>"));
+    p.raw("<label>level <select id=\"f-level\"><option value=\"\">all</option>");
+    for level in ["MUST", "SHOULD", "REVIEW"] {
+        p.raw(&format!("<option>{level}</option>"));
+    }
+    p.raw(
+        "</select></label><label>feature <select id=\"f-feature\"><option value=\"\">all</option>",
+    );
+    let mut features: Vec<&str> = matrix.checks.iter().map(|c| c.feature.as_str()).collect();
+    features.sort_unstable();
+    features.dedup();
+    for f in features {
+        p.raw("<option value=\"");
+        p.text(f);
+        p.raw("\">");
+        p.text(f);
+        p.raw("</option>");
+    }
+    p.raw("</select></label><label><input type=\"checkbox\" id=\"f-uneven\"> only checks that did not pass everywhere</label>");
+    if matrix.baseline.is_some() {
+        p.raw("<label><input type=\"checkbox\" id=\"f-changed\"> only changes since the baseline</label>");
+    }
+    p.raw("<input type=\"search\" id=\"f-text\" placeholder=\"search\"><span id=\"shown\"></span></div>\n");
+
+    p.raw("<div class=\"scroll\"><table class=\"matrix\" id=\"matrix\"><thead><tr><th class=\"check\">check</th>");
+    for provider in &matrix.providers {
+        matrix_head(&mut p, provider);
+    }
+    p.raw("</tr></thead><tbody>\n");
+    // Checks that did not pass everywhere or changed since the baseline first (in key order),
+    // then the others.
+    let changed = |c: &MatrixCheck| {
+        matrix
+            .providers
+            .iter()
+            .any(|p| changes.contains_key(&(p.slug.as_str(), c.check.as_str())))
+    };
+    let (uneven, even): (Vec<&MatrixCheck>, Vec<&MatrixCheck>) = matrix
+        .checks
+        .iter()
+        .partition(|c| !matrix.passed_everywhere(c) || changed(c));
+    for check in uneven.into_iter().chain(even) {
+        matrix_row(&mut p, matrix, check, &changes);
+    }
+    p.raw("</tbody></table></div>");
+    p.raw("<p class=\"note\">Each provider's column head links to its own report (steps, exchanges, reproducers). A check a provider did not run is shown as —.</p>");
+    p.raw("</main><script>");
+    p.raw(MATRIX_SCRIPT);
+    p.raw("</script></body></html>\n");
+    p.out
+}
+
+/// (provider slug, check key) → how the cell compares with the baseline.
+fn matrix_changes(matrix: &Matrix) -> BTreeMap<(&str, &str), CellChange> {
+    let mut changes = BTreeMap::new();
+    if let Some(b) = &matrix.baseline {
+        for (slug, c) in &b.providers {
+            for (list, change) in [
+                (&c.regressions, CellChange::Regressed),
+                (&c.fixes, CellChange::Fixed),
+                (&c.changed, CellChange::Changed),
+            ] {
+                for ch in list {
+                    changes.insert((slug.as_str(), ch.check.as_str()), change);
+                }
+            }
+        }
+    }
+    changes
+}
+
+fn matrix_baseline(p: &mut Page, b: &MatrixBaseline) {
+    p.raw(&format!(
+        "<h2>Since the baseline</h2><div class=\"tiles\" id=\"baseline\"><div class=\"tile failed\"><b>{}</b>regressions</div><div class=\"tile passed\"><b>{}</b>fixes</div></div>",
+        b.regressions, b.fixes
+    ));
+    if b.equal {
+        p.raw("<p>Every provider compares equal with the baseline.</p>");
+    }
+    let mut items = Vec::new();
+    for (slug, c) in &b.providers {
+        for (list, class, word) in [
+            (&c.regressions, "regressed", "regressed"),
+            (&c.fixes, "fixed", "fixed"),
+        ] {
+            for ch in list {
+                items.push((
+                    class,
+                    format!(
+                        "{slug}: {word} {} {} ({} → {})",
+                        ch.level.as_str(),
+                        ch.check,
+                        ch.before.as_str(),
+                        ch.after.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    for slug in &b.new_providers {
+        items.push(("", format!("{slug}: new provider, not in the baseline")));
+    }
+    for slug in &b.vanished_providers {
+        items.push(("", format!("{slug}: in the baseline but not run")));
+    }
+    if !items.is_empty() {
+        p.raw("<ul class=\"diff\">");
+        for (class, text) in items {
+            p.raw(&format!("<li class=\"{class}\">"));
+            p.text(&text);
+            p.raw("</li>");
+        }
+        p.raw("</ul>");
+    }
+}
+
+fn matrix_head(p: &mut Page, provider: &MatrixProvider) {
+    p.raw("<th class=\"head\" data-slug=\"");
+    p.text(&provider.slug);
+    p.raw("\"><a href=\"");
+    p.text(&provider.slug);
+    p.raw("/report.html\">");
+    p.text(&provider.provider);
+    p.raw(&format!(
+        "</a><div class=\"verdict {}\">{}</div>",
+        provider.verdict.as_str(),
+        super::verdict_label(provider.verdict, provider.error.is_some()).to_uppercase()
+    ));
+    match (&provider.summary, &provider.error) {
+        (Some(s), _) => p.raw(&format!(
+            "<div class=\"counts\"><b>{}</b> passed · <b>{}</b> failed · <b>{}</b> could not run · <b>{}</b> warnings · <b>{}</b> skipped</div>",
+            s.passed, s.failed, s.errored, s.warnings, s.skipped
+        )),
+        (None, Some(e)) => {
+            p.raw("<div class=\"err\">could not run: ");
+            p.text(e);
+            p.raw("</div>");
+        }
+        (None, None) => {}
+    }
+    p.raw("</th>");
+}
+
+fn matrix_row(
+    p: &mut Page,
+    matrix: &Matrix,
+    check: &MatrixCheck,
+    changes: &BTreeMap<(&str, &str), CellChange>,
+) {
+    let mut statuses: Vec<&str> = Vec::new();
+    let mut levels: Vec<&str> = Vec::new();
+    let uneven = !matrix.passed_everywhere(check);
+    let mut changed = false;
+    for provider in &matrix.providers {
+        match check.results.get(&provider.slug) {
+            Some(cell) => {
+                statuses.push(status_key(cell.status));
+                levels.push(cell.level.as_str());
+            }
+            // A provider that could not run says so in its column head.
+            None => statuses.push("none"),
+        }
+        changed |= changes.contains_key(&(provider.slug.as_str(), check.check.as_str()));
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    levels.sort_unstable();
+    levels.dedup();
+    p.raw(&format!(
+        "<tr class=\"row\" data-statuses=\"{}\" data-levels=\"{}\" data-uneven=\"{}\" data-changed=\"{}\" data-feature=\"",
+        statuses.join(" "),
+        levels.join(" "),
+        u8::from(uneven),
+        u8::from(changed)
+    ));
+    p.text(&check.feature);
+    p.raw("\"><td class=\"check\"><span class=\"feature\">");
+    p.text(&check.feature);
+    p.raw(" › </span><span class=\"name\">");
+    p.text(&check.name);
+    p.raw("</span></td>");
+    for provider in &matrix.providers {
+        let Some(cell) = check.results.get(&provider.slug) else {
+            p.raw("<td class=\"cell none\">—</td>");
+            continue;
+        };
+        let change = changes.get(&(provider.slug.as_str(), check.check.as_str()));
+        let (class, mark) = match change {
+            Some(CellChange::Regressed) => (
+                " regressed",
+                "<span class=\"mark regressed\">▼ regressed</span>",
+            ),
+            Some(CellChange::Fixed) => (" fixed", "<span class=\"mark fixed\">▲ fixed</span>"),
+            Some(CellChange::Changed) => {
+                (" changed", "<span class=\"mark changed\">changed</span>")
+            }
+            None => ("", ""),
+        };
+        let key = status_key(cell.status);
+        p.raw(&format!(
+            "<td class=\"cell{class}\" data-status=\"{key}\" data-slug=\"{}\"><span class=\"badge {key}\">{}</span><span class=\"level\">{}</span>{mark}</td>",
+            provider.slug.replace(['"', '<', '>', '&', '\''], ""),
+            status_label(cell.status),
+            cell.level.as_str()
+        ));
+    }
+    p.raw("</tr>\n");
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::{ReportError, write_file};
 use crate::results::baseline::{BaselineComparison, CheckOnOneSide, StatusChange};
 use crate::results::matrix::{Matrix, ProviderVerdict};
 use crate::results::{Status, Summary};
+use crate::secret::Redactor;
 
 pub use crate::results::baseline::MATRIX_FILE;
 
@@ -21,6 +22,19 @@ pub fn write_matrix(matrix: &Matrix, dir: &Path) -> Result<PathBuf, ReportError>
     text.push('\n');
     let path = dir.join(MATRIX_FILE);
     write_file(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes the matrix view, `report.html`, into `dir` beside `matrix.json`: each provider's
+/// column links to `<slug>/report.html`.
+pub fn write_matrix_html(
+    matrix: &Matrix,
+    dir: &Path,
+    redactor: &Redactor,
+) -> Result<PathBuf, ReportError> {
+    let html = redactor.redact(&super::html::render_matrix(matrix, redactor));
+    let path = dir.join(super::HTML_FILE);
+    write_file(&path, html.as_bytes())?;
     Ok(path)
 }
 
@@ -45,12 +59,13 @@ fn label(status: Status) -> &'static str {
     }
 }
 
-/// Label of a provider's verdict.
-pub fn verdict_label(verdict: ProviderVerdict) -> &'static str {
+/// Label of a provider's verdict; `could_not_run`: it has no results at all.
+pub fn verdict_label(verdict: ProviderVerdict, could_not_run: bool) -> &'static str {
     match verdict {
         ProviderVerdict::Passed => "ok",
         ProviderVerdict::Failed => "FAILED",
-        ProviderVerdict::Error => "ERROR",
+        ProviderVerdict::Incomplete if could_not_run => "ERROR",
+        ProviderVerdict::Incomplete => "INCOMPLETE",
     }
 }
 
@@ -76,22 +91,15 @@ pub fn write_matrix_console(matrix: &Matrix, out: &mut impl Write) -> io::Result
             (None, None) => String::new(),
         };
         text.push_str(&format!(
-            "  {:<7}{:<width$}  {detail}\n",
-            verdict_label(p.verdict),
+            "  {:<11}{:<width$}  {detail}\n",
+            verdict_label(p.verdict, p.error.is_some()),
             p.slug
         ));
     }
     let uneven: Vec<_> = matrix
         .checks
         .iter()
-        .filter(|c| {
-            matrix.providers.iter().any(|p| {
-                p.summary.is_some()
-                    && c.results
-                        .get(&p.slug)
-                        .is_none_or(|cell| cell.status != Status::Passed)
-            })
-        })
+        .filter(|c| !matrix.passed_everywhere(c))
         .collect();
     if !uneven.is_empty() {
         text.push_str("checks that did not pass everywhere:\n");
@@ -127,6 +135,14 @@ pub fn write_matrix_console(matrix: &Matrix, out: &mut impl Write) -> io::Result
             text.push_str(&format!("  provider in the baseline but not run: {slug}\n"));
         }
     }
+    let v = &matrix.verdicts;
+    text.push_str(&format!(
+        "verdict: {} ({} passed, {} failed, {} incomplete)\n",
+        matrix.verdict.as_str().to_uppercase(),
+        v.passed,
+        v.failed,
+        v.incomplete
+    ));
     out.write_all(text.as_bytes())
 }
 
@@ -296,15 +312,16 @@ mod tests {
         let text = String::from_utf8(out).expect("utf-8");
         for line in [
             "matrix: 3 providers × 2 checks",
-            "  ok     good      2 passed, 0 failed, 0 could not run, 0 warnings, 0 skipped",
-            "  FAILED bad       1 passed, 1 failed, 0 could not run, 0 warnings, 0 skipped",
-            "  ERROR  down      could not run: cannot reach it",
+            "  ok         good      2 passed, 0 failed, 0 could not run, 0 warnings, 0 skipped",
+            "  FAILED     bad       1 passed, 1 failed, 0 could not run, 0 warnings, 0 skipped",
+            "  ERROR      down      could not run: cannot reach it",
             "checks that did not pass everywhere:",
             "  Verify › b",
             "      good: ok  bad: FAILED",
             "baseline base.json: 1 regressions, 0 fixes",
             "  new provider (not in the baseline): good",
             "  new provider (not in the baseline): down",
+            "verdict: FAILED (1 passed, 1 failed, 1 incomplete)",
         ] {
             assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
         }

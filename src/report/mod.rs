@@ -23,7 +23,7 @@ pub use load::{
 };
 pub use matrix::{
     MATRIX_FILE, baseline_diff, summary_line, verdict_label, write_baseline_console, write_matrix,
-    write_matrix_console,
+    write_matrix_console, write_matrix_html,
 };
 
 use crate::results::RunResults;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::baseline::{BaselineComparison, BaselineMode, check_keys};
-use super::{Level, RESULTS_VERSION, RunResults, Status, Summary};
+use super::{Level, RESULTS_VERSION, RunResults, Status, Summary, Verdict};
 
 /// The folder name of a provider: its profile `name`, lower-case, every run of characters other
 /// than letters and digits turned into one `-`. Empty when the name has no letter or digit.
@@ -26,16 +26,65 @@ pub fn provider_slug(name: &str) -> String {
     slug
 }
 
-/// How a provider's run ended.
+/// How a provider's run ended: its results.json verdict, made `failed` by a regression against
+/// the baseline (when regressions fail the run), and `incomplete` when it could not be run at
+/// all. Incomplete is never passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderVerdict {
-    /// The run succeeded (and held against the baseline, if one was given).
+    /// Every MUST check ran and passed (and the baseline held, if one was given).
     Passed,
-    /// A check failed, a MUST check could not run, a feature did not load, or a regression.
+    /// A check failed (as results.json says), or a regression against the baseline.
     Failed,
-    /// The provider could not be run at all (no results): see `error`.
-    Error,
+    /// Nothing failed, but something that should have run did not (results.json's
+    /// `incomplete_reasons`), or the provider could not be run at all (see `error`).
+    Incomplete,
+}
+
+impl ProviderVerdict {
+    /// The verdict of a provider whose run gave `results`.
+    pub fn of(results: &RunResults) -> Self {
+        match results.verdict {
+            Verdict::Failed => Self::Failed,
+            _ if !results.held_baseline() => Self::Failed,
+            Verdict::Incomplete => Self::Incomplete,
+            Verdict::Passed => Self::Passed,
+        }
+    }
+
+    /// The verdict of the whole run: failed if any provider failed, else incomplete if any is
+    /// incomplete (or there is none), else passed.
+    pub fn overall(verdicts: impl IntoIterator<Item = Self>) -> Self {
+        let mut overall = None;
+        for v in verdicts {
+            overall = Some(match (overall, v) {
+                (_, Self::Failed) | (Some(Self::Failed), _) => Self::Failed,
+                (_, Self::Incomplete) | (Some(Self::Incomplete), _) => Self::Incomplete,
+                _ => Self::Passed,
+            });
+        }
+        overall.unwrap_or(Self::Incomplete)
+    }
+
+    /// The word used in matrix.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// How many providers ended with each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct VerdictCounts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Incomplete (of them, those that could not be run at all have an `error`).
+    pub incomplete: usize,
 }
 
 /// One provider's line of the matrix.
@@ -114,6 +163,10 @@ pub struct Matrix {
     pub results_version: u32,
     /// nvcert version.
     pub tool_version: String,
+    /// The verdict over all providers (see [`ProviderVerdict::overall`]).
+    pub verdict: ProviderVerdict,
+    /// Providers per verdict.
+    pub verdicts: VerdictCounts,
     /// Providers, in the order given (files of `--providers` sorted by name).
     pub providers: Vec<MatrixProvider>,
     /// Checks, sorted by key.
@@ -141,6 +194,18 @@ pub struct ProviderEntry<'a> {
 }
 
 impl Matrix {
+    /// Every provider that ran (has results) passed `check`; a provider that ran without the
+    /// check differs.
+    pub fn passed_everywhere(&self, check: &MatrixCheck) -> bool {
+        self.providers.iter().all(|p| {
+            p.summary.is_none()
+                || check
+                    .results
+                    .get(&p.slug)
+                    .is_some_and(|cell| cell.status == Status::Passed)
+        })
+    }
+
     /// The matrix of these providers; `baseline_providers` are the slugs the baseline has
     /// (when one was given, with its path and mode).
     pub fn build(
@@ -176,19 +241,19 @@ impl Matrix {
                     if let Some(c) = &results.baseline {
                         comparisons.insert(e.slug.to_owned(), c.clone());
                     }
-                    let verdict = if e.exit_code == 0 {
-                        ProviderVerdict::Passed
-                    } else {
-                        ProviderVerdict::Failed
-                    };
                     (
-                        verdict,
+                        ProviderVerdict::of(results),
                         Some(results.target.spec_version.clone()),
                         Some(results.summary),
                         None,
                     )
                 }
-                Err(message) => (ProviderVerdict::Error, None, None, Some(message.to_owned())),
+                Err(message) => (
+                    ProviderVerdict::Incomplete,
+                    None,
+                    None,
+                    Some(message.to_owned()),
+                ),
             };
             providers.push(MatrixProvider {
                 slug: e.slug.to_owned(),
@@ -228,9 +293,17 @@ impl Matrix {
                 providers: comparisons,
             }
         });
+        let count = |v: ProviderVerdict| providers.iter().filter(|p| p.verdict == v).count();
+        let verdicts = VerdictCounts {
+            passed: count(ProviderVerdict::Passed),
+            failed: count(ProviderVerdict::Failed),
+            incomplete: count(ProviderVerdict::Incomplete),
+        };
         Self {
             results_version: RESULTS_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            verdict: ProviderVerdict::overall(providers.iter().map(|p| p.verdict)),
+            verdicts,
             providers,
             checks: rows.into_values().collect(),
             baseline,

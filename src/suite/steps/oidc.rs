@@ -549,7 +549,8 @@ async fn exchange_replayed_assertion(world: &mut NvWorld) -> StepResult {
 }
 
 step! {
-/// `the code's lifetime has passed` (the short-lived client's code lifetime, plus a second)
+/// `the code's lifetime has passed` (the short-lived client's code lifetime, plus the profile's
+/// `expiry_margin_ms`)
 #[when(regex = r"^the code's lifetime has passed$")]
 async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
@@ -564,7 +565,7 @@ async fn code_lifetime_passed(world: &mut NvWorld) -> StepResult {
             )
         })?;
     tokio::time::sleep(std::time::Duration::from_millis(
-        short.code_lifetime_secs * 1000 + 1100,
+        short.code_lifetime_secs * 1000 + short.expiry_margin_ms,
     ))
     .await;
     Ok(())

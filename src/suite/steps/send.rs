@@ -320,10 +320,104 @@ async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFai
             Err(e) => return Err(e.into()),
         }
     };
-    // One second of margin: providers compare expiry at second resolution.
-    tokio::time::sleep(std::time::Duration::from_millis(
-        short.token_lifetime_secs * 1000 + 1100,
-    ))
-    .await;
+    let received = std::time::Instant::now();
+    tokio::time::sleep(token_wait(&short, token.access_token.expose(), received)).await;
     Ok(token.access_token)
+}
+
+/// How long to wait, from `received`, until the short-lived client's token `token` has expired
+/// for the provider: its life (see [`TokenExpiry`]) plus the profile's margin, bounded by the
+/// lifetime plus the safe margin (a token's `exp` never makes the suite wait longer than that).
+fn token_wait(
+    short: &crate::profile::ShortLivedClient,
+    token: &str,
+    received: std::time::Instant,
+) -> std::time::Duration {
+    use crate::profile::{ShortLivedClient, TokenExpiry};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let margin = Duration::from_millis(short.expiry_margin_ms);
+    let lifetime = Duration::from_secs(short.token_lifetime_secs);
+    let by_lifetime = lifetime + margin;
+    let by_claim = (short.token_expiry == TokenExpiry::ExpClaim)
+        .then(|| jwt_exp(token))
+        .flatten()
+        .map(|exp| {
+            // Seconds from now (our clock, which this setting says is the provider's) to `exp`.
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64();
+            Duration::from_secs_f64((exp - now).max(0.0)) + margin + received.elapsed()
+        });
+    let longest = lifetime + Duration::from_millis(ShortLivedClient::SAFE_EXPIRY_MARGIN_MS);
+    by_claim
+        .unwrap_or(by_lifetime)
+        .min(longest.max(by_lifetime))
+}
+
+/// The `exp` claim of a JWT (not verified: only when it ends is read), if `token` is one.
+fn jwt_exp(token: &str) -> Option<f64> {
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get("exp")?.as_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    use super::*;
+    use crate::profile::{ClientAuthMethod, ShortLivedClient, TokenExpiry};
+
+    fn short(token_expiry: TokenExpiry, margin_ms: u64) -> ShortLivedClient {
+        ShortLivedClient {
+            client: crate::profile::Client {
+                client_id: "short".into(),
+                auth_method: ClientAuthMethod::PrivateKeyJwt,
+                private_key_pem: None,
+                key_id: None,
+                client_secret: None,
+                redirect_uri: "https://client.test/cb".parse().expect("url"),
+            },
+            code_lifetime_secs: 1,
+            token_lifetime_secs: 1,
+            expiry_margin_ms: margin_ms,
+            token_expiry,
+        }
+    }
+
+    fn jwt_expiring_in(secs: f64) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
+        let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{}}}"#, now + secs));
+        format!("e30.{claims}.sig")
+    }
+
+    fn near(found: Duration, expected_ms: u64) -> bool {
+        found.abs_diff(Duration::from_millis(expected_ms)) < Duration::from_millis(50)
+    }
+
+    #[test]
+    fn the_token_wait_is_the_lifetime_and_margin_unless_the_profile_trusts_exp_on_our_clock() {
+        let soon = jwt_expiring_in(0.3);
+        let now = Instant::now();
+        // Default: lifetime and the safe margin after receipt, whatever the token says.
+        let safe = short(
+            TokenExpiry::Lifetime,
+            ShortLivedClient::SAFE_EXPIRY_MARGIN_MS,
+        );
+        assert_eq!(token_wait(&safe, &soon, now), Duration::from_millis(2100));
+        // exp_claim: until exp, plus the margin.
+        let claim = short(TokenExpiry::ExpClaim, 100);
+        assert!(near(token_wait(&claim, &soon, now), 400));
+        // Never longer than the lifetime plus the safe margin (every wait bounded)...
+        assert!(near(token_wait(&claim, &jwt_expiring_in(60.0), now), 2100));
+        // ...and a token that is not a JWT with exp is waited out by its lifetime.
+        assert!(near(token_wait(&claim, "opaque-token", now), 1100));
+        assert!(near(token_wait(&claim, "a.bm90LWpzb24.c", now), 1100));
+    }
 }
