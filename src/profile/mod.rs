@@ -6,6 +6,7 @@
 //! Token sources (`[token_source]`, `[operator_token]`) are read when a flow needs them, through
 //! [`ValueSources`]. This module reads files and the environment; it does no network I/O.
 
+pub mod aggregator;
 pub mod dialect;
 mod error;
 pub mod family;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub use aggregator::{Aggregator, AggregatorLine, AggregatorOperator};
 pub use dialect::Dialect;
 pub use error::ProfileError;
 pub use family::Family;
@@ -149,6 +151,9 @@ pub struct Profile {
     pub purpose_style: PurposeStyle,
     /// Whether to send PKCE (S256).
     pub pkce: bool,
+    /// Whether the code exchange names the `redirect_uri` (RFC 6749 §4.1.3; `false`: the
+    /// Telefónica Open Gateway sample's `/token`, grant_type and code only).
+    pub redirect_uri_at_token: bool,
     /// The device leg, when it can run here.
     pub device_leg: Option<DeviceLeg>,
     /// Token source, when the device leg cannot run.
@@ -177,6 +182,9 @@ pub struct Profile {
     pub dialect: Option<std::sync::Arc<Dialect>>,
     /// Endpoints given explicitly: discovery is then not used.
     pub endpoints: Option<ExplicitEndpoints>,
+    /// The operators and lines behind an aggregator (`[aggregator]`); `None`: the target is
+    /// not an aggregator and the aggregator checks are skipped.
+    pub aggregator: Option<Aggregator>,
 }
 
 /// A client registered with short code and token lifetimes.
@@ -278,6 +286,9 @@ impl Profile {
         }
         if let Some(login) = &self.non_network_login {
             out.extend(login.authorize_params.values().cloned());
+        }
+        if let Some(aggregator) = &self.aggregator {
+            out.extend(aggregator.secrets().cloned());
         }
         out
     }
