@@ -21,8 +21,10 @@ pub(super) struct AggregatorLegs {
     lines: Vec<reqwest::Client>,
     /// The device no operator serves, when the profile names one.
     unknown: Option<reqwest::Client>,
-    /// Each line's operator as a client registered there sees it, when the profile gives one.
-    direct: Vec<Option<Arc<Flow>>>,
+    /// Each line's operator as a client registered there sees it.
+    direct: Vec<Arc<Flow>>,
+    /// Whether the profile gives that client (else only the operator's API address is known).
+    direct_client: Vec<bool>,
 }
 
 impl AggregatorLegs {
@@ -48,20 +50,19 @@ impl AggregatorLegs {
             .map(|d| http::device_client(timeout, d))
             .transpose()?;
         let direct = (0..aggregator.lines.len())
-            .map(|line| {
-                profile
-                    .operator_view(line)
-                    .map(|view| {
-                        Flow::new(Arc::new(view), spec, redactor.clone(), sources.clone())
-                            .map(Arc::new)
-                    })
-                    .transpose()
+            .filter_map(|line| profile.operator_view(line))
+            .map(|view| {
+                Flow::new(Arc::new(view), spec, redactor.clone(), sources.clone()).map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let direct_client = (0..aggregator.lines.len())
+            .map(|line| aggregator.operator_of(line).client.is_some())
+            .collect();
         Ok(Some(Self {
             lines,
             unknown,
             direct,
+            direct_client,
         }))
     }
 }
@@ -177,14 +178,24 @@ impl Flow {
     pub fn operator_direct(&self, line: usize) -> Result<&Flow, FlowError> {
         self.aggregator
             .as_ref()
+            .filter(|a| a.direct_client.get(line) == Some(&true))
             .and_then(|a| a.direct.get(line))
-            .and_then(Option::as_deref)
+            .map(|f| &**f)
             .ok_or_else(|| {
                 FlowError::Unavailable(format!(
                     "the profile gives no direct client for the operator of aggregator line {line} \
                      (aggregator.operators[].client)"
                 ))
             })
+    }
+
+    /// The NV API of line `line`'s operator, called directly (no flow of the operator needed).
+    pub fn operator_api(&self, line: usize) -> Result<&super::Api, FlowError> {
+        self.aggregator
+            .as_ref()
+            .and_then(|a| a.direct.get(line))
+            .map(|f| f.api())
+            .ok_or_else(|| FlowError::Unavailable(format!("the profile has no aggregator line {line}")))
     }
 
     /// How many lines the aggregator profile declares (0: not an aggregator).

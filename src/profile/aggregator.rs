@@ -77,12 +77,16 @@ impl Aggregator {
 impl Profile {
     /// The profile of `line`'s operator on its own, as a client registered with it directly
     /// sees it: its issuer and API root, the operator's direct client, the line's device, the
-    /// line's number and another line's. `None` when the profile is not an aggregator's or the
-    /// operator has no direct client.
+    /// line's number and another line's. `None` when the profile is not an aggregator's. Without
+    /// a direct client the app's client stands in: only the operator's API address is then of
+    /// use (no flow can run with it).
     pub fn operator_view(&self, line: usize) -> Option<Profile> {
         let aggregator = self.aggregator.as_ref()?;
         let operator = aggregator.operator_of(line);
-        let client = operator.client.clone()?;
+        let client = operator
+            .client
+            .clone()
+            .unwrap_or_else(|| self.client.clone());
         let issuer = operator.issuer.clone();
         let discovery = format!(
             "{}/.well-known/openid-configuration",

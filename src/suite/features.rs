@@ -59,6 +59,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../features/wip_rules.feature"),
     ),
     (
+        "features/aggregator/aggregator.feature",
+        include_str!("../../features/aggregator/aggregator.feature"),
+    ),
+    (
         "features/phonecheck/token.feature",
         include_str!("../../features/phonecheck/token.feature"),
     ),
