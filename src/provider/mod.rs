@@ -23,6 +23,7 @@
 //! TEST-ONLY: the provider trusts the enrichment header from any caller. Never expose it to a
 //! network whose callers you do not control.
 
+pub mod aggregator;
 pub mod config;
 pub mod dialect;
 pub mod error;
