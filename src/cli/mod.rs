@@ -162,6 +162,11 @@ pub struct RunArgs {
     /// orange-es-v0) with the dialect's profile; with --provider, the profile's `dialect` decides.
     #[arg(long, value_name = "NAME", conflicts_with = "provider")]
     pub dialect: Option<String>,
+    /// Certify the embedded aggregator (`serve --aggregator`, two operators behind it) on
+    /// ephemeral ports with fixtures/providers/aggregator.toml; `--spec-version 0.3.1` runs the
+    /// operator sample's v0 mode with fixtures/providers/aggregator-v0.toml.
+    #[arg(long, conflicts_with_all = ["provider", "dialect"])]
+    pub aggregator: bool,
     /// Also judge every exchange against this CAMARA document (camara:VERSION, e.g.
     /// camara:0.3.1) and list each difference once as a REVIEW finding that never fails the run.
     /// Under a dialect the default is the CAMARA version it descends from; `none` turns it off.
@@ -339,6 +344,11 @@ pub struct LoadArgs {
     /// process on an ephemeral 127.0.0.1 port.
     #[arg(long, value_name = "FILE")]
     pub provider: Option<PathBuf>,
+    /// Load the embedded aggregator (`serve --aggregator`) on ephemeral ports with
+    /// fixtures/providers/aggregator.toml; the summary adds the aggregator's latency over the
+    /// operators' own.
+    #[arg(long, conflicts_with = "provider")]
+    pub aggregator: bool,
     /// Call the API of this NV spec version (e.g. 2.1.0, 1.0.0, wip) instead of the profile's;
     /// the embedded reference provider is started at that version too.
     #[arg(long, value_name = "VERSION")]

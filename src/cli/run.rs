@@ -59,6 +59,7 @@ pub(super) async fn run_provider(
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: wip,
             dialect: args.dialect.as_deref(),
+            aggregator: args.aggregator,
         },
         &redactor,
     ));

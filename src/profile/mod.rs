@@ -268,6 +268,26 @@ impl Profile {
         )
     }
 
+    /// The profile of the embedded aggregator serving at `url` with its operators at
+    /// `operators` (in order): `fixtures/providers/aggregator.toml` (or `aggregator-v0.toml`
+    /// with `v0`, the operator sample's mode), its URLs rewritten.
+    pub fn embedded_aggregator(
+        url: &url::Url,
+        operators: &[&str],
+        v0: bool,
+    ) -> Result<Self, ProfileError> {
+        let (origin, text) = if v0 {
+            ("embedded aggregator v0 profile", AGGREGATOR_V0_PROFILE)
+        } else {
+            ("embedded aggregator profile", AGGREGATOR_PROFILE)
+        };
+        let mut text = text.replace(AGGREGATOR_DEFAULT_URL, url.as_str().trim_end_matches('/'));
+        for (default, actual) in AGGREGATOR_OPERATOR_URLS.iter().zip(operators) {
+            text = text.replace(default, actual.trim_end_matches('/'));
+        }
+        Self::from_toml_in(&text, origin, &Files::Embedded(EMBEDDED_FILES))
+    }
+
     fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
         let raw: raw::RawProfile =
             toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e, text))?;
@@ -301,6 +321,13 @@ const DIALECT_PROFILES: &[(&str, &str)] = &[(
     "orange-es-v0",
     include_str!("../../fixtures/providers/orange-es-v0.toml"),
 )];
+/// The embedded aggregator's profiles, as shipped in `fixtures/providers/aggregator.toml` and
+/// `aggregator-v0.toml`.
+const AGGREGATOR_PROFILE: &str = include_str!("../../fixtures/providers/aggregator.toml");
+const AGGREGATOR_V0_PROFILE: &str = include_str!("../../fixtures/providers/aggregator-v0.toml");
+/// The aggregator's and its operators' URLs written in those profiles.
+const AGGREGATOR_DEFAULT_URL: &str = "http://127.0.0.1:9093";
+const AGGREGATOR_OPERATOR_URLS: &[&str] = &["http://127.0.0.11:9093", "http://127.0.0.12:9093"];
 /// The PhoneCheck provider's profile, as shipped in `fixtures/providers/idlayr-phonecheck.toml`.
 const PHONECHECK_PROFILE: &str = include_str!("../../fixtures/providers/idlayr-phonecheck.toml");
 /// The URL written in that profile, replaced by the embedded provider's actual URL.
