@@ -43,7 +43,14 @@ Feature: Through an aggregator
     Source: RFC 6749 §4.1.3 (the code must have been issued to the authenticated client) and §5.2 (invalid_grant); NV white paper, Annex – Detailed Flows, steps 9–12 (the operator's code is the aggregator's to redeem at the operator)
     When the device of the first line runs the authorization through the aggregator and stops at the operator's code
     And the app presents the operator's code at the aggregator's token endpoint
-    Then the aggregator's token endpoint refuses it with the error "invalid_grant"
+    Then the aggregator's token endpoint refuses it
+
+  @aggregator_direct_operator_code_refused
+  Scenario: A code the operator issued to the app directly is refused by the aggregator's token endpoint
+    Source: RFC 6749 §4.1.3 (the code must have been issued to the authenticated client, by this server) and §5.2 (invalid_grant); NV white paper, Annex – Detailed Flows, steps 13–16 (the aggregator issues its own code and token; it redeems none for the app)
+    When the device of the first line obtains a code from its operator directly
+    And the app presents the operator's code at the aggregator's token endpoint
+    Then the aggregator's token endpoint refuses it
 
   @aggregator_operator_token_refused
   Scenario: An operator's token presented to the aggregator's API is refused
@@ -73,10 +80,10 @@ Feature: Through an aggregator
 
   @aggregator_forwarded_error
   Scenario: A forwarded error keeps the CAMARA ErrorInfo and the x-correlator
-    Source: NV white paper, Annex – Detailed Flows, steps 21–30 (answers returned unchanged); NV OAS responses.400 (INVALID_ARGUMENT); Commonalities design guide §5.8.5 (x-correlator echo on errors too)
+    Source: NV white paper, Annex – Detailed Flows, steps 21–30 (answers returned unchanged); NV OAS responses.400 (INVALID_ARGUMENT: a body naming no number); Commonalities design guide §5.8.5 (x-correlator echo on errors too)
     Given an access token obtained from the aggregator for the first line
     And the header "x-correlator" is set to "nvcert-aggregator-echo-2"
-    When the request "phoneNumberVerify" for the phone number "12345" is sent to the aggregator with that token
+    When the request "phoneNumberVerify" with an empty object is sent to the aggregator with that token
     Then the response status code is 400
     And the response property "$.status" is 400
     And the response property "$.code" is "INVALID_ARGUMENT"

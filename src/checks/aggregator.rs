@@ -225,6 +225,33 @@ pub fn verified_as(exchange: &Exchange, expected: bool, subject: &str) -> Verdic
     }
 }
 
+/// The aggregator's token endpoint refused a code it did not issue: HTTP 400 or 401 with an OAuth
+/// `error` (`invalid_grant`, or `invalid_client` / `unauthorized_client` when it refused the
+/// client first) and no access token (RFC 6749 §4.1.3, §5.2: the code must have been issued to
+/// the authenticated client, by this server).
+pub fn foreign_code_refused(exchange: &Exchange) -> Verdict {
+    let status = exchange.response.status.as_u16();
+    let body = exchange.response.json().unwrap_or(Value::Null);
+    let error = body.get("error").and_then(Value::as_str);
+    let issued = body.get("access_token").is_some();
+    match (status, error) {
+        (400 | 401, Some("invalid_grant" | "invalid_client" | "unauthorized_client"))
+            if !issued =>
+        {
+            Ok(())
+        }
+        _ => Err(Finding::new(
+            "the aggregator's token endpoint, given an operator's code",
+            "HTTP 400 invalid_grant (a code it did not issue), no access token",
+            format!(
+                "HTTP {status}{}{}",
+                error.map_or_else(String::new, |e| format!(" with error {e:?}")),
+                if issued { " with an access_token" } else { "" }
+            ),
+        )),
+    }
+}
+
 /// An API call with a bearer token `what` (one the aggregator did not issue, or one the
 /// operator did not issue) was refused with HTTP 401 (NV OAS responses.401; RFC 6750 §3.1
 /// invalid_token).
@@ -407,6 +434,17 @@ mod tests {
         let e = verified_as(&refused, true, "verify").unwrap_err();
         assert_eq!(e.found, "HTTP 401 UNAUTHENTICATED");
         assert_eq!(bearer_refused(&refused, "t"), Ok(()));
+        let grant = answer("http://a/token", 400, &[], r#"{"error":"invalid_grant"}"#);
+        assert_eq!(foreign_code_refused(&grant), Ok(()));
+        let issued = answer(
+            "http://a/token",
+            200,
+            &[],
+            r#"{"access_token":"x","token_type":"Bearer"}"#,
+        );
+        let e = foreign_code_refused(&issued).unwrap_err();
+        assert!(e.found.starts_with("HTTP 200") && e.found.contains("access_token"));
+        assert!(foreign_code_refused(&answer("http://a/token", 500, &[], "{}")).is_err());
         assert!(bearer_refused(&ok, "t").is_err());
     }
 

@@ -35,6 +35,8 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
             rule_sets,
             // The catalogue of CAMARA NV (PhoneCheck's checks apply to PhoneCheck profiles).
             family: crate::profile::Family::CamaraNv,
+            // The aggregator's checks are listed too (they run against aggregator profiles).
+            aggregator: true,
         },
     );
     for e in &errors {

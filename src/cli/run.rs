@@ -140,6 +140,7 @@ pub(super) async fn run_provider(
             }),
             rule_sets: rule_sets.clone(),
             family: ctx.flow.profile().family,
+            aggregator: ctx.flow.profile().aggregator.is_some(),
         },
         expected,
         concurrency: usize::from(args.concurrency),
