@@ -5,7 +5,8 @@
 //! Flows: the API call is routed and forwarded).
 //!
 //! The aggregator answers by itself only when there is nothing to forward: no or an unknown
-//! aggregator token (401 `UNAUTHENTICATED`), an unknown path under the base path (404), a body
+//! aggregator token (401 `UNAUTHENTICATED`), an unknown path under the base path (404) or a
+//! wrong method (405 with `Allow`, as the operators would), a body
 //! too large to read (400), the operator unreachable (503 `UNAVAILABLE`) or too slow (504
 //! `TIMEOUT`) — every one a CAMARA `ErrorInfo` with an `x-correlator`.
 
@@ -14,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{get, post};
 
 use super::super::error::ApiError;
 use super::super::extract::{Bearer, bearer, correlator};
@@ -45,9 +46,14 @@ const NOT_FORWARDED: &[&str] = &[
 
 /// Routes of the forwarded API, nested at the served version's base path.
 pub(super) fn router(state: &AppState) -> Router<AppState> {
+    // As the operators (and the reference provider): a wrong method is answered 405 with
+    // `Allow` whatever the token, an unknown path 404.
     let api = Router::new()
-        .route("/verify", any(verify))
-        .route("/device-phone-number", any(share))
+        .route("/verify", post(verify).fallback(method_not_allowed))
+        .route(
+            "/device-phone-number",
+            get(share).fallback(method_not_allowed),
+        )
         .fallback(not_found);
     Router::new().nest(&state.0.config.api_base_path, api)
 }
@@ -68,6 +74,10 @@ fn own_error(state: &AppState, headers: &HeaderMap, error: ApiError) -> Response
 
 async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
     own_error(&state, &headers, ApiError::not_found())
+}
+
+async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    own_error(&state, &headers, ApiError::method_not_allowed())
 }
 
 async fn forward(State(state): State<AppState>, request: Request, path: &'static str) -> Response {
