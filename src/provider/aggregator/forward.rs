@@ -230,3 +230,73 @@ fn tweak(upstream: &Upstream, mut response: Response) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::upstream::UpstreamSettings;
+    use super::*;
+    use crate::provider::SpecVersion;
+    use crate::secret::Secret;
+
+    fn upstream(faults: Vec<AggregatorFault>) -> Upstream {
+        Upstream::new(UpstreamSettings {
+            operators: Vec::new(),
+            faults,
+            client_id: "c".into(),
+            client_secret: Secret::new("s"),
+            callback: "http://127.0.0.1:1/callback".into(),
+            timeout: std::time::Duration::from_secs(1),
+            version: SpecVersion::V2_1_0,
+            enrichment_header: "x-nvcert-msisdn".into(),
+        })
+        .expect("client")
+    }
+
+    fn answer(status: StatusCode) -> Response {
+        let mut r = (
+            status,
+            r#"{"status":400,"code":"INVALID_ARGUMENT","message":"m"}"#,
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("x-correlator", HeaderValue::from_static("c-1"));
+        r
+    }
+
+    #[test]
+    fn answers_pass_unchanged_without_faults() {
+        let r = tweak(&upstream(Vec::new()), answer(StatusCode::BAD_REQUEST));
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(r.headers()["x-correlator"], "c-1");
+    }
+
+    #[test]
+    fn answer_faults_do_what_their_names_say() {
+        let r = tweak(
+            &upstream(vec![AggregatorFault::RewrapsErrors]),
+            answer(StatusCode::BAD_REQUEST),
+        );
+        assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+        // Successes are not rewrapped.
+        let r = tweak(
+            &upstream(vec![AggregatorFault::RewrapsErrors]),
+            answer(StatusCode::OK),
+        );
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = tweak(
+            &upstream(vec![AggregatorFault::DropsCorrelator]),
+            answer(StatusCode::OK),
+        );
+        assert!(r.headers().get("x-correlator").is_none());
+    }
+
+    #[test]
+    fn credentials_and_hop_by_hop_fields_are_never_forwarded() {
+        for name in ["authorization", "host", "content-length", "connection"] {
+            assert!(NOT_FORWARDED.contains(&name), "{name}");
+        }
+        for name in ["x-correlator", "content-type", "accept"] {
+            assert!(!NOT_FORWARDED.contains(&name), "{name}");
+        }
+    }
+}
