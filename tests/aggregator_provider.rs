@@ -559,3 +559,99 @@ async fn discovery_describes_the_aggregator_and_no_ciba() {
     );
     assert!(d.get("backchannel_authentication_endpoint").is_none());
 }
+
+/// `nvcert serve --aggregator`: one machine-readable ready line naming the aggregator and both
+/// operators, all reachable; Ctrl-C (SIGINT) stops everything with exit code 0.
+#[tokio::test]
+async fn serve_aggregator_prints_a_ready_line_and_stops_on_sigint() {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+        .args(["serve", "--aggregator", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start nvcert serve --aggregator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("readable")
+        .expect("a first line");
+    assert!(
+        line.starts_with("ready: nvcert aggregator on http://127.0.0.1:"),
+        "{line}"
+    );
+    let issuer = line
+        .strip_prefix("ready: nvcert aggregator on ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("aggregator URL");
+    for (name, host, device) in [
+        ("A", "127.0.0.11", "127.0.0.2"),
+        ("B", "127.0.0.12", "127.0.0.3"),
+    ] {
+        let marker = format!("{name}=http://{host}:");
+        let at = line
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{marker} in {line}"));
+        let url = line[at + 2..].split(' ').next().expect("operator URL");
+        assert!(
+            line[at..].contains(&format!("(device {device} = ")),
+            "{line}"
+        );
+        let d = client_from([127, 0, 0, 1])
+            .get(format!("{url}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("operator answers");
+        assert_eq!(d.status(), StatusCode::OK, "{url}");
+    }
+    let d = client_from([127, 0, 0, 1])
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("aggregator answers");
+    assert_eq!(d.status(), StatusCode::OK);
+    let pid = child.id().expect("running").to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(signalled.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("stops within 10 s")
+        .expect("exit status");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn serve_aggregator_lists_its_faults_and_refuses_others() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nvcert"))
+            .args(args)
+            .output()
+            .expect("run nvcert")
+    };
+    let out = run(&["serve", "--aggregator", "--list-faults"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().expect("name"))
+        .collect();
+    let expected: Vec<&str> = AggregatorFault::ALL.iter().map(|f| f.name()).collect();
+    assert_eq!(names, expected);
+    // An NV provider fault is not an aggregator fault: refused before anything listens.
+    let out = run(&[
+        "serve",
+        "--aggregator",
+        "--addr",
+        "127.0.0.1:0",
+        "--fault",
+        "state-not-returned",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an aggregator fault"), "{err}");
+}

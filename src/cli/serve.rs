@@ -251,6 +251,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn aggregator_fault_list_has_one_tab_separated_line_per_fault() {
+        let text = aggregator_fault_list();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), AggregatorFault::ALL.len());
+        for (line, f) in lines.iter().zip(AggregatorFault::ALL) {
+            assert_eq!(line.split_once('\t'), Some((f.name(), f.description())));
+        }
+    }
+
+    #[test]
     fn fault_list_has_one_tab_separated_line_per_fault() {
         let text = fault_list();
         let lines: Vec<&str> = text.lines().collect();

@@ -351,6 +351,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
                 pkce_plain,
                 state: r.state.map(str::to_owned),
                 issuer: provider.endpoints.issuer.clone(),
+                extra: p.clone(),
             },
         );
     }

@@ -23,7 +23,7 @@ use super::error::ProviderError;
 use super::fault::{Fault, FaultSet};
 use super::version::{CorrelatorRule, SpecVersion};
 
-pub(crate) use bounded::JtiError;
+pub(crate) use bounded::{JtiError, Purging};
 pub(crate) use clients::{Client, ClientRegistry, Line};
 pub(crate) use endpoints::Endpoints;
 pub(crate) use grant::{AuthnMethod, CibaRequest, CodeGrant, GrantedScope, NETWORK_OR_SIM_AMR};

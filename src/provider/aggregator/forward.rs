@@ -5,7 +5,8 @@
 //! Flows: the API call is routed and forwarded).
 //!
 //! The aggregator answers by itself only when there is nothing to forward: no or an unknown
-//! aggregator token (401 `UNAUTHENTICATED`), an unknown path under the base path (404), a body
+//! aggregator token (401 `UNAUTHENTICATED`), an unknown path under the base path (404) or a
+//! wrong method (405 with `Allow`, as the operators would), a body
 //! too large to read (400), the operator unreachable (503 `UNAVAILABLE`) or too slow (504
 //! `TIMEOUT`) — every one a CAMARA `ErrorInfo` with an `x-correlator`.
 
@@ -14,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{get, post};
 
 use super::super::error::ApiError;
 use super::super::extract::{Bearer, bearer, correlator};
@@ -45,9 +46,14 @@ const NOT_FORWARDED: &[&str] = &[
 
 /// Routes of the forwarded API, nested at the served version's base path.
 pub(super) fn router(state: &AppState) -> Router<AppState> {
+    // As the operators (and the reference provider): a wrong method is answered 405 with
+    // `Allow` whatever the token, an unknown path 404.
     let api = Router::new()
-        .route("/verify", any(verify))
-        .route("/device-phone-number", any(share))
+        .route("/verify", post(verify).fallback(method_not_allowed))
+        .route(
+            "/device-phone-number",
+            get(share).fallback(method_not_allowed),
+        )
         .fallback(not_found);
     Router::new().nest(&state.0.config.api_base_path, api)
 }
@@ -68,6 +74,10 @@ fn own_error(state: &AppState, headers: &HeaderMap, error: ApiError) -> Response
 
 async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
     own_error(&state, &headers, ApiError::not_found())
+}
+
+async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    own_error(&state, &headers, ApiError::method_not_allowed())
 }
 
 async fn forward(State(state): State<AppState>, request: Request, path: &'static str) -> Response {
@@ -219,4 +229,74 @@ fn tweak(upstream: &Upstream, mut response: Response) -> Response {
             .remove(HeaderName::from_static("x-correlator"));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::upstream::UpstreamSettings;
+    use super::*;
+    use crate::provider::SpecVersion;
+    use crate::secret::Secret;
+
+    fn upstream(faults: Vec<AggregatorFault>) -> Upstream {
+        Upstream::new(UpstreamSettings {
+            operators: Vec::new(),
+            faults,
+            client_id: "c".into(),
+            client_secret: Secret::new("s"),
+            callback: "http://127.0.0.1:1/callback".into(),
+            timeout: std::time::Duration::from_secs(1),
+            version: SpecVersion::V2_1_0,
+            enrichment_header: "x-nvcert-msisdn".into(),
+        })
+        .expect("client")
+    }
+
+    fn answer(status: StatusCode) -> Response {
+        let mut r = (
+            status,
+            r#"{"status":400,"code":"INVALID_ARGUMENT","message":"m"}"#,
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("x-correlator", HeaderValue::from_static("c-1"));
+        r
+    }
+
+    #[test]
+    fn answers_pass_unchanged_without_faults() {
+        let r = tweak(&upstream(Vec::new()), answer(StatusCode::BAD_REQUEST));
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(r.headers()["x-correlator"], "c-1");
+    }
+
+    #[test]
+    fn answer_faults_do_what_their_names_say() {
+        let r = tweak(
+            &upstream(vec![AggregatorFault::RewrapsErrors]),
+            answer(StatusCode::BAD_REQUEST),
+        );
+        assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+        // Successes are not rewrapped.
+        let r = tweak(
+            &upstream(vec![AggregatorFault::RewrapsErrors]),
+            answer(StatusCode::OK),
+        );
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = tweak(
+            &upstream(vec![AggregatorFault::DropsCorrelator]),
+            answer(StatusCode::OK),
+        );
+        assert!(r.headers().get("x-correlator").is_none());
+    }
+
+    #[test]
+    fn credentials_and_hop_by_hop_fields_are_never_forwarded() {
+        for name in ["authorization", "host", "content-length", "connection"] {
+            assert!(NOT_FORWARDED.contains(&name), "{name}");
+        }
+        for name in ["x-correlator", "content-type", "accept"] {
+            assert!(!NOT_FORWARDED.contains(&name), "{name}");
+        }
+    }
 }

@@ -459,3 +459,60 @@ async fn token_endpoint(
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_topology_registers_the_aggregator_at_every_operator() {
+        let config = AggregatorConfig::embedded();
+        assert_eq!(config.operators.len(), 2);
+        let secret = AGGREGATOR_SECRET.trim_end();
+        for op in &config.operators {
+            let client = op
+                .provider
+                .client(AGGREGATOR_CLIENT_ID)
+                .expect("the aggregator is a client of every operator");
+            assert_eq!(
+                client.client_secret.as_ref().map(Secret::expose),
+                Some(secret),
+                "{}",
+                op.name
+            );
+            assert!(client.require_pkce, "{}", op.name);
+            assert!(op.provider.client("nvcert-demo").is_some(), "{}", op.name);
+            assert!(op.msisdn.starts_with(&op.number_prefix), "{}", op.name);
+        }
+        let (a, b) = (&config.operators[0], &config.operators[1]);
+        assert_eq!(
+            (a.device_address, a.msisdn.as_str()),
+            (IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), "+34600000002")
+        );
+        assert_eq!(
+            (b.device_address, b.msisdn.as_str()),
+            (IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)), "+34700000003")
+        );
+        assert_ne!(a.host, b.host);
+        assert!(config.app_facing.client("nvcert-demo").is_some());
+        assert!(config.faults.is_empty());
+    }
+
+    #[test]
+    fn the_spec_version_is_set_on_both_sides() {
+        let config = AggregatorConfig::embedded().with_spec_version(SpecVersion::V0_3_1);
+        assert_eq!(config.spec_version(), SpecVersion::V0_3_1);
+        assert_eq!(config.app_facing.api_base_path, "/number-verification/v0");
+        for op in &config.operators {
+            assert_eq!(op.provider.spec_version, SpecVersion::V0_3_1);
+            assert_eq!(op.provider.api_base_path, "/number-verification/v0");
+        }
+    }
+
+    #[test]
+    fn faults_are_added_once() {
+        let config = AggregatorConfig::embedded()
+            .with_faults([AggregatorFault::DropsState, AggregatorFault::DropsState]);
+        assert_eq!(config.faults, [AggregatorFault::DropsState]);
+    }
+}

@@ -8,7 +8,6 @@
 //! does, before delegating) nor mint the app's tokens (the shared `mint` does, asking
 //! [`Upstream::issue_token`] for the access token).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +23,7 @@ use serde::Deserialize;
 
 use super::super::error::{OAuthError, redirect_with};
 use super::super::extract::{now_unix, parse_params, random_b64url, s256};
-use super::super::state::{AppState, AuthnMethod, CodeGrant, GrantedScope};
+use super::super::state::{AppState, AuthnMethod, CodeGrant, GrantedScope, Purging};
 use super::super::version::SpecVersion;
 use super::fault::AggregatorFault;
 use crate::secret::Secret;
@@ -65,7 +64,15 @@ pub(crate) struct Delegation {
     pub state: Option<String>,
     /// The aggregator's issuer (the `iss` of its authorization responses).
     pub issuer: String,
+    /// The request's other parameters ([`FORWARDED_PARAMS`] are passed on to the operator;
+    /// `login_hint` also routes).
+    pub extra: std::collections::HashMap<String, String>,
 }
+
+/// Parameters of the app's request the aggregator passes on to the operator: the line hint
+/// (OIDC Core §3.1.2.1) and the TEST-ONLY OTP of the simulated non-network login, so that the
+/// operator, which authenticates the line, sees them.
+const FORWARDED_PARAMS: &[&str] = &["login_hint", "test_otp"];
 
 struct Pending {
     request: Delegation,
@@ -121,8 +128,8 @@ pub(crate) struct Upstream {
     /// The NV version spoken on both sides.
     pub version: SpecVersion,
     enrichment_header: String,
-    pending: Mutex<HashMap<String, Pending>>,
-    tokens: Mutex<HashMap<String, Issued>>,
+    pending: Mutex<Purging<Pending>>,
+    tokens: Mutex<Purging<Issued>>,
     /// Signs the leaky tokens of `aggregator-leaks-operator-token` (never used otherwise).
     leak_key: EncodingKey,
 }
@@ -165,8 +172,8 @@ impl Upstream {
             timeout: s.timeout,
             version: s.version,
             enrichment_header: s.enrichment_header,
-            pending: Mutex::new(HashMap::new()),
-            tokens: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Purging::default()),
+            tokens: Mutex::new(Purging::default()),
             leak_key: EncodingKey::from_secret(random_b64url(32).as_bytes()),
         })
     }
@@ -181,8 +188,9 @@ impl Upstream {
     }
 
     /// The telco finder: the operator serving the device, by its TCP source address, else by the
-    /// number in the enrichment header (the operator whose prefix it has). `None`: no operator.
-    fn find(&self, parts: &Parts) -> Option<(usize, String)> {
+    /// number in the enrichment header, else by a `login_hint=tel:` number (the operator whose
+    /// prefix the number has). `None`: no operator.
+    fn find(&self, parts: &Parts, login_hint: Option<&str>) -> Option<(usize, String)> {
         let by_address = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -192,19 +200,19 @@ impl Upstream {
                     .position(|o| o.device_address == addr.ip())
             })
             .map(|i| (i, self.operators[i].msisdn.clone()));
-        let by_header = || {
-            let number = parts
-                .headers
-                .get(self.enrichment_header.as_str())?
-                .to_str()
-                .ok()?;
+        let by_number = |number: &str| {
             let i = self
                 .operators
                 .iter()
                 .position(|o| number.starts_with(&o.number_prefix))?;
             Some((i, number.to_owned()))
         };
-        let (i, msisdn) = by_address.or_else(by_header)?;
+        let by_header = || {
+            let value = parts.headers.get(self.enrichment_header.as_str())?;
+            by_number(value.to_str().ok()?)
+        };
+        let by_hint = || by_number(login_hint?.strip_prefix("tel:")?);
+        let (i, msisdn) = by_address.or_else(by_header).or_else(by_hint)?;
         if self.has(AggregatorFault::RoutesWrongOperator) {
             return Some(((i + 1) % self.operators.len(), msisdn));
         }
@@ -219,7 +227,8 @@ impl Upstream {
         parts: &Parts,
         request: Delegation,
     ) -> Result<Response, OAuthError> {
-        let Some((operator, msisdn)) = self.find(parts) else {
+        let hint = request.extra.get("login_hint").map(String::as_str);
+        let Some((operator, msisdn)) = self.find(parts, hint) else {
             if self.has(AggregatorFault::UnknownDevice500) {
                 return Ok((
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -245,20 +254,21 @@ impl Upstream {
         let scope = scope.to_scope_string(self.version);
         let challenge = s256(&verifier);
         let authorize = format!("{}/authorize", op.issuer);
+        let forwarded: Vec<(&'static str, String)> = FORWARDED_PARAMS
+            .iter()
+            .filter_map(|name| Some((*name, request.extra.get(*name)?.clone())))
+            .collect();
         {
             let mut pending = lock(&self.pending);
             let now = Instant::now();
-            if pending.len() >= MAX_PENDING / 2 {
-                pending.retain(|_, p| p.expires_at > now);
-            }
-            if pending.len() >= MAX_PENDING {
+            if !pending.make_room(MAX_PENDING, |p| p.expires_at > now) {
                 return Err(app_error(
                     &request,
                     "temporarily_unavailable",
                     "too many authorizations in progress",
                 ));
             }
-            pending.insert(
+            pending.map.insert(
                 upstream_state.clone(),
                 Pending {
                     request,
@@ -269,18 +279,17 @@ impl Upstream {
                 },
             );
         }
-        Ok(redirect_with(
-            &authorize,
-            &[
-                ("response_type", "code"),
-                ("client_id", &self.client_id),
-                ("redirect_uri", &self.callback),
-                ("scope", &scope),
-                ("state", &upstream_state),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", self.callback.as_str()),
+            ("scope", scope.as_str()),
+            ("state", upstream_state.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        pairs.extend(forwarded.iter().map(|(k, v)| (*k, v.as_str())));
+        Ok(redirect_with(&authorize, &pairs))
     }
 
     /// A fresh aggregator access token for `grant`, living `ttl` seconds: an opaque reference
@@ -325,13 +334,10 @@ impl Upstream {
     ) -> Result<(), StoreFull> {
         let now = Instant::now();
         let mut tokens = lock(&self.tokens);
-        if tokens.len() >= MAX_TOKENS / 2 {
-            tokens.retain(|_, t| t.expires_at > now);
-        }
-        if tokens.len() >= MAX_TOKENS {
+        if !tokens.make_room(MAX_TOKENS, |t| t.expires_at > now) {
             return Err(StoreFull);
         }
-        tokens.insert(
+        tokens.map.insert(
             token,
             Issued {
                 operator,
@@ -345,7 +351,7 @@ impl Upstream {
     /// The operator and operator token behind a live aggregator token.
     pub(crate) fn resolve(&self, token: &str) -> Option<(usize, Secret)> {
         let tokens = lock(&self.tokens);
-        let t = tokens.get(token)?;
+        let t = tokens.map.get(token)?;
         (t.expires_at > Instant::now()).then(|| (t.operator, t.operator_token.clone()))
     }
 
@@ -484,12 +490,28 @@ async fn read_token_answer(op: &Operator, answer: reqwest::Response) -> Result<R
     })
 }
 
-/// The `sub` of an ID token's payload (the aggregator trusts its operator's direct answer).
-fn id_token_sub(id_token: &str) -> Option<String> {
+/// The claims of an ID token's payload. The aggregator received it directly from the
+/// operator's token endpoint over its own connection (OIDC Core §3.1.3.7: TLS server validation
+/// may replace the signature check), so it reads without verifying.
+fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
     let payload = id_token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// How the operator authenticated the line, from its ID token's `amr`: network-based unless it
+/// says SMS/OTP.
+fn authn_from(claims: Option<&serde_json::Value>) -> AuthnMethod {
+    let amr = claims
+        .and_then(|c| c.get("amr"))
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if amr.contains(&"nba") || amr.contains(&"sim") || amr.is_empty() {
+        AuthnMethod::Network
+    } else {
+        AuthnMethod::SmsOtp
+    }
 }
 
 /// Error codes an operator may send back that the aggregator passes on to the app as they are
@@ -514,7 +536,7 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
     };
     let taken = p
         .get("state")
-        .and_then(|s| lock(&upstream.pending).remove(s))
+        .and_then(|s| lock(&upstream.pending).map.remove(s))
         .filter(|pending| pending.expires_at > Instant::now());
     let Some(pending) = taken else {
         // Nothing says where the device came from: no redirect (RFC 6749 §4.1.2.1 spirit).
@@ -591,8 +613,9 @@ fn finish(state: &AppState, upstream: &Upstream, pending: Pending, redeemed: Red
         .into_response();
     };
     let op = &upstream.operators[pending.operator];
+    let claims = redeemed.id_token.as_deref().and_then(id_token_claims);
     // A stable subject per operator line, opaque (it becomes a pairwise `sub` in ID tokens).
-    let subject = match redeemed.id_token.as_deref().and_then(id_token_sub) {
+    let subject = match claims.as_ref().and_then(|c| c.get("sub")?.as_str()) {
         Some(sub) => format!("{}:{sub}", op.name),
         None => format!("{}:{}", op.name, random_b64url(16)),
     };
@@ -604,7 +627,7 @@ fn finish(state: &AppState, upstream: &Upstream, pending: Pending, redeemed: Red
         code_challenge: request.code_challenge.clone(),
         pkce_plain: request.pkce_plain,
         msisdn: subject,
-        authn: AuthnMethod::Network,
+        authn: authn_from(claims.as_ref()),
         auth_time: now_unix(),
         upstream: Some(Arc::new(UpstreamGrant {
             operator: pending.operator,
@@ -639,11 +662,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn id_token_sub_reads_the_payload_only() {
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"abc","aud":"x"}"#);
-        assert_eq!(id_token_sub(&format!("h.{payload}.s")), Some("abc".into()));
-        assert_eq!(id_token_sub("not-a-jwt"), None);
-        let no_sub = URL_SAFE_NO_PAD.encode(br#"{"aud":"x"}"#);
-        assert_eq!(id_token_sub(&format!("h.{no_sub}.s")), None);
+    fn id_token_claims_read_the_payload_and_amr_decides_the_method() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"abc","amr":["nba"]}"#);
+        let claims = id_token_claims(&format!("h.{payload}.s")).expect("claims");
+        assert_eq!(claims["sub"], "abc");
+        assert_eq!(authn_from(Some(&claims)), AuthnMethod::Network);
+        assert_eq!(id_token_claims("not-a-jwt"), None);
+        let otp = serde_json::json!({"amr": ["sms", "otp"]});
+        assert_eq!(authn_from(Some(&otp)), AuthnMethod::SmsOtp);
+        assert_eq!(authn_from(None), AuthnMethod::Network);
     }
 }

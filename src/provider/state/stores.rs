@@ -399,6 +399,7 @@ mod tests {
             pkce_plain: false,
             msisdn: "+34600000001".into(),
             authn: AuthnMethod::Network,
+            upstream: None,
             auth_time: 0,
         }
     }
