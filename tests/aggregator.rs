@@ -25,12 +25,12 @@ use serde_json::Value;
 const TABLE: &[(&str, &[&str])] = &[
     ("aggregator-routes-wrong-operator", &["aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "aggregator_operator_code_refused", "aggregator_token_hides_operator_token", "aggregator_token_refused_by_operator", "aggregator_token_unreadable", "auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_endpoint_audience", "request_object_issuer_audience", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("aggregator-leaks-operator-token", &["aggregator_token_hides_operator_token", "aggregator_token_unreadable"]),
-    ("aggregator-drops-state", &["aggregator_chain", "aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "aggregator_token_hides_operator_token", "aggregator_token_refused_by_operator", "aggregator_token_unreadable", "auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_endpoint_audience", "request_object_issuer_audience", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
-    ("aggregator-passes-token-through", &["aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "auth_403_scope_share", "auth_403_scope_verify", "correlator_echo_error", "correlator_invalid", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
+    ("aggregator-drops-state", &["aggregator_chain", "aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "aggregator_token_hides_operator_token", "aggregator_token_refused_by_operator", "aggregator_token_unreadable", "auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_endpoint_audience", "request_object_issuer_audience", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
+    ("aggregator-passes-token-through", &["aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "correlator_echo_error", "correlator_invalid", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("aggregator-accepts-operator-code", &["aggregator_direct_operator_code_refused"]),
     ("aggregator-accepts-operator-token", &["aggregator_operator_token_refused"]),
     ("aggregator-drops-correlator", &["aggregator_forwarded_error", "aggregator_forwarded_success", "correlator_echo_error", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
-    ("aggregator-rewraps-errors", &["aggregator_forwarded_error", "auth_403_scope_share", "auth_403_scope_verify", "correlator_echo_error", "correlator_invalid", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method"]),
+    ("aggregator-rewraps-errors", &["aggregator_forwarded_error", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "correlator_echo_error", "correlator_invalid", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json"]),
     ("aggregator-unknown-device-500", &["aggregator_unknown_device"]),
 ];
 
@@ -261,4 +261,63 @@ async fn a_broken_aggregator_section_stops_the_run_before_anything_is_sent() {
         let (code, _) = common::run_suite(dir.path(), &["--provider", &path]).await;
         assert_eq!(code, 2, "{field}");
     }
+}
+
+#[tokio::test]
+async fn the_journey_load_shows_the_aggregators_added_latency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().to_str().expect("utf-8 temp path");
+    let code = common::nvcert(&[
+        "load",
+        "--quiet",
+        "--aggregator",
+        "--scenario",
+        "journey",
+        "--users",
+        "2",
+        "--run-time",
+        "1s",
+        "--report-dir",
+        report,
+    ])
+    .await;
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(dir.path().join("load-summary.json")).expect("summary");
+    let summary: Value = serde_json::from_str(&text).expect("JSON");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/load-summary.schema.json"),
+        )
+        .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&summary).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for t in summary["transactions"].as_array().expect("transactions") {
+        assert!(t["requests"].as_u64() > Some(0), "{t}");
+        assert_eq!(t["failures"], 0, "{t}");
+    }
+    let latency = &summary["aggregator_latency"];
+    assert!(latency["note"].is_null(), "{latency}");
+    let steps: Vec<&str> = latency["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            for field in ["via_aggregator_p50_ms", "direct_p50_ms", "added_p50_ms"] {
+                assert!(s[field].is_number(), "{field}: {s}");
+            }
+            let (via, direct, added) = (
+                s["via_aggregator_p50_ms"].as_f64().unwrap_or_default(),
+                s["direct_p50_ms"].as_f64().unwrap_or_default(),
+                s["added_p50_ms"].as_f64().unwrap_or_default(),
+            );
+            assert!((via - direct - added).abs() < 0.002, "{s}");
+            s["step"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(steps, ["authorize", "verify"]);
+    let html = std::fs::read_to_string(dir.path().join("load-report.html")).expect("html");
+    assert!(html.contains("Aggregator&#39;s added latency") || html.contains("Aggregator's added latency"));
 }
