@@ -9,7 +9,7 @@
 //! [`Upstream::issue_token`] for the access token).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, State};
@@ -129,7 +129,8 @@ pub(crate) struct Upstream {
     pub version: SpecVersion,
     enrichment_header: String,
     pending: Mutex<Purging<Pending>>,
-    tokens: Mutex<Purging<Issued>>,
+    /// Read on every API call (a read lock), written once per token.
+    tokens: RwLock<Purging<Issued>>,
     /// Signs the leaky tokens of `aggregator-leaks-operator-token` (never used otherwise).
     leak_key: EncodingKey,
 }
@@ -173,7 +174,7 @@ impl Upstream {
             version: s.version,
             enrichment_header: s.enrichment_header,
             pending: Mutex::new(Purging::default()),
-            tokens: Mutex::new(Purging::default()),
+            tokens: RwLock::new(Purging::default()),
             leak_key: EncodingKey::from_secret(random_b64url(32).as_bytes()),
         })
     }
@@ -333,7 +334,7 @@ impl Upstream {
         ttl: Duration,
     ) -> Result<(), StoreFull> {
         let now = Instant::now();
-        let mut tokens = lock(&self.tokens);
+        let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         if !tokens.make_room(MAX_TOKENS, |t| t.expires_at > now) {
             return Err(StoreFull);
         }
@@ -350,7 +351,7 @@ impl Upstream {
 
     /// The operator and operator token behind a live aggregator token.
     pub(crate) fn resolve(&self, token: &str) -> Option<(usize, Secret)> {
-        let tokens = lock(&self.tokens);
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
         let t = tokens.map.get(token)?;
         (t.expires_at > Instant::now()).then(|| (t.operator, t.operator_token.clone()))
     }
