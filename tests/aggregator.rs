@@ -200,7 +200,8 @@ async fn each_aggregator_fault_fails_exactly_its_checks() {
     let observed: Vec<(AggregatorFault, BTreeSet<String>)> =
         futures::stream::iter(AggregatorFault::ALL.iter().copied())
             .map(|fault| async move {
-                let (_, results) = run(AggregatorConfig::embedded().with_faults([fault]), false).await;
+                let (_, results) =
+                    run(AggregatorConfig::embedded().with_faults([fault]), false).await;
                 (fault, not_passing(&results))
             })
             .buffered(3)
@@ -292,7 +293,10 @@ async fn the_journey_load_shows_the_aggregators_added_latency() {
     )
     .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&summary).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     for t in summary["transactions"].as_array().expect("transactions") {
         assert!(t["requests"].as_u64() > Some(0), "{t}");
@@ -319,5 +323,8 @@ async fn the_journey_load_shows_the_aggregators_added_latency() {
         .collect();
     assert_eq!(steps, ["authorize", "verify"]);
     let html = std::fs::read_to_string(dir.path().join("load-report.html")).expect("html");
-    assert!(html.contains("Aggregator&#39;s added latency") || html.contains("Aggregator's added latency"));
+    assert!(
+        html.contains("Aggregator&#39;s added latency")
+            || html.contains("Aggregator's added latency")
+    );
 }

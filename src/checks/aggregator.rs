@@ -72,7 +72,13 @@ pub fn chain_crosses(hops: &[Hop], operator_hosts: &[String], redirect_uri: &url
     }
     let target = Hop::to(redirect_uri, None);
     match hops.last() {
-        Some(last) if last.status.is_none() && last.origin == target.origin && last.path == target.path => Ok(()),
+        Some(last)
+            if last.status.is_none()
+                && last.origin == target.origin
+                && last.path == target.path =>
+        {
+            Ok(())
+        }
         _ => fail("the leg did not end at the app's redirect_uri"),
     }
 }
@@ -421,7 +427,12 @@ mod tests {
     #[test]
     fn verify_answers_are_judged_by_status_and_value() {
         use crate::exchange::testing::answer;
-        let ok = answer("http://a/verify", 200, &[], r#"{"devicePhoneNumberVerified":true}"#);
+        let ok = answer(
+            "http://a/verify",
+            200,
+            &[],
+            r#"{"devicePhoneNumberVerified":true}"#,
+        );
         assert_eq!(verified_as(&ok, true, "verify"), Ok(()));
         let e = verified_as(&ok, false, "verify").unwrap_err();
         assert_eq!(e.found, "true");

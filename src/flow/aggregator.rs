@@ -101,13 +101,13 @@ impl AuthorizeOutcome {
     }
 }
 
+/// A device's HTTP client and the enrichment headers it sends (none: identified by address).
+pub(super) type DeviceClient<'a> = (&'a reqwest::Client, Option<&'a BTreeMap<String, String>>);
+
 impl Flow {
     /// The device client (and its enrichment headers) of `device`, or `Unavailable` when the
     /// profile declares no such device.
-    pub(super) fn device_client(
-        &self,
-        device: Device,
-    ) -> Result<(&reqwest::Client, Option<&BTreeMap<String, String>>), FlowError> {
+    pub(super) fn device_client(&self, device: Device) -> Result<DeviceClient<'_>, FlowError> {
         let no_aggregator =
             || FlowError::Unavailable("the profile has no [aggregator] section".into());
         match device {
@@ -162,11 +162,8 @@ impl Flow {
         line: usize,
         nv_scopes: &[String],
     ) -> Result<(AuthorizeRequest, AuthorizeOutcome, TokenResponse), FlowError> {
-        let request = self.device_request(
-            nv_scopes,
-            Device::AggregatorLine(line),
-            StopAt::RedirectUri,
-        );
+        let request =
+            self.device_request(nv_scopes, Device::AggregatorLine(line), StopAt::RedirectUri);
         let outcome = self.authorize(&request).await?;
         let code = outcome.code_to_continue(&request)?;
         let (response, _) = self.exchange_code(&code, &request).await?;
@@ -195,11 +192,16 @@ impl Flow {
             .as_ref()
             .and_then(|a| a.direct.get(line))
             .map(|f| f.api())
-            .ok_or_else(|| FlowError::Unavailable(format!("the profile has no aggregator line {line}")))
+            .ok_or_else(|| {
+                FlowError::Unavailable(format!("the profile has no aggregator line {line}"))
+            })
     }
 
     /// How many lines the aggregator profile declares (0: not an aggregator).
     pub fn aggregator_lines(&self) -> usize {
-        self.profile.aggregator.as_ref().map_or(0, |a| a.lines.len())
+        self.profile
+            .aggregator
+            .as_ref()
+            .map_or(0, |a| a.lines.len())
     }
 }

@@ -20,9 +20,9 @@ pub mod trust;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use aggregator::Hop;
 pub use assertion::{ASSERTION_LIFETIME_SECS, AssertionTweak, ClientKey, now_secs};
 pub use ciba::{CIBA_GRANT, CibaStart, JWT_BEARER_GRANT};
-pub use aggregator::Hop;
 pub use device::{
     AuthorizeOutcome, AuthorizeRequest, ClientRole, Device, Login, MAX_REDIRECTS, Pkce,
     RequestObject, RequestObjectAudience, StopAt, random_token,

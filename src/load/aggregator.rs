@@ -81,26 +81,32 @@ pub async fn measure(flow: &Flow, samples: usize) -> Option<AggregatorLatency> {
             Err(e) => no_direct = Some(e.to_string()),
         }
     }
-    let steps = [("authorize", &via.authorize, &direct.authorize), ("verify", &via.verify, &direct.verify)]
-        .into_iter()
-        .map(|(step, through, at_operator)| {
-            let (v50, v95) = (percentile(through, 50), percentile(through, 95));
-            let (d50, d95) = (percentile(at_operator, 50), percentile(at_operator, 95));
-            AddedLatency {
-                step: step.to_owned(),
-                via_aggregator_p50_ms: v50,
-                via_aggregator_p95_ms: v95,
-                direct_p50_ms: d50,
-                direct_p95_ms: d95,
-                added_p50_ms: v50.zip(d50).map(|(v, d)| round(v - d)),
-            }
-        })
-        .collect();
+    let steps = [
+        ("authorize", &via.authorize, &direct.authorize),
+        ("verify", &via.verify, &direct.verify),
+    ]
+    .into_iter()
+    .map(|(step, through, at_operator)| {
+        let (v50, v95) = (percentile(through, 50), percentile(through, 95));
+        let (d50, d95) = (percentile(at_operator, 50), percentile(at_operator, 95));
+        AddedLatency {
+            step: step.to_owned(),
+            via_aggregator_p50_ms: v50,
+            via_aggregator_p95_ms: v95,
+            direct_p50_ms: d50,
+            direct_p95_ms: d95,
+            added_p50_ms: v50.zip(d50).map(|(v, d)| round(v - d)),
+        }
+    })
+    .collect();
     let mut notes: Vec<String> = Vec::new();
     if let Some(why) = no_direct {
         notes.push(format!("no figures at the operators directly: {why}"));
     }
-    for (path, failures) in [("through the aggregator", &via.failures), ("directly", &direct.failures)] {
+    for (path, failures) in [
+        ("through the aggregator", &via.failures),
+        ("directly", &direct.failures),
+    ] {
         if let Some(first) = failures.first() {
             notes.push(format!(
                 "{} of {samples} samples {path} failed (first: {first})",
@@ -188,7 +194,11 @@ mod tests {
 
     #[test]
     fn percentiles_are_nearest_rank() {
-        let ms = |v: &[u64]| v.iter().map(|m| Duration::from_millis(*m)).collect::<Vec<_>>();
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|m| Duration::from_millis(*m))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(percentile(&[], 50), None);
         assert_eq!(percentile(&ms(&[7]), 95), Some(7.0));
         let ten = ms(&[10, 1, 9, 2, 8, 3, 7, 4, 6, 5]);

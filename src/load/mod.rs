@@ -510,7 +510,11 @@ async fn prepare(
                 method: call.method.clone(),
                 url: call.url.clone(),
                 uri: call.uri.clone(),
-                body: Some(serde_json::json!({ "phoneNumber": line.number }).to_string().into()),
+                body: Some(
+                    serde_json::json!({ "phoneNumber": line.number })
+                        .to_string()
+                        .into(),
+                ),
             })
             .collect(),
         _ => Vec::new(),

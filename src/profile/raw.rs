@@ -604,7 +604,11 @@ impl RawDeviceLeg {
     }
 
     /// The device leg of table `section` (e.g. `aggregator.lines[0]`).
-    pub(super) fn validate_in(self, origin: &str, section: &str) -> Result<DeviceLeg, ProfileError> {
+    pub(super) fn validate_in(
+        self,
+        origin: &str,
+        section: &str,
+    ) -> Result<DeviceLeg, ProfileError> {
         let local_address = self
             .local_address
             .map(|a| {

@@ -77,7 +77,9 @@ fn legs(
     world: &NvWorld,
 ) -> Result<&[(crate::flow::AuthorizeRequest, crate::flow::AuthorizeOutcome)], StepFailure> {
     if world.aggregator.legs.is_empty() {
-        return Err(fail("no device leg ran through the aggregator in this scenario"));
+        return Err(fail(
+            "no device leg ran through the aggregator in this scenario",
+        ));
     }
     Ok(&world.aggregator.legs)
 }

@@ -187,10 +187,11 @@ pub(super) async fn send_as(
             // scope it names whatever `scope` says: no token lacking it can be requested.
             let purpose = &flow.profile().purpose;
             if flow.profile().purpose_style == crate::profile::PurposeStyle::Parameter
-                && let Some(named) = operation
-                    .scopes
-                    .iter()
-                    .find(|s| purpose.split_once('#').is_some_and(|(_, n)| n == s.as_str()))
+                && let Some(named) = operation.scopes.iter().find(|s| {
+                    purpose
+                        .split_once('#')
+                        .is_some_and(|(_, n)| n == s.as_str())
+                })
             {
                 return Err(StepFailure::Skip(format!(
                     "the profile's purpose parameter {purpose:?} names the scope {named:?}, so \
