@@ -1,7 +1,8 @@
 //! The architecture of `src/`, checked on the source itself (see the crate docs in `src/lib.rs`):
 //!
-//! - the reference provider (`provider`) uses nothing of the crate but `secret`: it shares no
-//!   code with the checking side, so one bug cannot hide on both sides;
+//! - the reference provider (`provider`, its aggregator `provider::aggregator` included) uses
+//!   nothing of the crate but `secret`: it shares no code with the checking side, so one bug
+//!   cannot hide on both sides;
 //! - `load` uses neither `spec` nor `suite`, and `spec` does not use `suite`;
 //! - `evidence` (the bundle) runs and judges nothing: no `flow`, `suite`, `checks`, `spec`,
 //!   `provider`, `load`, `profile` or `exchange`;
@@ -797,6 +798,31 @@ fn provider_may_use_only_secret() {
         ),
         ["src/provider/mod.rs:3"]
     );
+    // The aggregator (src/provider/aggregator/) is provider side: it may reuse the reference
+    // provider's modules, never the checking side's.
+    let aggregator = "src/provider/aggregator/upstream.rs";
+    assert_eq!(
+        found(
+            aggregator,
+            "use super::super::state::AppState;\nuse crate::provider::SpecVersion;\n"
+        ),
+        Vec::<String>::new()
+    );
+    for checking_side in ["flow::Flow", "checks::X", "suite::NvWorld", "spec::Rule"] {
+        assert_eq!(
+            found(aggregator, &format!("use crate::{checking_side};\n")),
+            [format!("{aggregator}:1")],
+            "{checking_side}"
+        );
+        assert_eq!(
+            found(
+                aggregator,
+                &format!("use super::super::super::{checking_side};\n")
+            ),
+            [format!("{aggregator}:1")],
+            "{checking_side}"
+        );
+    }
     // The crate root itself, renamed; but `pub(crate)` is a visibility.
     assert_eq!(found(file, "use crate as root;\n"), [format!("{file}:1")]);
     assert_eq!(

@@ -73,6 +73,8 @@ mod tests {
             client: ClientRole::Main,
             redirect_uri: "https://app.example/cb".parse().unwrap(),
             request_object: None,
+            device: crate::flow::Device::Profile,
+            stop: crate::flow::StopAt::RedirectUri,
         }
     }
 
@@ -84,6 +86,7 @@ mod tests {
             error: None,
             error_description: None,
             exchanges: vec![],
+            stopped_at: None,
         }
     }
 

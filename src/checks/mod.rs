@@ -6,6 +6,7 @@
 //! Conformance to the OpenAPI document itself is the spec engine's ([`crate::spec`]); the
 //! [`contract`] check turns its violations into a finding.
 
+pub mod aggregator;
 pub mod authorization;
 pub mod ciba;
 pub mod compat;

@@ -41,6 +41,8 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<u8> {
                 version: version.clone(),
                 rule_sets: rule_sets.clone(),
                 family,
+                // The aggregator's checks are listed too (they run against aggregator profiles).
+                aggregator: true,
             },
         );
         entries.extend(found);

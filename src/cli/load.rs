@@ -35,6 +35,7 @@ pub(super) async fn load(args: LoadArgs) -> anyhow::Result<u8> {
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: false,
             dialect: None,
+            aggregator: args.aggregator,
         },
         &Redactor::default(),
     )

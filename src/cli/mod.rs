@@ -162,6 +162,11 @@ pub struct RunArgs {
     /// orange-es-v0) with the dialect's profile; with --provider, the profile's `dialect` decides.
     #[arg(long, value_name = "NAME", conflicts_with = "provider")]
     pub dialect: Option<String>,
+    /// Certify the embedded aggregator (`serve --aggregator`, two operators behind it) on
+    /// ephemeral ports with fixtures/providers/aggregator.toml; `--spec-version 0.3.1` runs the
+    /// operator sample's v0 mode with fixtures/providers/aggregator-v0.toml.
+    #[arg(long, conflicts_with_all = ["provider", "dialect"])]
+    pub aggregator: bool,
     /// Also judge every exchange against this CAMARA document (camara:VERSION, e.g.
     /// camara:0.3.1) and list each difference once as a REVIEW finding that never fails the run.
     /// Under a dialect the default is the CAMARA version it descends from; `none` turns it off.
@@ -222,9 +227,10 @@ pub struct ListArgs {
 /// Options of `nvcert serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (HOST:PORT).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9091")]
-    pub addr: SocketAddr,
+    /// Address to listen on (HOST:PORT). Default 127.0.0.1:9091, with --aggregator
+    /// 127.0.0.1:9093.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
     /// URL the provider advertises in discovery, redirects and token `iss` (when it runs behind a
     /// reverse proxy). Defaults to http://<addr>.
     #[arg(long, value_name = "URL")]
@@ -251,20 +257,29 @@ pub struct ServeArgs {
     /// Print every fault as `name<TAB>description` and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Serve an aggregator (channel partner) in front of two reference operators: operator A on
+    /// 127.0.0.11 and B on 127.0.0.12, at the aggregator's port; the telco finder sends device
+    /// address 127.0.0.2 to A and 127.0.0.3 to B. `--spec-version 0.3.1` selects the operator
+    /// sample's v0 mode; `--fault aggregator-…` its faults (see --aggregator --list-faults).
+    #[arg(long, conflicts_with_all = ["config", "dialect", "single_use_tokens", "bench_endpoints"])]
+    pub aggregator: bool,
     /// Also serve `GET /bench/noop` (200 `{}`), the baseline `scripts/bench-load.sh` compares the
     /// NV endpoints with. Benchmarks only.
     #[arg(long, hide = true)]
     pub bench_endpoints: bool,
 }
 
-/// The names `serve --fault` takes: the NV provider's faults and the PhoneCheck provider's (the
-/// dialect served decides which apply).
+/// The names `serve --fault` takes: the NV provider's faults, the PhoneCheck provider's and the
+/// aggregator's (the dialect served, or --aggregator, decides which apply).
 fn fault_names() -> clap::builder::PossibleValuesParser {
     let nv = crate::provider::Fault::ALL.iter().map(|f| f.name());
     let phonecheck = crate::provider::phonecheck::PhoneCheckFault::ALL
         .iter()
         .map(|f| f.name());
-    clap::builder::PossibleValuesParser::new(nv.chain(phonecheck))
+    let aggregator = crate::provider::aggregator::AggregatorFault::ALL
+        .iter()
+        .map(|f| f.name());
+    clap::builder::PossibleValuesParser::new(nv.chain(phonecheck).chain(aggregator))
 }
 
 /// The names `serve --dialect` takes: the NV dialects and the PhoneCheck family.
@@ -329,6 +344,11 @@ pub struct LoadArgs {
     /// process on an ephemeral 127.0.0.1 port.
     #[arg(long, value_name = "FILE")]
     pub provider: Option<PathBuf>,
+    /// Load the embedded aggregator (`serve --aggregator`) on ephemeral ports with
+    /// fixtures/providers/aggregator.toml; the summary adds the aggregator's latency over the
+    /// operators' own.
+    #[arg(long, conflicts_with = "provider")]
+    pub aggregator: bool,
     /// Call the API of this NV spec version (e.g. 2.1.0, 1.0.0, wip) instead of the profile's;
     /// the embedded reference provider is started at that version too.
     #[arg(long, value_name = "VERSION")]

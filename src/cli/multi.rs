@@ -179,6 +179,7 @@ async fn check_profiles(args: &RunArgs, files: Vec<PathBuf>) -> anyhow::Result<V
                 spec_version: args.spec_version.as_deref(),
                 single_use_tokens: args.rule_sets.iter().any(|r| r == "wip"),
                 dialect: args.dialect.as_deref(),
+                aggregator: false,
             },
             &Redactor::default(),
         )

@@ -60,6 +60,7 @@ pub(super) async fn run_provider(
             spec_version: args.spec_version.as_deref(),
             single_use_tokens: wip,
             dialect: args.dialect.as_deref(),
+            aggregator: args.aggregator,
         },
         &redactor,
     ));
@@ -140,6 +141,7 @@ pub(super) async fn run_provider(
             }),
             rule_sets: rule_sets.clone(),
             family: ctx.flow.profile().family,
+            aggregator: ctx.flow.profile().aggregator.is_some(),
         },
         expected,
         concurrency: usize::from(args.concurrency),

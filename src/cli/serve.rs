@@ -6,10 +6,20 @@ use axum::http::header;
 use axum::routing::get;
 
 use super::{ServeArgs, exit};
+use crate::provider::aggregator::{self, AggregatorConfig, AggregatorFault};
 use crate::provider::phonecheck::{self, PhoneCheckConfig, PhoneCheckFault};
 use crate::provider::{self, Fault, ProviderConfig, ProviderDialect};
 
+/// `--addr` when not given: the reference provider's port.
+const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 9091);
+/// `--addr` of `--aggregator` when not given (the operators take the same port on 127.0.0.11
+/// and 127.0.0.12).
+const DEFAULT_AGGREGATOR_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 9093);
+
 pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.aggregator {
+        return serve_aggregator(args).await;
+    }
     if args.dialect.as_deref() == Some(phonecheck::DIALECT) {
         return serve_phonecheck(args).await;
     }
@@ -30,7 +40,8 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             name.parse::<Fault>().map_err(|_| {
                 anyhow::anyhow!(
                     "--fault {name}: a fault of the PhoneCheck provider (serve it with \
-                     --dialect {}); the NV provider's are listed by --list-faults",
+                     --dialect {}) or of the aggregator (serve it with --aggregator); the NV \
+                     provider's are listed by --list-faults",
                     phonecheck::DIALECT
                 )
             })
@@ -53,10 +64,11 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let version = config.spec_version;
     let faults: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
     let public_url = args.public_url.clone();
+    let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.into());
     let handle = if args.bench_endpoints {
-        provider::spawn_with_routes(config, args.addr, public_url, bench_routes()).await?
+        provider::spawn_with_routes(config, addr, public_url, bench_routes()).await?
     } else {
-        provider::spawn(config, args.addr, public_url).await?
+        provider::spawn(config, addr, public_url).await?
     };
     let version = match dialect {
         Some(d) => format!("dialect {d}"),
@@ -111,7 +123,8 @@ async fn serve_phonecheck(args: ServeArgs) -> anyhow::Result<u8> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
-    let handle = phonecheck::spawn(config, args.addr, args.public_url.clone()).await?;
+    let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.into());
+    let handle = phonecheck::spawn(config, addr, args.public_url.clone()).await?;
     println!(
         "nvcert reference provider (dialect {}, API {}) on {} (listening on {}); Ctrl-C stops it",
         phonecheck::DIALECT,
@@ -134,6 +147,77 @@ async fn serve_phonecheck(args: ServeArgs) -> anyhow::Result<u8> {
         .await
         .context("the PhoneCheck reference provider failed")?;
     Ok(exit::OK)
+}
+
+/// `nvcert serve --aggregator`: the aggregator and its two operators.
+async fn serve_aggregator(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.list_faults {
+        print!("{}", aggregator_fault_list());
+        return Ok(exit::OK);
+    }
+    let faults = args
+        .faults
+        .iter()
+        .map(|name| {
+            name.parse::<AggregatorFault>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--fault {name}: not an aggregator fault; --aggregator takes the ones listed \
+                     by --aggregator --list-faults (the operators stay conformant)"
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut config = AggregatorConfig::embedded().with_faults(faults.iter().copied());
+    if let Some(v) = args.spec_version {
+        config.set_spec_version(v);
+    }
+    let version = config.spec_version();
+    let addr = args.addr.unwrap_or_else(|| DEFAULT_AGGREGATOR_ADDR.into());
+    let handle = aggregator::spawn(config, addr, args.public_url.clone())
+        .await
+        .context("starting the aggregator and its operators")?;
+    let operators: Vec<String> = handle
+        .operators
+        .iter()
+        .map(|o| {
+            format!(
+                "{}={} (device {} = {})",
+                o.name, o.url, o.device_address, o.msisdn
+            )
+        })
+        .collect();
+    // One line, printed once every socket accepts connections: scripts wait for it.
+    println!(
+        "ready: nvcert aggregator on {} (NV {version}, API {}, listening on {}); operators {}; \
+         Ctrl-C stops it",
+        handle.issuer(),
+        handle.api_endpoint(""),
+        handle.local_addr,
+        operators.join(", ")
+    );
+    if !faults.is_empty() {
+        let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+        println!(
+            "WARNING: deliberately non-conformant, faults: {}",
+            names.join(", ")
+        );
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    handle
+        .shutdown()
+        .await
+        .context("the aggregator or an operator failed")?;
+    Ok(exit::OK)
+}
+
+/// The aggregator's faults as `name<TAB>description` lines.
+fn aggregator_fault_list() -> String {
+    AggregatorFault::ALL
+        .iter()
+        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
+        .collect()
 }
 
 /// The PhoneCheck provider's faults as `name<TAB>description` lines.
@@ -165,6 +249,16 @@ fn bench_routes() -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aggregator_fault_list_has_one_tab_separated_line_per_fault() {
+        let text = aggregator_fault_list();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), AggregatorFault::ALL.len());
+        for (line, f) in lines.iter().zip(AggregatorFault::ALL) {
+            assert_eq!(line.split_once('\t'), Some((f.name(), f.description())));
+        }
+    }
 
     #[test]
     fn fault_list_has_one_tab_separated_line_per_fault() {

@@ -22,10 +22,12 @@ pub(super) struct Target {
     embedded: Option<Embedded>,
 }
 
-/// The reference provider started for a run: the NV one, or the PhoneCheck one.
+/// The reference provider started for a run: the NV one, the PhoneCheck one, or the
+/// aggregator with its operators.
 enum Embedded {
     Nv(ProviderHandle),
     PhoneCheck(provider::phonecheck::PhoneCheckHandle),
+    Aggregator(provider::aggregator::AggregatorHandle),
 }
 
 /// What to point at, as the command line says.
@@ -38,6 +40,9 @@ pub(super) struct TargetArgs<'a> {
     pub single_use_tokens: bool,
     /// `--dialect`: the embedded provider plays it, with the dialect's profile.
     pub dialect: Option<&'a str>,
+    /// `--aggregator`: start the embedded aggregator and its operators, with the aggregator's
+    /// profile.
+    pub aggregator: bool,
 }
 
 impl Target {
@@ -46,6 +51,25 @@ impl Target {
     pub async fn resolve(args: TargetArgs<'_>, redactor: &Redactor) -> anyhow::Result<Self> {
         let (profile, embedded) = match args.provider {
             Some(path) => (Profile::load(path)?, None),
+            None if args.aggregator => {
+                let mut config = provider::aggregator::AggregatorConfig::embedded();
+                let version = args
+                    .spec_version
+                    .map(|v| v.parse::<SpecVersion>())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--spec-version: {e}"))?;
+                if let Some(v) = version {
+                    config.set_spec_version(v);
+                }
+                let handle = provider::aggregator::spawn(config, ([127, 0, 0, 1], 0).into(), None)
+                    .await
+                    .context("cannot start the embedded aggregator and its operators")?;
+                let operators: Vec<&str> =
+                    handle.operators.iter().map(|o| o.url.as_str()).collect();
+                let v0 = version.is_some_and(|v| v.as_str().starts_with("0."));
+                let profile = Profile::embedded_aggregator(&handle.url, &operators, v0)?;
+                (profile, Some(Embedded::Aggregator(handle)))
+            }
             None if args.dialect == Some(provider::phonecheck::DIALECT) => {
                 if args.spec_version.is_some() {
                     anyhow::bail!(
@@ -154,6 +178,7 @@ impl Target {
             None => Ok(()),
             Some(Embedded::Nv(handle)) => handle.shutdown().await,
             Some(Embedded::PhoneCheck(handle)) => handle.shutdown().await,
+            Some(Embedded::Aggregator(handle)) => handle.shutdown().await,
         };
         if let Err(e) = stopped {
             eprintln!("nvcert: warning: the embedded reference provider failed: {e}");

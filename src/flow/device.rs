@@ -115,6 +115,33 @@ pub struct AuthorizeRequest {
     pub redirect_uri: url::Url,
     /// Send the parameters also as a signed request object.
     pub request_object: Option<RequestObject>,
+    /// Which device sends it (with a network login).
+    pub device: Device,
+    /// Where the device leg stops.
+    pub stop: StopAt,
+}
+
+/// Which device runs a network-login device leg.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Device {
+    /// The profile's `[device_leg]`.
+    #[default]
+    Profile,
+    /// The device of aggregator line N (`[[aggregator.lines]]`, 0-based).
+    AggregatorLine(usize),
+    /// The aggregator profile's `unknown_device_address`: a device no operator serves.
+    Unknown,
+}
+
+/// Where a device leg stops (without contacting that URL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StopAt {
+    /// At the redirect to the client's `redirect_uri`.
+    #[default]
+    RedirectUri,
+    /// At the first redirect carrying a `code` (through an aggregator: the operator's redirect
+    /// back to the aggregator's callback, whose code was issued to the aggregator).
+    FirstCode,
 }
 
 /// What the device leg ended with.
@@ -132,6 +159,8 @@ pub struct AuthorizeOutcome {
     pub error_description: Option<String>,
     /// Every hop, in order.
     pub exchanges: Vec<Exchange>,
+    /// The redirect the leg stopped at, without its query (which carries the code).
+    pub stopped_at: Option<url::Url>,
 }
 
 impl AuthorizeOutcome {
@@ -201,16 +230,8 @@ impl Flow {
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeOutcome, FlowError> {
         let discovery = self.discovery().await?;
-        let profile = &self.profile;
         let (http_client, headers) = match request.login {
-            Login::Network => match (&self.device, &profile.device_leg) {
-                (Some(client), Some(leg)) => (client, Some(&leg.headers)),
-                _ => {
-                    return Err(FlowError::Unavailable(
-                        "the profile has no [device_leg] to run here".into(),
-                    ));
-                }
-            },
+            Login::Network => self.device_client(request.device)?,
             // Without the network identity: no bound address, no enrichment headers.
             Login::NonNetwork => (&self.backend, None),
         };
@@ -276,6 +297,8 @@ impl Flow {
         let hops = self
             .device_hops(url, http_client, headers, STEP, |next| {
                 is_redirect_uri(next, &request.redirect_uri)
+                    || (request.stop == StopAt::FirstCode
+                        && next.query_pairs().any(|(k, _)| k == "code"))
             })
             .await?;
         Ok(match hops.stopped_at {
@@ -288,6 +311,7 @@ impl Flow {
                 error: None,
                 error_description: None,
                 exchanges: hops.exchanges,
+                stopped_at: None,
             },
         })
     }
@@ -362,6 +386,12 @@ impl Flow {
             error: None,
             error_description: None,
             exchanges,
+            stopped_at: Some({
+                let mut bare = url.clone();
+                bare.set_query(None);
+                bare.set_fragment(None);
+                bare
+            }),
         };
         for (k, v) in url.query_pairs() {
             match k.as_ref() {

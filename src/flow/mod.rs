@@ -3,6 +3,7 @@
 //! provider said; it only decides whether a flow can go on (a device leg without a code cannot
 //! reach the token endpoint). The load tester reuses it, so it holds no per-scenario state.
 
+mod aggregator;
 pub mod api;
 mod assertion;
 mod ciba;
@@ -19,11 +20,12 @@ pub mod trust;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use aggregator::Hop;
 pub use assertion::{ASSERTION_LIFETIME_SECS, AssertionTweak, ClientKey, now_secs};
 pub use ciba::{CIBA_GRANT, CibaStart, JWT_BEARER_GRANT};
 pub use device::{
-    AuthorizeOutcome, AuthorizeRequest, ClientRole, Login, MAX_REDIRECTS, Pkce, RequestObject,
-    RequestObjectAudience, random_token,
+    AuthorizeOutcome, AuthorizeRequest, ClientRole, Device, Login, MAX_REDIRECTS, Pkce,
+    RequestObject, RequestObjectAudience, StopAt, random_token,
 };
 pub use discovery::Discovery;
 pub use error::FlowError;
@@ -102,6 +104,8 @@ pub struct Flow {
     phonecheck: Option<PhoneCheckEndpoints>,
     /// The profile's explicit endpoints, standing in for discovery.
     explicit: Option<Discovery>,
+    /// The per-line devices and direct operator flows of an aggregator profile.
+    aggregator: Option<aggregator::AggregatorLegs>,
 }
 
 /// The run's one discovery fetch, kept whatever its outcome: every scenario (and the run's
@@ -173,7 +177,9 @@ impl Flow {
                 Discovery::explicit(issuer, e)
             });
         let trust = TrustSet::of_profile(&profile);
+        let aggregator = aggregator::AggregatorLegs::new(&profile, spec, &redactor, &sources)?;
         Ok(Self {
+            aggregator,
             trust,
             phonecheck,
             explicit,
@@ -378,6 +384,8 @@ impl Flow {
             client: ClientRole::Main,
             redirect_uri: self.main.client.redirect_uri.clone(),
             request_object: None,
+            device: Device::Profile,
+            stop: StopAt::RedirectUri,
         }
     }
 

@@ -150,14 +150,15 @@ impl Flow {
         let mut form: Vec<(&'static str, String)> = vec![
             ("grant_type", "authorization_code".into()),
             ("code", code.expose().to_owned()),
-            (
-                "redirect_uri",
-                options
-                    .redirect_uri
-                    .clone()
-                    .unwrap_or_else(|| request.redirect_uri.to_string()),
-            ),
         ];
+        // A check that sends another redirect_uri sends it whatever the profile says.
+        match &options.redirect_uri {
+            Some(other) => form.push(("redirect_uri", other.clone())),
+            None if self.profile.redirect_uri_at_token => {
+                form.push(("redirect_uri", request.redirect_uri.to_string()));
+            }
+            None => {}
+        }
         if let Some(pkce) = &request.pkce {
             let verifier = match options.verifier {
                 VerifierChoice::AsIssued => pkce.verifier.expose().to_owned(),

@@ -338,6 +338,8 @@ pub fn merge(
         ),
         transactions,
         thresholds: Vec::new(),
+        // Sampled one request at a time by each worker, not a load figure: not merged.
+        aggregator_latency: None,
     };
     summary.thresholds = super::judge(thresholds, &summary);
     Ok(summary)

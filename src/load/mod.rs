@@ -12,6 +12,7 @@
 //! must not judge conformance (that is the suite's job) and reports no exchange contents, so no
 //! secret can reach a load report.
 
+pub mod aggregator;
 pub mod merge;
 mod phonecheck;
 pub mod record;
@@ -357,8 +358,12 @@ pub async fn run(flow: Arc<Flow>, plan: &LoadPlan, live: Arc<Live>) -> Result<Lo
         workers: None,
         transactions,
         thresholds: Vec::new(),
+        aggregator_latency: None,
     };
     summary.thresholds = judge(&plan.thresholds, &summary);
+    if !interrupted {
+        summary.aggregator_latency = aggregator::measure(&flow, aggregator::SAMPLES).await;
+    }
     let worker = WorkerRecord::new(&summary, plan.slice, seconds, reported, &records);
     Ok(LoadRun { summary, worker })
 }
@@ -455,6 +460,7 @@ async fn prepare(
             scopes: Vec::new(),
             tokens: Tokens::Reused,
             verify: None,
+            verify_per_line: Vec::new(),
             share: None,
             recorder,
             sender: sender::ApiSender::new(Duration::from_secs(profile.timeout_secs))
@@ -495,6 +501,24 @@ async fn prepare(
         .contains(&Step::Share)
         .then(|| api_call(SHARE_OPERATION))
         .transpose()?;
+    // Through an aggregator: one verify call per line, with the line's own number.
+    let verify_per_line = match (&verify, &profile.aggregator) {
+        (Some(call), Some(aggregator)) => aggregator
+            .lines
+            .iter()
+            .map(|line| ApiCall {
+                method: call.method.clone(),
+                url: call.url.clone(),
+                uri: call.uri.clone(),
+                body: Some(
+                    serde_json::json!({ "phoneNumber": line.number })
+                        .to_string()
+                        .into(),
+                ),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
 
     // A token carries the scopes of the calls it is used for (and only those: least privilege,
     // and what a real client would ask for).
@@ -521,6 +545,7 @@ async fn prepare(
         scopes,
         tokens,
         verify,
+        verify_per_line,
         share,
         recorder,
         sender,

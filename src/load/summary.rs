@@ -44,6 +44,10 @@ pub struct LoadSummary {
     pub transactions: Vec<TransactionSummary>,
     /// Each `--threshold`, in the order given.
     pub thresholds: Vec<ThresholdOutcome>,
+    /// Through an aggregator (`[aggregator]` profiles): what it adds to authorize and verify
+    /// over its operators' own figures, measured after the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregator_latency: Option<super::aggregator::AggregatorLatency>,
 }
 
 /// A window as RFC 3339 UTC timestamps (microseconds).

@@ -20,7 +20,7 @@ use http_body_util::Full;
 use super::record::Recorder;
 use super::scenarios::{ScenarioKind, Step};
 use super::sender::ApiSender;
-use crate::flow::{AuthorizeRequest, Flow, FlowError, Login, TokenResponse};
+use crate::flow::{AuthorizeRequest, Device, Flow, FlowError, Login, TokenResponse};
 use crate::secret::Secret;
 
 /// Where the API steps get their tokens.
@@ -81,6 +81,9 @@ pub(crate) struct LoadContext {
     pub scopes: Vec<String>,
     pub tokens: Tokens,
     pub verify: Option<ApiCall>,
+    /// Through an aggregator: each line's verify call (its own number), users taking the lines
+    /// in turn; empty otherwise.
+    pub verify_per_line: Vec<ApiCall>,
     pub share: Option<ApiCall>,
     pub recorder: Recorder,
     /// The API calls' client.
@@ -177,7 +180,13 @@ pub(crate) async fn run(ctx: &LoadContext, step: Step, user: &mut GooseUser) -> 
     match step {
         Step::Authorize => authorize(ctx, user, slot).await,
         Step::Token => token(ctx, user, slot).await,
-        Step::Verify => call(ctx, user, slot, step, ctx.verify.as_ref()).await,
+        Step::Verify => {
+            let per_line = match ctx.verify_per_line.len() {
+                0 => None,
+                lines => ctx.verify_per_line.get(slot % lines),
+            };
+            call(ctx, user, slot, step, per_line.or(ctx.verify.as_ref())).await;
+        }
         Step::Share => call(ctx, user, slot, step, ctx.share.as_ref()).await,
         Step::CreateCheck | Step::CheckUrl | Step::ReadCheck => {
             super::phonecheck::run(ctx, step, user, slot).await;
@@ -213,7 +222,11 @@ fn record<T>(
 /// The device leg: authorize → redirect with the code. The status recorded is the provider's
 /// last answer (the redirect carrying the code, or the one it stopped at).
 async fn device_leg(ctx: &LoadContext, slot: usize) -> Option<(AuthorizeRequest, Secret)> {
-    let request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
+    let mut request = ctx.flow.authorize_request(&ctx.scopes, Login::Network);
+    // Through an aggregator, users take the lines in turn: each line's device, its operator.
+    if !ctx.verify_per_line.is_empty() {
+        request.device = Device::AggregatorLine(slot % ctx.verify_per_line.len());
+    }
     let started = Instant::now();
     let authorized = ctx.flow.authorize(&request).await;
     let elapsed = started.elapsed();

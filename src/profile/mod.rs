@@ -6,6 +6,7 @@
 //! Token sources (`[token_source]`, `[operator_token]`) are read when a flow needs them, through
 //! [`ValueSources`]. This module reads files and the environment; it does no network I/O.
 
+pub mod aggregator;
 pub mod dialect;
 mod error;
 pub mod family;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub use aggregator::{Aggregator, AggregatorLine, AggregatorOperator};
 pub use dialect::Dialect;
 pub use error::ProfileError;
 pub use family::Family;
@@ -149,6 +151,9 @@ pub struct Profile {
     pub purpose_style: PurposeStyle,
     /// Whether to send PKCE (S256).
     pub pkce: bool,
+    /// Whether the code exchange names the `redirect_uri` (RFC 6749 §4.1.3; `false`: the
+    /// Telefónica Open Gateway sample's `/token`, grant_type and code only).
+    pub redirect_uri_at_token: bool,
     /// The device leg, when it can run here.
     pub device_leg: Option<DeviceLeg>,
     /// Token source, when the device leg cannot run.
@@ -177,6 +182,9 @@ pub struct Profile {
     pub dialect: Option<std::sync::Arc<Dialect>>,
     /// Endpoints given explicitly: discovery is then not used.
     pub endpoints: Option<ExplicitEndpoints>,
+    /// The operators and lines behind an aggregator (`[aggregator]`); `None`: the target is
+    /// not an aggregator and the aggregator checks are skipped.
+    pub aggregator: Option<Aggregator>,
 }
 
 /// A client registered with short code and token lifetimes.
@@ -285,6 +293,26 @@ impl Profile {
         )
     }
 
+    /// The profile of the embedded aggregator serving at `url` with its operators at
+    /// `operators` (in order): `fixtures/providers/aggregator.toml` (or `aggregator-v0.toml`
+    /// with `v0`, the operator sample's mode), its URLs rewritten.
+    pub fn embedded_aggregator(
+        url: &url::Url,
+        operators: &[&str],
+        v0: bool,
+    ) -> Result<Self, ProfileError> {
+        let (origin, text) = if v0 {
+            ("embedded aggregator v0 profile", AGGREGATOR_V0_PROFILE)
+        } else {
+            ("embedded aggregator profile", AGGREGATOR_PROFILE)
+        };
+        let mut text = text.replace(AGGREGATOR_DEFAULT_URL, url.as_str().trim_end_matches('/'));
+        for (default, actual) in AGGREGATOR_OPERATOR_URLS.iter().zip(operators) {
+            text = text.replace(default, actual.trim_end_matches('/'));
+        }
+        Self::from_toml_in(&text, origin, &Files::Embedded(EMBEDDED_FILES))
+    }
+
     fn from_toml_in(text: &str, origin: &str, files: &Files<'_>) -> Result<Self, ProfileError> {
         let raw: raw::RawProfile =
             toml::from_str(text).map_err(|e| ProfileError::syntax(origin, &e, text))?;
@@ -304,6 +332,9 @@ impl Profile {
         if let Some(login) = &self.non_network_login {
             out.extend(login.authorize_params.values().cloned());
         }
+        if let Some(aggregator) = &self.aggregator {
+            out.extend(aggregator.secrets().cloned());
+        }
         out
     }
 }
@@ -315,6 +346,13 @@ const DIALECT_PROFILES: &[(&str, &str)] = &[(
     "orange-es-v0",
     include_str!("../../fixtures/providers/orange-es-v0.toml"),
 )];
+/// The embedded aggregator's profiles, as shipped in `fixtures/providers/aggregator.toml` and
+/// `aggregator-v0.toml`.
+const AGGREGATOR_PROFILE: &str = include_str!("../../fixtures/providers/aggregator.toml");
+const AGGREGATOR_V0_PROFILE: &str = include_str!("../../fixtures/providers/aggregator-v0.toml");
+/// The aggregator's and its operators' URLs written in those profiles.
+const AGGREGATOR_DEFAULT_URL: &str = "http://127.0.0.1:9093";
+const AGGREGATOR_OPERATOR_URLS: &[&str] = &["http://127.0.0.11:9093", "http://127.0.0.12:9093"];
 /// The PhoneCheck provider's profile, as shipped in `fixtures/providers/idlayr-phonecheck.toml`.
 const PHONECHECK_PROFILE: &str = include_str!("../../fixtures/providers/idlayr-phonecheck.toml");
 /// The URL written in that profile, replaced by the embedded provider's actual URL.

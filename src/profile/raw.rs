@@ -41,6 +41,7 @@ pub(super) struct RawProfile {
     token_endpoint: Option<String>,
     jwks_uri: Option<String>,
     backchannel_authentication_endpoint: Option<String>,
+    aggregator: Option<super::aggregator::RawAggregator>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +73,7 @@ struct RawOperatorToken {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawClient {
+pub(super) struct RawClient {
     client_id: String,
     auth_method: Option<String>,
     private_key: Option<String>,
@@ -87,15 +88,16 @@ struct RawAuthorization {
     purpose: Option<String>,
     purpose_style: Option<String>,
     pkce: Option<bool>,
+    redirect_uri_at_token: Option<bool>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDeviceLeg {
+pub(super) struct RawDeviceLeg {
     #[serde(default)]
-    headers: BTreeMap<String, String>,
-    local_address: Option<String>,
-    interface: Option<String>,
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) local_address: Option<String>,
+    pub(super) interface: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,7 +122,7 @@ struct RawLines {
 
 const DEFAULT_PURPOSE: &str = "dpv:FraudPreventionAndDetection";
 
-fn url(origin: &str, field: &str, value: &str) -> Result<url::Url, ProfileError> {
+pub(super) fn url(origin: &str, field: &str, value: &str) -> Result<url::Url, ProfileError> {
     let parsed = url::Url::parse(value).map_err(|e| {
         ProfileError::field(
             origin,
@@ -140,7 +142,7 @@ fn url(origin: &str, field: &str, value: &str) -> Result<url::Url, ProfileError>
     Ok(parsed)
 }
 
-fn e164(origin: &str, field: &str, value: &str) -> Result<String, ProfileError> {
+pub(super) fn e164(origin: &str, field: &str, value: &str) -> Result<String, ProfileError> {
     let digits = value.strip_prefix('+').unwrap_or("");
     let ok = (5..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())
@@ -394,6 +396,10 @@ impl RawProfile {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let aggregator = self
+            .aggregator
+            .map(|a| a.validate(origin, &allowed_hosts, files))
+            .transpose()?;
         let timeout_secs = self.timeout_secs.unwrap_or(10);
         if !(1..=300).contains(&timeout_secs) {
             return Err(ProfileError::field(
@@ -415,6 +421,7 @@ impl RawProfile {
             purpose_style,
             pkce: self.authorization.pkce.unwrap_or(true)
                 && dialect.as_ref().is_none_or(|d| d.pkce),
+            redirect_uri_at_token: self.authorization.redirect_uri_at_token.unwrap_or(true),
             device_leg,
             token_source,
             non_network_login,
@@ -432,6 +439,7 @@ impl RawProfile {
             family,
             dialect: dialect.map(Arc::new),
             endpoints,
+            aggregator,
         })
     }
 
@@ -520,7 +528,7 @@ const PHONECHECK_NO_REDIRECT: &str = "https://client.nvcert.invalid/phonecheck-h
 impl RawClient {
     /// A client of `section`; secondary clients (`fallback` = the main client) default to
     /// private_key_jwt with the main client's key and redirect URI.
-    fn validate(
+    pub(super) fn validate(
         self,
         origin: &str,
         section: &str,
@@ -620,13 +628,22 @@ impl RawClient {
 
 impl RawDeviceLeg {
     fn validate(self, origin: &str) -> Result<DeviceLeg, ProfileError> {
+        self.validate_in(origin, "device_leg")
+    }
+
+    /// The device leg of table `section` (e.g. `aggregator.lines[0]`).
+    pub(super) fn validate_in(
+        self,
+        origin: &str,
+        section: &str,
+    ) -> Result<DeviceLeg, ProfileError> {
         let local_address = self
             .local_address
             .map(|a| {
                 a.parse().map_err(|_| {
                     ProfileError::field(
                         origin,
-                        "device_leg.local_address",
+                        &format!("{section}.local_address"),
                         "an IP address",
                         format!("{a:?}"),
                     )
@@ -637,7 +654,7 @@ impl RawDeviceLeg {
             if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(ProfileError::field(
                     origin,
-                    &format!("device_leg.headers.{name}"),
+                    &format!("{section}.headers.{name}"),
                     "a valid HTTP header name",
                     format!("{name:?}"),
                 ));

@@ -337,7 +337,24 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         ));
     }
 
-    // (7) Who is on the line.
+    // (7) Who is on the line. An aggregator asks the operator serving the device instead; the
+    // code is issued when the device comes back to its callback.
+    if let Some(upstream) = &provider.upstream {
+        return upstream.delegate(
+            parts,
+            super::aggregator::Delegation {
+                client_id: client.client_id.clone(),
+                redirect_uri: redirect_uri.clone(),
+                scope,
+                nonce: p.get("nonce").cloned(),
+                code_challenge: challenge.cloned(),
+                pkce_plain,
+                state: r.state.map(str::to_owned),
+                issuer: provider.endpoints.issuer.clone(),
+                extra: p.clone(),
+            },
+        );
+    }
     let (msisdn, authn) = identify(state, parts, &p).map_err(|(e, d)| r.err(e, d))?;
 
     let grant = CodeGrant {
@@ -350,6 +367,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         msisdn,
         authn,
         auth_time: now_unix(),
+        upstream: None,
     };
     let code = provider
         .stores

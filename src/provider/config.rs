@@ -301,19 +301,30 @@ impl ProviderConfig {
 
     /// The compiled-in `fixtures/reference-provider.toml` with its keys; needs no files on disk.
     pub fn embedded() -> Self {
-        Self::parse_with(EMBEDDED_TOML, EMBEDDED_ORIGIN, |rel, what| {
-            EMBEDDED_FILES
+        Self::from_embedded(EMBEDDED_TOML, EMBEDDED_ORIGIN, EMBEDDED_FILES)
+            // The fixture is compiled in and covered by tests; failing here is a build defect.
+            .expect("embedded reference-provider.toml is valid")
+    }
+
+    /// A compiled-in config (`text`, named `origin` in errors) whose key and secret files are
+    /// looked up in `files` by the relative path the config names (e.g. the aggregator's
+    /// operators, whose fixtures name `../keys/…`).
+    pub(crate) fn from_embedded(
+        text: &str,
+        origin: &str,
+        files: &[(&str, &str)],
+    ) -> Result<Self, ProviderError> {
+        Self::parse_with(text, origin, |rel, what| {
+            files
                 .iter()
                 .find(|(name, _)| *name == rel)
                 .map(|(_, content)| (*content).to_owned())
                 .ok_or_else(|| ProviderError::Invalid {
-                    file: EMBEDDED_ORIGIN.to_owned(),
+                    file: origin.to_owned(),
                     field: what.to_owned(),
                     reason: format!("`{rel}` is not among the embedded files"),
                 })
         })
-        // The fixture is compiled in and covered by tests; failing here is a build defect.
-        .expect("embedded reference-provider.toml is valid")
     }
 
     /// Looks up a client by id.

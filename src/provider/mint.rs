@@ -32,6 +32,9 @@ pub(crate) struct Grant<'a> {
     pub id_token: bool,
     /// Include a refresh token (fault injection only).
     pub refresh_token: bool,
+    /// Aggregator only: the operator grant the access token stands for. The access token is
+    /// then the aggregator's reference token (see `aggregator`), not a JWT.
+    pub upstream: Option<&'a super::aggregator::UpstreamGrant>,
 }
 
 /// Claims of the access tokens this provider issues (and the NV API accepts).
@@ -68,41 +71,58 @@ pub(crate) fn token_response(state: &AppState, grant: &Grant<'_>) -> Result<Resp
     let faults = provider.faults;
     let now_f = now_unix_f64();
     let now = now_unix();
-    let ttl = if faults.has(Fault::LongTokenLifetime) {
+    let mut ttl = if faults.has(Fault::LongTokenLifetime) {
         LONG_TTL
     } else {
         grant.client.access_token_ttl
     };
-    // Rounded, and compared with sub-second precision by the API: a token lives ttl ± 0.5 s.
-    let exp = (now_f + ttl as f64).round() as u64;
     let sub = provider
         .keys
         .pairwise_sub(&grant.client.client_id, grant.msisdn);
-    provider
-        .stores
-        .register_subject(&sub, grant.msisdn, exp)
-        .map_err(|_| OAuthError::unavailable("too many active subjects"))?;
     let scope = grant.scope.to_scope_string(provider.version);
     let amr = grant.authn.amr();
-    let access = AccessClaims {
-        iss: provider.endpoints.issuer.clone(),
-        sub: sub.clone(),
-        client_id: grant.client.client_id.clone(),
-        scope: scope.clone(),
-        amr: amr.iter().map(|a| (*a).to_owned()).collect(),
-        iat: now,
-        exp,
-        jti: random_b64url(16),
+    let access_token = match (grant.upstream, &provider.upstream) {
+        (Some(upstream_grant), Some(upstream)) => {
+            // The aggregator token cannot outlive the operator token it stands for.
+            ttl = ttl.min(upstream_grant.remaining_secs());
+            if ttl == 0 {
+                return Err(OAuthError::invalid_grant(
+                    "the operator's access token behind this code has expired",
+                ));
+            }
+            upstream
+                .issue_token(upstream_grant, &grant.client.client_id, &scope, ttl)
+                .map_err(|_| OAuthError::unavailable("too many active aggregator tokens"))?
+        }
+        _ => {
+            // Rounded, and compared with sub-second precision by the API: a token lives
+            // ttl ± 0.5 s.
+            let exp = (now_f + ttl as f64).round() as u64;
+            provider
+                .stores
+                .register_subject(&sub, grant.msisdn, exp)
+                .map_err(|_| OAuthError::unavailable("too many active subjects"))?;
+            let access = AccessClaims {
+                iss: provider.endpoints.issuer.clone(),
+                sub: sub.clone(),
+                client_id: grant.client.client_id.clone(),
+                scope: scope.clone(),
+                amr: amr.iter().map(|a| (*a).to_owned()).collect(),
+                iat: now,
+                exp,
+                jti: random_b64url(16),
+            };
+            let mut access_header = Header::new(Algorithm::HS256);
+            // RFC 9068 §2.1 media type of JWT access tokens.
+            access_header.typ = Some("at+jwt".to_owned());
+            jsonwebtoken::encode(
+                &access_header,
+                &access,
+                &provider.keys.access_token_encoding,
+            )
+            .map_err(|_| OAuthError::unavailable("cannot sign access token"))?
+        }
     };
-    let mut access_header = Header::new(Algorithm::HS256);
-    // RFC 9068 §2.1 media type of JWT access tokens.
-    access_header.typ = Some("at+jwt".to_owned());
-    let access_token = jsonwebtoken::encode(
-        &access_header,
-        &access,
-        &provider.keys.access_token_encoding,
-    )
-    .map_err(|_| OAuthError::unavailable("cannot sign access token"))?;
 
     let token_type = if faults.has(Fault::TokenTypeNotBearer) {
         "mac"

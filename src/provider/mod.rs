@@ -10,6 +10,14 @@
 //! `spec_version` in the config), and can break single rules on purpose ([`Fault`], `faults` in the
 //! config) so that nvcert's checks can be shown to catch them.
 //!
+//! [`aggregator`] runs this provider as a channel partner in front of two operators (each a
+//! full instance of this provider): the same authorization server with its line identification
+//! delegated to the operator serving the device (telco finder + the aggregator's own
+//! authorization-code flow with the operator), opaque aggregator tokens, and API calls
+//! forwarded with the operator token (`nvcert serve --aggregator`). The one hook is
+//! `AppState::with_upstream`: `authorize` asks the upstream instead of the network, `mint`
+//! issues the upstream's reference token instead of a JWT.
+//!
 //! Modules: [`config`] (TOML format), [`version`] (per-version facts), [`fault`] (fault switches),
 //! `state` (per instance: keys, endpoint URLs, client registry, bounded stores), `discovery`,
 //! `authorize`, `token` (+ `client_auth`), `operator` (TS.43 operator token, CIBA, JWT bearer),
@@ -23,6 +31,7 @@
 //! TEST-ONLY: the provider trusts the enrichment header from any caller. Never expose it to a
 //! network whose callers you do not control.
 
+pub mod aggregator;
 pub mod config;
 pub mod dialect;
 pub mod error;

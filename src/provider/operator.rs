@@ -285,6 +285,7 @@ pub(crate) fn ciba_grant(
             nonce: None,
             id_token: req.scope.openid,
             refresh_token: faults.has(Fault::RefreshTokenIssued),
+            upstream: None,
         },
     )
 }
@@ -375,6 +376,7 @@ pub(crate) fn jwt_bearer_grant(
             nonce: None,
             id_token: false,
             refresh_token: faults.has(Fault::JwtBearerRefreshTokenIssued),
+            upstream: None,
         },
     )
 }

@@ -23,7 +23,7 @@ use super::error::ProviderError;
 use super::fault::{Fault, FaultSet};
 use super::version::{CorrelatorRule, SpecVersion};
 
-pub(crate) use bounded::JtiError;
+pub(crate) use bounded::{JtiError, Purging};
 pub(crate) use clients::{Client, ClientRegistry, Line};
 pub(crate) use endpoints::Endpoints;
 pub(crate) use grant::{AuthnMethod, CibaRequest, CodeGrant, GrantedScope, NETWORK_OR_SIM_AMR};
@@ -60,6 +60,9 @@ pub(crate) struct Inner {
     pub keys: Keys,
     pub clients: ClientRegistry,
     pub stores: Stores,
+    /// Set when this instance is an aggregator's app-facing side: the line is identified by an
+    /// operator (upstream delegation) instead of locally, and API calls are forwarded.
+    pub upstream: Option<Arc<super::aggregator::Upstream>>,
 }
 
 /// A config error in `field` of the config file.
@@ -74,7 +77,25 @@ fn invalid(config: &ProviderConfig, field: &str, reason: String) -> ProviderErro
 impl AppState {
     /// Builds the state: parses keys, generates the per-instance access-token key and pairwise
     /// secret. `public_url` (http or https, no query or fragment) becomes the issuer.
-    pub fn new(mut config: ProviderConfig, public_url: url::Url) -> Result<Self, ProviderError> {
+    pub fn new(config: ProviderConfig, public_url: url::Url) -> Result<Self, ProviderError> {
+        Self::build(config, public_url, None)
+    }
+
+    /// [`AppState::new`] for an aggregator's app-facing side: the "network authentication" step
+    /// of `/authorize` is delegated to `upstream`'s operators.
+    pub(crate) fn with_upstream(
+        config: ProviderConfig,
+        public_url: url::Url,
+        upstream: Arc<super::aggregator::Upstream>,
+    ) -> Result<Self, ProviderError> {
+        Self::build(config, public_url, Some(upstream))
+    }
+
+    fn build(
+        mut config: ProviderConfig,
+        public_url: url::Url,
+        upstream: Option<Arc<super::aggregator::Upstream>>,
+    ) -> Result<Self, ProviderError> {
         // A base path derived from the spec version follows a version set after loading.
         config.resolve_api_base_path();
         config.validate()?;
@@ -98,6 +119,7 @@ impl AppState {
             clients,
             stores: Stores::new(faults),
             config,
+            upstream,
         };
         Ok(Self(Arc::new(inner)))
     }

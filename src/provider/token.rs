@@ -39,7 +39,11 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+pub(crate) fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
     let provider = &state.0;
     // RFC 6749 §4.1.3: the request is application/x-www-form-urlencoded.
     if !content_type_is(headers, "application/x-www-form-urlencoded") {
@@ -69,6 +73,10 @@ fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         )
     };
     match grant_type {
+        // An aggregator relays the authorization-code flow only.
+        Some(GRANT_CIBA | GRANT_JWT_BEARER) if provider.upstream.is_some() => {
+            return Err(unsupported());
+        }
         Some(GRANT_CIBA) if !provider.version.supports_ciba() => return Err(unsupported()),
         Some(GRANT_JWT_BEARER) if !provider.version.supports_jwt_bearer() => {
             return Err(unsupported());
@@ -97,6 +105,9 @@ fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
 pub(crate) fn supported_grant_types(state: &AppState) -> Vec<&'static str> {
     let version = state.0.version;
     let mut grants = vec!["authorization_code"];
+    if state.0.upstream.is_some() {
+        return grants;
+    }
     if version.supports_ciba() {
         grants.push(GRANT_CIBA);
     }
@@ -114,13 +125,21 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
             "code is missing",
         ));
     };
-    let Some(redirect_uri) = p.get("redirect_uri") else {
+    let redirect_uri = p.get("redirect_uri");
+    // The aggregator's v0 mode follows the operator sample, whose token request has no
+    // redirect_uri; a redirect_uri that is sent must still match.
+    let redirect_uri_optional = state
+        .0
+        .upstream
+        .as_ref()
+        .is_some_and(|u| u.token_redirect_uri_optional());
+    if redirect_uri.is_none() && !redirect_uri_optional {
         // RFC 6749 §4.1.3: required because it was included in the authorization request.
         return Err(OAuthError::bad_request(
             "invalid_request",
             "redirect_uri is missing",
         ));
-    };
+    }
 
     // The first presentation consumes the code (RFC 6749 §4.1.2: single use).
     let grant = match state.0.stores.take_code(code) {
@@ -142,7 +161,9 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
             "authorization code was issued to another client",
         ));
     }
-    if &grant.redirect_uri != redirect_uri && !faults.has(Fault::RedirectUriMismatchAccepted) {
+    if redirect_uri.is_some_and(|r| *r != grant.redirect_uri)
+        && !faults.has(Fault::RedirectUriMismatchAccepted)
+    {
         return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
         ));
@@ -165,6 +186,7 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
             nonce: grant.nonce.as_deref(),
             id_token: grant.scope.openid,
             refresh_token: faults.has(Fault::RefreshTokenIssued),
+            upstream: grant.upstream.as_deref(),
         },
     )
 }

@@ -133,6 +133,33 @@ pub fn write_load_console(summary: &LoadSummary, mut out: impl Write) -> io::Res
             summary.duration_s
         )?;
     }
+    if let Some(a) = &summary.aggregator_latency {
+        writeln!(
+            out,
+            "  aggregator's added latency ({} sequential samples per path, after the window):",
+            a.samples
+        )?;
+        writeln!(
+            out,
+            "  {:<12} {:>14} {:>14} {:>11} {:>11} {:>11}",
+            "step", "via agg p50", "direct p50", "added p50", "via p95", "direct p95"
+        )?;
+        for step in &a.steps {
+            writeln!(
+                out,
+                "  {:<12} {:>14} {:>14} {:>11} {:>11} {:>11}",
+                step.step,
+                ms(step.via_aggregator_p50_ms),
+                ms(step.direct_p50_ms),
+                ms(step.added_p50_ms),
+                ms(step.via_aggregator_p95_ms),
+                ms(step.direct_p95_ms)
+            )?;
+        }
+        if let Some(note) = &a.note {
+            writeln!(out, "  note: {note}")?;
+        }
+    }
     Ok(())
 }
 
@@ -270,6 +297,31 @@ svg{{background:#fff;box-shadow:0 1px 2px #0001}} svg text{{font:12px system-ui,
             }
         }
         h.push_str("</tbody></table>\n");
+    }
+    if let Some(a) = &s.aggregator_latency {
+        let ms = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"));
+        let _ = writeln!(
+            h,
+            "<h2>Aggregator's added latency</h2>\n<p class=\"meta\">{} sequential samples per path after the window: each step through the aggregator and at the line's operator directly (ms).</p>",
+            a.samples
+        );
+        h.push_str("<table><thead><tr><th>step</th><th>via aggregator p50</th><th>direct p50</th><th>added p50</th><th>via aggregator p95</th><th>direct p95</th></tr></thead><tbody>\n");
+        for step in &a.steps {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&step.step),
+                ms(step.via_aggregator_p50_ms),
+                ms(step.direct_p50_ms),
+                ms(step.added_p50_ms),
+                ms(step.via_aggregator_p95_ms),
+                ms(step.direct_p95_ms)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        if let Some(note) = &a.note {
+            let _ = writeln!(h, "<p class=\"meta\">{}</p>", esc(note));
+        }
     }
     if let Some(workers) = &s.workers {
         h.push_str("<h2>Workers</h2>\n<table><thead><tr><th>worker</th><th>users</th><th>window start</th><th>window end</th><th>interrupted</th></tr></thead><tbody>\n");

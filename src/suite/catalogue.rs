@@ -121,6 +121,7 @@ mod tests {
             version: None,
             rule_sets: vec!["wip".into()],
             family: crate::profile::Family::CamaraNv,
+            aggregator: true,
         };
         let (entries, errors) = catalogue(&FeatureSource::Builtin, &all);
         assert!(errors.is_empty(), "{errors:?}");
@@ -136,6 +137,7 @@ mod tests {
             version: Some("2.1.0".into()),
             rule_sets: vec![],
             family: crate::profile::Family::CamaraNv,
+            aggregator: false,
         };
         let (entries, _) = catalogue(&FeatureSource::Builtin, &released);
         assert!(entries.iter().all(|e| e.rule_set.is_none()));

@@ -59,6 +59,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../features/wip_rules.feature"),
     ),
     (
+        "features/aggregator/aggregator.feature",
+        include_str!("../../features/aggregator/aggregator.feature"),
+    ),
+    (
         "features/phonecheck/token.feature",
         include_str!("../../features/phonecheck/token.feature"),
     ),
@@ -95,7 +99,14 @@ pub struct Applicability {
     /// CAMARA NV's. A PhoneCheck run reports NV scenarios skipped, with the reason; an NV run
     /// leaves PhoneCheck scenarios out (they are not part of NV's contract).
     pub family: Family,
+    /// The target is an aggregator (its profile has an `[aggregator]` section). Scenarios tagged
+    /// `@aggregator` apply only then; other runs leave them out, as they are not part of a
+    /// single provider's contract (and would otherwise leave every such run incomplete).
+    pub aggregator: bool,
 }
+
+/// The tag marking an aggregator feature.
+pub const AGGREGATOR_TAG: &str = "aggregator";
 
 /// The tag marking a PhoneCheck feature.
 pub const PHONECHECK_TAG: &str = "phonecheck";
@@ -234,6 +245,9 @@ pub fn load(
     features.retain(|f| {
         applicability.family == Family::PhoneCheck || feature_family(f) == applicability.family
     });
+    if !applicability.aggregator {
+        features.retain(|f| !f.tags.iter().any(|t| t == AGGREGATOR_TAG));
+    }
     for f in &mut features {
         if feature_family(f) != applicability.family {
             let reason = format!(

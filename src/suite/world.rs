@@ -167,6 +167,24 @@ pub struct NvWorld {
     pub recorder: Option<Arc<super::record::ScenarioRecorder>>,
     /// The PhoneCheck flow of a scenario (PhoneCheck family only).
     pub phonecheck: PhoneCheckScenario,
+    /// The flows of a scenario through an aggregator (`[aggregator]` profiles only).
+    pub aggregator: AggregatorScenario,
+}
+
+/// The flows of a scenario through an aggregator: one device leg (and token) per line, the
+/// operator's code a leg stopped at, the token the scenario's API requests carry.
+#[derive(Default)]
+pub struct AggregatorScenario {
+    /// Each line's device leg, in line order.
+    pub legs: Vec<(AuthorizeRequest, AuthorizeOutcome)>,
+    /// Each line's aggregator token, in line order (when the scenario obtained them).
+    pub tokens: Vec<TokenResponse>,
+    /// Each line's operator token, obtained from the operator directly.
+    pub operator_tokens: Vec<Secret>,
+    /// The token the next API request carries ("that token").
+    pub bearer: Option<Secret>,
+    /// The last token-endpoint answer.
+    pub token_answer: Option<Exchange>,
 }
 
 /// The PhoneCheck flow of a scenario: its token, its check, the device leg. The last answer of

@@ -56,8 +56,8 @@ impl<K: std::hash::Hash + Eq> ExpiringSet<K> {
 }
 
 /// Expiring maps purged in bulk when they grow past `next_purge`.
-pub(super) struct Purging<V> {
-    pub(super) map: HashMap<String, V>,
+pub(crate) struct Purging<V> {
+    pub(crate) map: HashMap<String, V>,
     next_purge: usize,
 }
 
@@ -72,7 +72,7 @@ impl<V> Default for Purging<V> {
 
 impl<V> Purging<V> {
     /// Makes room for one more entry: purges with `live` when due; false when still at `cap`.
-    pub(super) fn make_room(&mut self, cap: usize, live: impl Fn(&V) -> bool) -> bool {
+    pub(crate) fn make_room(&mut self, cap: usize, live: impl Fn(&V) -> bool) -> bool {
         if self.map.len() >= self.next_purge.min(cap) {
             self.map.retain(|_, v| live(v));
             self.next_purge = (self.map.len() * 2).max(1024);

@@ -86,6 +86,9 @@ pub(crate) struct CodeGrant {
     pub authn: AuthnMethod,
     /// Unix seconds of the (simulated) authentication.
     pub auth_time: u64,
+    /// Aggregator only: the operator grant behind this code (`msisdn` is then the operator's
+    /// subject, not a phone number).
+    pub upstream: Option<std::sync::Arc<super::super::aggregator::UpstreamGrant>>,
 }
 
 /// What a CIBA authentication request stands for once it is granted.

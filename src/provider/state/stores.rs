@@ -189,6 +189,12 @@ impl Stores {
         Ok(code)
     }
 
+    /// Whether `code` was issued here and is still held (used or not): lets the aggregator tell
+    /// its own codes from foreign ones without consuming anything.
+    pub(crate) fn knows_code(&self, code: &str) -> bool {
+        lock(&self.codes).map.contains_key(code)
+    }
+
     /// Presents a code: the first presentation consumes it, whatever happens next (unless the
     /// `code-reusable` fault is set; `code-expiry-not-checked` skips the expiry test).
     pub(crate) fn take_code(&self, code: &str) -> CodeLookup {
@@ -393,6 +399,7 @@ mod tests {
             pkce_plain: false,
             msisdn: "+34600000001".into(),
             authn: AuthnMethod::Network,
+            upstream: None,
             auth_time: 0,
         }
     }

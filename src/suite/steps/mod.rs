@@ -49,6 +49,7 @@ macro_rules! step {
     };
 }
 
+mod aggregator;
 pub(super) mod auth;
 pub(super) mod body;
 pub(super) mod lines;

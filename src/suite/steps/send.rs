@@ -183,6 +183,21 @@ pub(super) async fn send_as(
                     operation.scopes
                 )));
             }
+            // `purpose=dpv:…#number-verification-verify-read` (the operator sample) grants the
+            // scope it names whatever `scope` says: no token lacking it can be requested.
+            let purpose = &flow.profile().purpose;
+            if flow.profile().purpose_style == crate::profile::PurposeStyle::Parameter
+                && let Some(named) = operation.scopes.iter().find(|s| {
+                    purpose
+                        .split_once('#')
+                        .is_some_and(|(_, n)| n == s.as_str())
+                })
+            {
+                return Err(StepFailure::Skip(format!(
+                    "the profile's purpose parameter {purpose:?} names the scope {named:?}, so \
+                     every token carries it"
+                )));
+            }
             Some(
                 flow.obtain_token(&others, Login::Network)
                     .await?
