@@ -81,6 +81,11 @@ pub fn router(state: AppState) -> Router {
     let routes = routes
         .merge(operator::router(&state))
         .merge(api::router(&state));
+    at_public_path(routes, state)
+}
+
+/// `routes` nested under the public URL's path (if any), with `state`.
+pub(crate) fn at_public_path(routes: Router<AppState>, state: AppState) -> Router {
     let path = state.0.endpoints.public_path.clone();
     let routes = if path.is_empty() {
         routes
@@ -157,12 +162,12 @@ pub async fn spawn_with_routes(
     spawn_inner(config, addr, public_url, Some(extra)).await
 }
 
-async fn spawn_inner(
-    config: ProviderConfig,
+/// Binds `addr` (port 0 = ephemeral): the listener, the bound address, and the public URL
+/// (`public_url`, else `http://<bound addr>`). Shared by every server of this module.
+pub(crate) async fn bind(
     addr: SocketAddr,
     public_url: Option<url::Url>,
-    extra: Option<Router>,
-) -> Result<ProviderHandle, ProviderError> {
+) -> Result<(tokio::net::TcpListener, SocketAddr, url::Url), ProviderError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ProviderError::Serve { addr, source })?;
@@ -178,6 +183,16 @@ async fn spawn_inner(
             }
         })?,
     };
+    Ok((listener, local_addr, url))
+}
+
+async fn spawn_inner(
+    config: ProviderConfig,
+    addr: SocketAddr,
+    public_url: Option<url::Url>,
+    extra: Option<Router>,
+) -> Result<ProviderHandle, ProviderError> {
+    let (listener, local_addr, url) = bind(addr, public_url).await?;
     let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();
