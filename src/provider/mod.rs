@@ -162,12 +162,12 @@ pub async fn spawn_with_routes(
     spawn_inner(config, addr, public_url, Some(extra)).await
 }
 
-/// Binds `addr` (port 0 = ephemeral): the listener, the bound address, and the public URL
-/// (`public_url`, else `http://<bound addr>`). Shared by every server of this module.
-pub(crate) async fn bind(
+async fn spawn_inner(
+    config: ProviderConfig,
     addr: SocketAddr,
     public_url: Option<url::Url>,
-) -> Result<(tokio::net::TcpListener, SocketAddr, url::Url), ProviderError> {
+    extra: Option<Router>,
+) -> Result<ProviderHandle, ProviderError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ProviderError::Serve { addr, source })?;
@@ -183,16 +183,6 @@ pub(crate) async fn bind(
             }
         })?,
     };
-    Ok((listener, local_addr, url))
-}
-
-async fn spawn_inner(
-    config: ProviderConfig,
-    addr: SocketAddr,
-    public_url: Option<url::Url>,
-    extra: Option<Router>,
-) -> Result<ProviderHandle, ProviderError> {
-    let (listener, local_addr, url) = bind(addr, public_url).await?;
     let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();

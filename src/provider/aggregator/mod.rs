@@ -340,7 +340,7 @@ pub async fn spawn(
     addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<AggregatorHandle, ProviderError> {
-    let (listener, local_addr, url) = super::bind(addr, public_url).await?;
+    let (listener, local_addr, url) = server::bind(addr, public_url).await?;
     let issuer = url.as_str().trim_end_matches('/').to_owned();
     let callback = format!("{issuer}/callback");
     let version = config.spec_version();

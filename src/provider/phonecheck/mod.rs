@@ -429,7 +429,21 @@ pub async fn spawn(
     addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<PhoneCheckHandle, ProviderError> {
-    let (listener, local_addr, url) = super::bind(addr, public_url).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let url = match public_url {
+        Some(u) => u,
+        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
+            ProviderError::PublicUrl {
+                url: local_addr.to_string(),
+                reason: e.to_string(),
+            }
+        })?,
+    };
     if !url.path().trim_end_matches('/').is_empty() {
         return Err(ProviderError::PublicUrl {
             url: url.to_string(),
