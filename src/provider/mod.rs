@@ -168,21 +168,7 @@ async fn spawn_inner(
     public_url: Option<url::Url>,
     extra: Option<Router>,
 ) -> Result<ProviderHandle, ProviderError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let url = match public_url {
-        Some(u) => u,
-        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
-            ProviderError::PublicUrl {
-                url: local_addr.to_string(),
-                reason: e.to_string(),
-            }
-        })?,
-    };
+    let (listener, local_addr, url) = server::bind(addr, public_url).await?;
     let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();
