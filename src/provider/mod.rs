@@ -81,6 +81,11 @@ pub fn router(state: AppState) -> Router {
     let routes = routes
         .merge(operator::router(&state))
         .merge(api::router(&state));
+    at_public_path(routes, state)
+}
+
+/// `routes` nested under the public URL's path (if any), with `state`.
+pub(crate) fn at_public_path(routes: Router<AppState>, state: AppState) -> Router {
     let path = state.0.endpoints.public_path.clone();
     let routes = if path.is_empty() {
         routes
