@@ -78,11 +78,20 @@ fn authorize_url(h: &AggregatorHandle, state: &str) -> String {
 /// The device leg: follows redirects from `start` (from `device`) until one leaves for the
 /// app's redirect URI; returns the hops' URLs, the last being the app's.
 async fn device_leg(device: [u8; 4], start: &str) -> Vec<url::Url> {
+    device_leg_with(device, start, &[]).await
+}
+
+/// [`device_leg`], sending `headers` on every hop (as a device behind header enrichment).
+async fn device_leg_with(device: [u8; 4], start: &str, headers: &[(&str, &str)]) -> Vec<url::Url> {
     let client = client_from(device);
     let mut hops = vec![url::Url::parse(start).expect("url")];
     for _ in 0..6 {
         let at = hops.last().expect("hop").clone();
-        let answer = client.get(at.as_str()).send().await.expect("device hop");
+        let mut request = client.get(at.as_str());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let answer = request.send().await.expect("device hop");
         assert_eq!(answer.status(), StatusCode::FOUND, "hop {at}");
         let location = answer
             .headers()
@@ -478,6 +487,7 @@ async fn a_hanging_operator_is_cut_off_by_the_upstream_timeout() {
     let mut h = aggregator::spawn(config, "127.0.0.1:0".parse().expect("addr"), None)
         .await
         .expect("aggregator starts");
+    let t = aggregator_token(&h, DEVICE_A).await;
     let hops_to_operator = {
         // Get A's redirect to its callback first, then replace A by a listener that never
         // answers: the callback's code exchange must give up after the timeout.
@@ -524,7 +534,18 @@ async fn a_hanging_operator_is_cut_off_by_the_upstream_timeout() {
         .await
         .expect("callback");
     let elapsed = started.elapsed();
+    // The API call for A's line: 504 TIMEOUT from the aggregator, after the same bound.
+    let api_started = Instant::now();
+    let (status, correlator, body) = verify(&h, &t, LINE_A).await;
+    let api_elapsed = api_started.elapsed();
     hold.abort();
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(body["code"], "TIMEOUT");
+    assert_eq!(correlator.as_deref(), Some("corr-42"));
+    assert!(
+        api_elapsed >= Duration::from_millis(900) && api_elapsed < Duration::from_secs(4),
+        "{api_elapsed:?}"
+    );
     assert_eq!(answer.status(), StatusCode::FOUND);
     let location =
         url::Url::parse(answer.headers()["location"].to_str().expect("ascii")).expect("url");
@@ -654,4 +675,54 @@ fn serve_aggregator_lists_its_faults_and_refuses_others() {
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not an aggregator fault"), "{err}");
+}
+
+/// Without a known source address, the enrichment header's number routes (by prefix) and the
+/// operator recognises the line by the same header; a `login_hint=tel:` with the TEST-ONLY OTP
+/// reaches the operator too, whose "not network-authenticated" answer comes back unchanged.
+#[tokio::test]
+async fn header_enrichment_and_otp_login_reach_the_right_operator() {
+    let h = start(SpecVersion::V2_1_0, &[]).await;
+    for (number, operator) in [("+34600000001", 0), ("+34700000009", 1)] {
+        let hops = device_leg_with(
+            [127, 0, 0, 1],
+            &authorize_url(&h, "s"),
+            &[("x-nvcert-msisdn", number)],
+        )
+        .await;
+        assert!(
+            hops[1].as_str().starts_with(&h.operators[operator].url),
+            "{hops:?}"
+        );
+        let code = param(hops.last().expect("app"), "code").expect("code");
+        let (_, body) = token(&h, &code).await;
+        let t = body["access_token"].as_str().expect("token");
+        assert_eq!(
+            verify(&h, t, number).await.2["devicePhoneNumberVerified"],
+            true
+        );
+    }
+    let mut url = url::Url::parse(&authorize_url(&h, "otp")).expect("url");
+    url.query_pairs_mut()
+        .append_pair("login_hint", "tel:+34600000005")
+        .append_pair("test_otp", "246810");
+    let hops = device_leg([127, 0, 0, 1], url.as_str()).await;
+    assert_eq!(
+        param(&hops[1], "login_hint").as_deref(),
+        Some("tel:+34600000005")
+    );
+    let code = param(hops.last().expect("app"), "code").expect("code");
+    let (_, body) = token(&h, &code).await;
+    let id_token = body["id_token"].as_str().expect("id token");
+    assert_eq!(
+        jws_payload(id_token).expect("payload")["amr"],
+        serde_json::json!(["sms", "otp"])
+    );
+    let t = body["access_token"].as_str().expect("token");
+    let (status, _, answer) = verify(&h, t, "+34600000005").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(
+        answer["code"],
+        "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK"
+    );
 }

@@ -33,20 +33,14 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         .map(str::parse::<ProviderDialect>)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--dialect: {e}"))?;
-    let nv_faults = args
-        .faults
-        .iter()
-        .map(|name| {
-            name.parse::<Fault>().map_err(|_| {
-                anyhow::anyhow!(
-                    "--fault {name}: a fault of the PhoneCheck provider (serve it with \
-                     --dialect {}) or of the aggregator (serve it with --aggregator); the NV \
-                     provider's are listed by --list-faults",
-                    phonecheck::DIALECT
-                )
-            })
-        })
-        .collect::<anyhow::Result<Vec<Fault>>>()?;
+    let nv_faults: Vec<Fault> = parse_faults(&args.faults, |name| {
+        format!(
+            "--fault {name}: a fault of the PhoneCheck provider (serve it with --dialect {}) or \
+             of the aggregator (serve it with --aggregator); the NV provider's are listed by \
+             --list-faults",
+            phonecheck::DIALECT
+        )
+    })?;
     let mut config = match &args.config {
         Some(path) => ProviderConfig::load(path)?,
         None => ProviderConfig::embedded(),
@@ -81,15 +75,7 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         handle.api_endpoint(""),
         handle.local_addr
     );
-    if !faults.is_empty() {
-        println!(
-            "WARNING: deliberately non-conformant, faults: {}",
-            faults.join(", ")
-        );
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    until_ctrl_c(&faults).await?;
     handle
         .shutdown()
         .await
@@ -109,19 +95,13 @@ async fn serve_phonecheck(args: ServeArgs) -> anyhow::Result<u8> {
             phonecheck::DIALECT
         );
     }
-    let faults = args
-        .faults
-        .iter()
-        .map(|name| {
-            name.parse::<PhoneCheckFault>().map_err(|_| {
-                anyhow::anyhow!(
-                    "--fault {name}: an NV fault; the PhoneCheck provider's are listed by \
-                     --dialect {} --list-faults",
-                    phonecheck::DIALECT
-                )
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let faults: Vec<PhoneCheckFault> = parse_faults(&args.faults, |name| {
+        format!(
+            "--fault {name}: an NV fault; the PhoneCheck provider's are listed by --dialect {} \
+             --list-faults",
+            phonecheck::DIALECT
+        )
+    })?;
     let config = PhoneCheckConfig::embedded().with_faults(faults.iter().copied());
     let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.into());
     let handle = phonecheck::spawn(config, addr, args.public_url.clone()).await?;
@@ -132,16 +112,8 @@ async fn serve_phonecheck(args: ServeArgs) -> anyhow::Result<u8> {
         handle.url,
         handle.local_addr
     );
-    if !faults.is_empty() {
-        let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
-        println!(
-            "WARNING: deliberately non-conformant, faults: {}",
-            names.join(", ")
-        );
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    until_ctrl_c(&names).await?;
     handle
         .shutdown()
         .await
@@ -155,18 +127,12 @@ async fn serve_aggregator(args: ServeArgs) -> anyhow::Result<u8> {
         print!("{}", aggregator_fault_list());
         return Ok(exit::OK);
     }
-    let faults = args
-        .faults
-        .iter()
-        .map(|name| {
-            name.parse::<AggregatorFault>().map_err(|_| {
-                anyhow::anyhow!(
-                    "--fault {name}: not an aggregator fault; --aggregator takes the ones listed \
-                     by --aggregator --list-faults (the operators stay conformant)"
-                )
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let faults: Vec<AggregatorFault> = parse_faults(&args.faults, |name| {
+        format!(
+            "--fault {name}: not an aggregator fault; --aggregator takes the ones listed by \
+             --aggregator --list-faults (the operators stay conformant)"
+        )
+    })?;
     let mut config = AggregatorConfig::embedded().with_faults(faults.iter().copied());
     if let Some(v) = args.spec_version {
         config.set_spec_version(v);
@@ -195,16 +161,8 @@ async fn serve_aggregator(args: ServeArgs) -> anyhow::Result<u8> {
         handle.local_addr,
         operators.join(", ")
     );
-    if !faults.is_empty() {
-        let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
-        println!(
-            "WARNING: deliberately non-conformant, faults: {}",
-            names.join(", ")
-        );
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    until_ctrl_c(&names).await?;
     handle
         .shutdown()
         .await
@@ -212,28 +170,60 @@ async fn serve_aggregator(args: ServeArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// Parses `--fault` names as one family's faults; `wrong` says what a name of another family is.
+fn parse_faults<F: std::str::FromStr>(
+    names: &[String],
+    wrong: impl Fn(&str) -> String,
+) -> anyhow::Result<Vec<F>> {
+    names
+        .iter()
+        .map(|name| name.parse::<F>().map_err(|_| anyhow::anyhow!(wrong(name))))
+        .collect()
+}
+
+/// Warns about the faults being served (if any), then waits for Ctrl-C.
+async fn until_ctrl_c(faults: &[&str]) -> anyhow::Result<()> {
+    if !faults.is_empty() {
+        println!(
+            "WARNING: deliberately non-conformant, faults: {}",
+            faults.join(", ")
+        );
+    }
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}
+
+/// `name<TAB>description` lines, one per fault, in documentation order.
+fn lines_of<F: Copy>(
+    all: &[F],
+    name: fn(F) -> &'static str,
+    description: fn(F) -> &'static str,
+) -> String {
+    all.iter()
+        .map(|f| format!("{}\t{}\n", name(*f), description(*f)))
+        .collect()
+}
+
 /// The aggregator's faults as `name<TAB>description` lines.
 fn aggregator_fault_list() -> String {
-    AggregatorFault::ALL
-        .iter()
-        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
-        .collect()
+    lines_of(
+        AggregatorFault::ALL,
+        AggregatorFault::name,
+        AggregatorFault::description,
+    )
 }
 
 /// The PhoneCheck provider's faults as `name<TAB>description` lines.
 fn phonecheck_fault_list() -> String {
-    PhoneCheckFault::ALL
-        .iter()
-        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
-        .collect()
+    lines_of(
+        PhoneCheckFault::ALL,
+        PhoneCheckFault::name,
+        PhoneCheckFault::description,
+    )
 }
 
-/// `name<TAB>description` lines, one per fault, in documentation order.
+/// The NV provider's faults as `name<TAB>description` lines.
 fn fault_list() -> String {
-    Fault::ALL
-        .iter()
-        .map(|f| format!("{}\t{}\n", f.name(), f.description()))
-        .collect()
+    lines_of(Fault::ALL, Fault::name, Fault::description)
 }
 
 /// `GET /bench/noop` → 200 `{}`: the cheapest answer this server can give (same listener, same

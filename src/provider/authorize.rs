@@ -23,7 +23,7 @@ use super::config::is_e164;
 use super::error::{OAuthError, redirect_with};
 use super::extract::{Params, content_type_is, ct_eq, now_unix, parse_params_lenient};
 use super::fault::Fault;
-use super::state::{AppState, AuthnMethod, Client, CodeGrant, GrantedScope};
+use super::state::{AppState, AuthnMethod, Client, CodeGrant, CodeRequest, GrantedScope};
 use super::version::SpecVersion;
 
 /// Routes: `GET {path}` and, per OIDC Core §3.1.2.1, `POST {path}` (form-encoded); `path` is
@@ -337,18 +337,22 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
         ));
     }
 
+    let request = CodeRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        nonce: p.get("nonce").cloned(),
+        code_challenge: challenge.cloned(),
+        pkce_plain,
+    };
+
     // (7) Who is on the line. An aggregator asks the operator serving the device instead; the
     // code is issued when the device comes back to its callback.
     if let Some(upstream) = &provider.upstream {
         return upstream.delegate(
             parts,
             super::aggregator::Delegation {
-                client_id: client.client_id.clone(),
-                redirect_uri: redirect_uri.clone(),
-                scope,
-                nonce: p.get("nonce").cloned(),
-                code_challenge: challenge.cloned(),
-                pkce_plain,
+                request,
                 state: r.state.map(str::to_owned),
                 issuer: provider.endpoints.issuer.clone(),
                 extra: p.clone(),
@@ -358,12 +362,7 @@ fn authorize(state: &AppState, parts: &Parts, raw: &[u8]) -> Result<Response, OA
     let (msisdn, authn) = identify(state, parts, &p).map_err(|(e, d)| r.err(e, d))?;
 
     let grant = CodeGrant {
-        client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scope,
-        nonce: p.get("nonce").cloned(),
-        code_challenge: challenge.cloned(),
-        pkce_plain,
+        request,
         msisdn,
         authn,
         auth_time: now_unix(),

@@ -171,6 +171,90 @@ faults! {
         "api: verify and share wait 100 ms before answering (load thresholds; not a conformance fault)";
 }
 
+/// Defines a family's fault enum (`$Enum`: `ALL`, `name`, `description`, `Display`, `FromStr`)
+/// and its parse error (`$Unknown`, "unknown <what> fault \"x\" (known: …)"): the other
+/// providers' fault lists (PhoneCheck, aggregator) are declared with it.
+macro_rules! named_faults {
+    (
+        $(#[$doc:meta])*
+        enum $Enum:ident, error $Unknown:ident, family $what:literal;
+        $( $variant:ident => $name:literal, $desc:literal; )*
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $Enum {
+            $(
+                #[doc = $desc]
+                $variant,
+            )*
+        }
+
+        impl $Enum {
+            /// Every fault, in documentation order.
+            pub const ALL: &'static [$Enum] = &[$($Enum::$variant,)*];
+
+            /// The fault's name (`--fault NAME`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($Enum::$variant => $name,)*
+                }
+            }
+
+            /// The one rule the fault breaks, in a sentence.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $($Enum::$variant => $desc,)*
+                }
+            }
+        }
+
+        #[doc = concat!("A name that is no ", $what, " fault.")]
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $Unknown {
+            name: String,
+            known: String,
+        }
+
+        impl ::std::fmt::Display for $Unknown {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(
+                    f,
+                    "unknown {} fault {:?} (known: {})",
+                    $what, self.name, self.known
+                )
+            }
+        }
+
+        impl ::std::error::Error for $Unknown {}
+
+        impl ::std::str::FromStr for $Enum {
+            type Err = $Unknown;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|f| f.name() == s)
+                    .ok_or_else(|| $Unknown {
+                        name: s.to_owned(),
+                        known: Self::ALL
+                            .iter()
+                            .map(|f| f.name())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            }
+        }
+
+        impl ::std::fmt::Display for $Enum {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+pub(crate) use named_faults;
+
 // FaultSet is a u64 bitset.
 const _: () = assert!(Fault::ALL.len() <= 64);
 

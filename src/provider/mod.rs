@@ -81,6 +81,11 @@ pub fn router(state: AppState) -> Router {
     let routes = routes
         .merge(operator::router(&state))
         .merge(api::router(&state));
+    at_public_path(routes, state)
+}
+
+/// `routes` nested under the public URL's path (if any), with `state`.
+pub(crate) fn at_public_path(routes: Router<AppState>, state: AppState) -> Router {
     let path = state.0.endpoints.public_path.clone();
     let routes = if path.is_empty() {
         routes
@@ -163,21 +168,7 @@ async fn spawn_inner(
     public_url: Option<url::Url>,
     extra: Option<Router>,
 ) -> Result<ProviderHandle, ProviderError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let url = match public_url {
-        Some(u) => u,
-        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
-            ProviderError::PublicUrl {
-                url: local_addr.to_string(),
-                reason: e.to_string(),
-            }
-        })?,
-    };
+    let (listener, local_addr, url) = server::bind(addr, public_url).await?;
     let limits = config.server;
     let state = AppState::new(config, url.clone())?;
     let issuer = state.issuer().to_owned();

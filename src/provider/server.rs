@@ -5,6 +5,7 @@
 //! once (no task, no buffer kept for it). Slowloris, half-sent bodies, idle keep-alives and
 //! connection floods therefore cost a bounded number of file descriptors for a bounded time.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,6 +117,30 @@ async fn answer_within(State(limit): State<Duration>, request: Request, next: Ne
 pub(super) struct Running {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Binds `addr` (port 0 = ephemeral): the listener, the address it got, and the URL the server
+/// is reached at (`public_url`, or `http://<bound addr>` without one).
+pub(super) async fn bind(
+    addr: SocketAddr,
+    public_url: Option<url::Url>,
+) -> Result<(TcpListener, SocketAddr, url::Url), ProviderError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ProviderError::Serve { addr, source })?;
+    let url = match public_url {
+        Some(u) => u,
+        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
+            ProviderError::PublicUrl {
+                url: local_addr.to_string(),
+                reason: e.to_string(),
+            }
+        })?,
+    };
+    Ok((listener, local_addr, url))
 }
 
 /// Serves `app` on `listener` with `limits` in a tokio task.

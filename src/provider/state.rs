@@ -26,7 +26,9 @@ use super::version::{CorrelatorRule, SpecVersion};
 pub(crate) use bounded::{JtiError, Purging};
 pub(crate) use clients::{Client, ClientRegistry, Line};
 pub(crate) use endpoints::Endpoints;
-pub(crate) use grant::{AuthnMethod, CibaRequest, CodeGrant, GrantedScope, NETWORK_OR_SIM_AMR};
+pub(crate) use grant::{
+    AuthnMethod, CibaRequest, CodeGrant, CodeRequest, GrantedScope, NETWORK_OR_SIM_AMR,
+};
 pub use grant::{SCOPE_SHARE, SCOPE_VERIFY};
 pub(crate) use keys::Keys;
 pub(crate) use stores::{CibaPoll, CodeLookup, Stores};

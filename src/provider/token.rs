@@ -156,12 +156,12 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
             ));
         }
     };
-    if grant.client_id != client.client_id && !faults.has(Fault::CodeNotBoundToClient) {
+    if grant.request.client_id != client.client_id && !faults.has(Fault::CodeNotBoundToClient) {
         return Err(OAuthError::invalid_grant(
             "authorization code was issued to another client",
         ));
     }
-    if redirect_uri.is_some_and(|r| *r != grant.redirect_uri)
+    if redirect_uri.is_some_and(|r| *r != grant.request.redirect_uri)
         && !faults.has(Fault::RedirectUriMismatchAccepted)
     {
         return Err(OAuthError::invalid_grant(
@@ -170,8 +170,8 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
     }
     if !faults.has(Fault::PkceNotChecked) {
         check_pkce(
-            grant.code_challenge.as_deref(),
-            grant.pkce_plain,
+            grant.request.code_challenge.as_deref(),
+            grant.request.pkce_plain,
             p.get("code_verifier").map(String::as_str),
         )?;
     }
@@ -180,11 +180,11 @@ fn code_grant(state: &AppState, client: &Client, p: &Params) -> Result<Response,
         &Grant {
             client,
             msisdn: &grant.msisdn,
-            scope: &grant.scope,
+            scope: &grant.request.scope,
             authn: grant.authn,
             auth_time: grant.auth_time,
-            nonce: grant.nonce.as_deref(),
-            id_token: grant.scope.openid,
+            nonce: grant.request.nonce.as_deref(),
+            id_token: grant.request.scope.openid,
             refresh_token: faults.has(Fault::RefreshTokenIssued),
             upstream: grant.upstream.as_deref(),
         },

@@ -3,43 +3,10 @@
 //! harness (`nvcert serve --aggregator --fault NAME`, all prefixed `aggregator-`): never rename
 //! one. The operators behind the aggregator stay conformant whatever is set here.
 
-use std::fmt;
-use std::str::FromStr;
-
-macro_rules! faults {
-    ($( $variant:ident => $name:literal, $desc:literal; )*) => {
-        /// A named deviation from one rule of the aggregator chain (see
-        /// [`AggregatorFault::description`]).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum AggregatorFault {
-            $(
-                #[doc = $desc]
-                $variant,
-            )*
-        }
-
-        impl AggregatorFault {
-            /// Every fault, in documentation order.
-            pub const ALL: &'static [AggregatorFault] = &[$(AggregatorFault::$variant,)*];
-
-            /// The fault's name (`--aggregator --fault NAME`).
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(AggregatorFault::$variant => $name,)*
-                }
-            }
-
-            /// The one rule the fault breaks, in a sentence.
-            pub fn description(self) -> &'static str {
-                match self {
-                    $(AggregatorFault::$variant => $desc,)*
-                }
-            }
-        }
-    };
-}
-
-faults! {
+super::super::fault::named_faults! {
+    /// A named deviation from one rule of the aggregator chain (see
+    /// [`AggregatorFault::description`]).
+    enum AggregatorFault, error UnknownAggregatorFault, family "aggregator";
     RoutesWrongOperator => "aggregator-routes-wrong-operator",
         "telco finder: a device is sent to the other operator (A's device address to B and vice versa)";
     LeaksOperatorToken => "aggregator-leaks-operator-token",
@@ -58,39 +25,6 @@ faults! {
         "API: operator error answers are replaced by 502 {\"error\":\"upstream\"} (not a CAMARA ErrorInfo)";
     UnknownDevice500 => "aggregator-unknown-device-500",
         "authorize: a device address no operator serves gets 500 instead of the documented access_denied redirect";
-}
-
-/// A name that is no aggregator fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown aggregator fault {name:?} (known: {known})")]
-pub struct UnknownAggregatorFault {
-    name: String,
-    known: String,
-}
-
-impl FromStr for AggregatorFault {
-    type Err = UnknownAggregatorFault;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownAggregatorFault {
-                name: s.to_owned(),
-                known: Self::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-}
-
-impl fmt::Display for AggregatorFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,15 @@ async fn forward(State(state): State<AppState>, request: Request, path: &'static
         Bearer::Token(t) => Some(Some(t.to_owned())),
     };
     let resolved = token.clone().flatten().and_then(|t| upstream.resolve(&t));
+    let try_foreign = upstream.has(AggregatorFault::AcceptsOperatorToken) && token.is_some();
+    if resolved.is_none() && !try_foreign {
+        // As a resource server: the token is checked before the body is read.
+        return own_error(
+            &state,
+            &parts.headers,
+            ApiError::unauthenticated_for(version, token.map(|_| "invalid_token")),
+        );
+    }
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return own_error(
             &state,
@@ -137,7 +146,7 @@ async fn forward(State(state): State<AppState>, request: Request, path: &'static
                 Err(e) => own_error(&state, &parts.headers, e),
             }
         }
-        None if upstream.has(AggregatorFault::AcceptsOperatorToken) && token.is_some() => {
+        None => {
             // The unknown Bearer goes to each operator until one accepts it.
             let mut last = None;
             for operator in 0..upstream.operators.len() {
@@ -158,11 +167,6 @@ async fn forward(State(state): State<AppState>, request: Request, path: &'static
                 ),
             }
         }
-        None => own_error(
-            &state,
-            &parts.headers,
-            ApiError::unauthenticated_for(version, token.map(|_| "invalid_token")),
-        ),
     }
 }
 

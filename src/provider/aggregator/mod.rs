@@ -340,21 +340,7 @@ pub async fn spawn(
     addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<AggregatorHandle, ProviderError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let url = match public_url {
-        Some(u) => u,
-        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
-            ProviderError::PublicUrl {
-                url: local_addr.to_string(),
-                reason: e.to_string(),
-            }
-        })?,
-    };
+    let (listener, local_addr, url) = server::bind(addr, public_url).await?;
     let issuer = url.as_str().trim_end_matches('/').to_owned();
     let callback = format!("{issuer}/callback");
     let version = config.spec_version();
@@ -427,13 +413,7 @@ fn router(state: AppState) -> Router {
         .route("/token", post(token_endpoint))
         .route("/callback", get(upstream::callback))
         .merge(forward::router(&state));
-    let path = state.0.endpoints.public_path.clone();
-    let routes = if path.is_empty() {
-        routes
-    } else {
-        Router::new().nest(&path, routes)
-    };
-    routes.with_state(state)
+    super::at_public_path(routes, state)
 }
 
 /// `POST /token`: the reference provider's token endpoint, except that under

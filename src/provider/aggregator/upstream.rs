@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::super::error::{OAuthError, redirect_with};
 use super::super::extract::{now_unix, parse_params, random_b64url, s256};
-use super::super::state::{AppState, AuthnMethod, CodeGrant, GrantedScope, Purging};
+use super::super::state::{AppState, AuthnMethod, CodeGrant, CodeRequest, Purging};
 use super::super::version::SpecVersion;
 use super::fault::AggregatorFault;
 use crate::secret::Secret;
@@ -54,12 +54,8 @@ pub(crate) struct Operator {
 /// The app's authorization request once the shared `/authorize` has checked it, waiting for the
 /// operator to identify the line.
 pub(crate) struct Delegation {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: GrantedScope,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub pkce_plain: bool,
+    /// What the aggregator code will be bound to.
+    pub request: CodeRequest,
     /// The app's `state`, exactly as received.
     pub state: Option<String>,
     /// The aggregator's issuer (the `iss` of its authorization responses).
@@ -250,7 +246,7 @@ impl Upstream {
         let op = &self.operators[operator];
         // The operator is asked for openid too: its ID token's `sub` gives the aggregator a
         // stable, opaque subject for the line.
-        let mut scope = request.scope.clone();
+        let mut scope = request.request.scope.clone();
         scope.openid = true;
         let scope = scope.to_scope_string(self.version);
         let challenge = s256(&verifier);
@@ -438,7 +434,7 @@ impl Upstream {
 /// An error redirect to the app (state echoed, `iss` added: RFC 6749 §4.1.2.1, RFC 9207).
 fn app_error(request: &Delegation, error: &'static str, description: &'static str) -> OAuthError {
     OAuthError::Redirect {
-        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri: request.request.redirect_uri.clone(),
         error,
         description: description.into(),
         state: request.state.clone(),
@@ -566,7 +562,7 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
             .copied()
             .unwrap_or("server_error");
         return OAuthError::Redirect {
-            redirect_uri: pending.request.redirect_uri.clone(),
+            redirect_uri: pending.request.request.redirect_uri.clone(),
             error: relayed,
             description: format!("operator {} answered {error}", op.name).into(),
             state: pending.request.state.clone(),
@@ -589,7 +585,7 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
         Ok(r) => r,
         Err(reason) => {
             return OAuthError::Redirect {
-                redirect_uri: pending.request.redirect_uri.clone(),
+                redirect_uri: pending.request.request.redirect_uri.clone(),
                 error: "temporarily_unavailable",
                 description: reason.into(),
                 state: pending.request.state.clone(),
@@ -605,7 +601,7 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
 fn finish(state: &AppState, upstream: &Upstream, pending: Pending, redeemed: Redeemed) -> Response {
     let provider = &state.0;
     let request = &pending.request;
-    let Some(client) = provider.clients.get(&request.client_id) else {
+    let Some(client) = provider.clients.get(&request.request.client_id) else {
         return app_error(
             request,
             "server_error",
@@ -620,13 +616,9 @@ fn finish(state: &AppState, upstream: &Upstream, pending: Pending, redeemed: Red
         Some(sub) => format!("{}:{sub}", op.name),
         None => format!("{}:{}", op.name, random_b64url(16)),
     };
+    let redirect_uri = request.request.redirect_uri.clone();
     let grant = CodeGrant {
-        client_id: request.client_id.clone(),
-        redirect_uri: request.redirect_uri.clone(),
-        scope: request.scope.clone(),
-        nonce: request.nonce.clone(),
-        code_challenge: request.code_challenge.clone(),
-        pkce_plain: request.pkce_plain,
+        request: request.request.clone(),
         msisdn: subject,
         authn: authn_from(claims.as_ref()),
         auth_time: now_unix(),
@@ -655,7 +647,7 @@ fn finish(state: &AppState, upstream: &Upstream, pending: Pending, redeemed: Red
         pairs.push(("state", s));
     }
     pairs.push(("iss", &request.issuer));
-    redirect_with(&request.redirect_uri, &pairs)
+    redirect_with(&redirect_uri, &pairs)
 }
 
 #[cfg(test)]

@@ -2,42 +2,9 @@
 //! that nvcert's PhoneCheck checks can be shown to catch it. Their names are a contract with the
 //! harness (`nvcert serve --dialect idlayr-phonecheck-v0.1 --fault NAME`): never rename one.
 
-use std::fmt;
-use std::str::FromStr;
-
-macro_rules! faults {
-    ($( $variant:ident => $name:literal, $desc:literal; )*) => {
-        /// A named deviation from one PhoneCheck rule (see [`PhoneCheckFault::description`]).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum PhoneCheckFault {
-            $(
-                #[doc = $desc]
-                $variant,
-            )*
-        }
-
-        impl PhoneCheckFault {
-            /// Every fault, in documentation order.
-            pub const ALL: &'static [PhoneCheckFault] = &[$(PhoneCheckFault::$variant,)*];
-
-            /// The fault's name (`--fault NAME`).
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(PhoneCheckFault::$variant => $name,)*
-                }
-            }
-
-            /// The one rule the fault breaks, in a sentence.
-            pub fn description(self) -> &'static str {
-                match self {
-                    $(PhoneCheckFault::$variant => $desc,)*
-                }
-            }
-        }
-    };
-}
-
-faults! {
+super::super::fault::named_faults! {
+    /// A named deviation from one PhoneCheck rule (see [`PhoneCheckFault::description`]).
+    enum PhoneCheckFault, error UnknownPhoneCheckFault, family "PhoneCheck";
     TokenWithoutExpiry => "token-without-expiry",
         "token: the answer has no expires_in";
     TokenScopeMissing => "token-scope-missing",
@@ -64,39 +31,6 @@ faults! {
         "result: an unknown check_id gets 200 with a made-up ACCEPTED check";
     BadNumberAccepted => "bad-number-accepted",
         "create check: a phone_number that is not E.164 digits creates a check";
-}
-
-/// A name that is no PhoneCheck fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown PhoneCheck fault {name:?} (known: {known})")]
-pub struct UnknownPhoneCheckFault {
-    name: String,
-    known: String,
-}
-
-impl FromStr for PhoneCheckFault {
-    type Err = UnknownPhoneCheckFault;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownPhoneCheckFault {
-                name: s.to_owned(),
-                known: Self::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-}
-
-impl fmt::Display for PhoneCheckFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 #[cfg(test)]

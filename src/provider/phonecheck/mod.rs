@@ -429,21 +429,7 @@ pub async fn spawn(
     addr: SocketAddr,
     public_url: Option<url::Url>,
 ) -> Result<PhoneCheckHandle, ProviderError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| ProviderError::Serve { addr, source })?;
-    let url = match public_url {
-        Some(u) => u,
-        None => url::Url::parse(&format!("http://{local_addr}")).map_err(|e| {
-            ProviderError::PublicUrl {
-                url: local_addr.to_string(),
-                reason: e.to_string(),
-            }
-        })?,
-    };
+    let (listener, local_addr, url) = super::server::bind(addr, public_url).await?;
     if !url.path().trim_end_matches('/').is_empty() {
         return Err(ProviderError::PublicUrl {
             url: url.to_string(),

@@ -72,9 +72,9 @@ impl GrantedScope {
     }
 }
 
-/// Everything an authorization code stands for.
+/// An authorization request as `/authorize` accepted it: what its code will be bound to.
 #[derive(Debug, Clone)]
-pub(crate) struct CodeGrant {
+pub(crate) struct CodeRequest {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: GrantedScope,
@@ -82,6 +82,12 @@ pub(crate) struct CodeGrant {
     pub code_challenge: Option<String>,
     /// The challenge is `plain` (only under the `pkce-plain-accepted` fault), else S256.
     pub pkce_plain: bool,
+}
+
+/// Everything an authorization code stands for: the request and the line authenticated.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    pub request: CodeRequest,
     pub msisdn: String,
     pub authn: AuthnMethod,
     /// Unix seconds of the (simulated) authentication.

@@ -377,7 +377,7 @@ impl Stores {
 
 #[cfg(test)]
 mod tests {
-    use super::super::grant::{AuthnMethod, GrantedScope};
+    use super::super::grant::{AuthnMethod, CodeRequest, GrantedScope};
     use super::*;
 
     fn stores() -> Stores {
@@ -386,17 +386,19 @@ mod tests {
 
     fn grant() -> CodeGrant {
         CodeGrant {
-            client_id: "nvcert-demo".into(),
-            redirect_uri: "https://client.nvcert.invalid/callback".into(),
-            scope: GrantedScope {
-                openid: true,
-                purpose: "FraudPreventionAndDetection".into(),
-                verify: true,
-                share: false,
+            request: CodeRequest {
+                client_id: "nvcert-demo".into(),
+                redirect_uri: "https://client.nvcert.invalid/callback".into(),
+                scope: GrantedScope {
+                    openid: true,
+                    purpose: "FraudPreventionAndDetection".into(),
+                    verify: true,
+                    share: false,
+                },
+                nonce: None,
+                code_challenge: None,
+                pkce_plain: false,
             },
-            nonce: None,
-            code_challenge: None,
-            pkce_plain: false,
             msisdn: "+34600000001".into(),
             authn: AuthnMethod::Network,
             upstream: None,
@@ -477,7 +479,7 @@ mod tests {
         let stores = stores();
         let req = CibaRequest {
             client_id: "nvcert-demo".into(),
-            scope: grant().scope,
+            scope: grant().request.scope,
             msisdn: "+34600000001".into(),
             authn: AuthnMethod::Sim,
             auth_time: 0,
