@@ -326,6 +326,29 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
         }
         assert!(!text.contains("Verify › a"), "a passed everywhere:\n{text}");
+
+        // The matrix view: a column per provider linking to its report, the regression marked,
+        // a provider that could not run said so in its column, every text escaped.
+        let mut matrix = matrix;
+        matrix.providers[2].error = Some("cannot reach <http://down.test/?a=1&b=2>".into());
+        let html = super::super::html::render_matrix(&matrix, &Redactor::default());
+        for seen in [
+            "<a href=\"good/report.html\">Good</a>",
+            "<a href=\"bad/report.html\">Bad</a>",
+            "<div class=\"verdict incomplete\">ERROR</div><div class=\"err\">could not run: cannot reach &lt;http://down.test/?a=1&amp;b=2&gt;</div>",
+            "<td class=\"cell regressed\" data-status=\"failed\" data-slug=\"bad\">",
+            "<div class=\"verdict failed\" id=\"verdict\">FAILED</div>",
+        ] {
+            assert!(html.contains(seen), "{seen:?} missing:\n{html}");
+        }
+        // Rows that did not pass everywhere come first.
+        assert!(
+            html.find("Verify › </span><span class=\"name\">b")
+                .expect("row b")
+                < html
+                    .find("Verify › </span><span class=\"name\">a")
+                    .expect("row a")
+        );
         let diff = baseline_diff(bad.baseline.as_ref().expect("compared"), "");
         assert!(
             diff.contains("  REGRESSED MUST   Verify › b (passed → failed)"),

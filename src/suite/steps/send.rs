@@ -331,7 +331,7 @@ async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFai
             .await
         {
             Ok(token) => break token,
-            Err(crate::flow::FlowError::Provider { .. }) if attempts < 3 => continue,
+            Err(crate::flow::FlowError::Provider { .. }) if attempts < 5 => continue,
             Err(e) => return Err(e.into()),
         }
     };
