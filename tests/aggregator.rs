@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::fault_table::{Caught, FaultTable, Row, tags_with};
+
 use std::collections::BTreeSet;
 
 use nvcert::provider::SpecVersion;
@@ -22,7 +24,7 @@ use serde_json::Value;
 // only with a code the operator issued to the app's own client: one issued to the aggregator is
 // refused by the operator when the aggregator passes it on.
 #[rustfmt::skip]
-const TABLE: &[(&str, &[&str])] = &[
+const TABLE: &[Row] = &[
     ("aggregator-routes-wrong-operator", &["aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "aggregator_operator_code_refused", "aggregator_token_hides_operator_token", "aggregator_token_refused_by_operator", "aggregator_token_unreadable", "auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_endpoint_audience", "request_object_issuer_audience", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
     ("aggregator-leaks-operator-token", &["aggregator_token_hides_operator_token", "aggregator_token_unreadable"]),
     ("aggregator-drops-state", &["aggregator_chain", "aggregator_forwarded_error", "aggregator_forwarded_success", "aggregator_line_verify", "aggregator_token_hides_operator_token", "aggregator_token_refused_by_operator", "aggregator_token_unreadable", "auth_401_expired_token_share", "auth_401_expired_token_verify", "auth_403_not_network_verify", "auth_403_scope_share", "auth_403_scope_verify", "authorize_acr_values", "authorize_login_hint", "authorize_unknown_parameter", "client_assertion_audience", "client_assertion_expired", "client_assertion_lifetime", "client_assertion_replay", "client_secret_refused", "code_bound_to_client", "code_expired", "code_reuse", "correlator_echo_error", "correlator_invalid", "dpop_tolerated", "invalid_argument_both_fields", "invalid_argument_empty_object", "invalid_argument_hash_pattern", "invalid_argument_no_body", "invalid_argument_phone_pattern", "invalid_argument_unknown_property", "negative_content_type", "negative_malformed_json", "negative_wrong_method", "negative_wrong_method_allow", "negative_wrong_method_error_shape", "oidc_device_leg", "oidc_id_token", "oidc_long_state", "oidc_token_exchange", "pkce_wrong_verifier", "redirect_uri_mismatch_at_token", "request_object_endpoint_audience", "request_object_issuer_audience", "request_object_signed", "share_success", "verify_hashed_false", "verify_hashed_true", "verify_hashed_upper_true", "verify_plain_false", "verify_plain_true", "verify_success_schema"]),
@@ -71,37 +73,17 @@ async fn run(config: AggregatorConfig, v0: bool) -> (u8, Value) {
     out
 }
 
-/// The scenario's own tag: the last one that is not a level or gate.
-fn own_tag(scenario: &Value) -> Option<String> {
-    scenario["tags"]
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .rfind(|t| {
-            !matches!(*t, "MUST" | "SHOULD" | "REVIEW")
-                && !t.starts_with("since:")
-                && !t.starts_with("until:")
-                && !t.starts_with("rules_")
-        })
-        .map(str::to_owned)
-}
+/// How a fault shows: a scenario neither passed nor skipped (the aggregator profile skips what
+/// the aggregator does not offer, with or without a fault).
+const CAUGHT: Caught = Caught::NotPassedNorSkipped;
 
 /// Tags of the scenarios that did not pass and were not skipped.
 fn not_passing(results: &Value) -> BTreeSet<String> {
-    results["scenarios"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["status"] != "passed" && s["status"] != "skipped")
-        .filter_map(own_tag)
-        .collect()
+    tags_with(results, |status| status != "passed" && status != "skipped")
 }
 
-fn with_status(results: &Value, status: &str) -> BTreeSet<String> {
-    common::scenarios_with_status(results, status)
-        .into_iter()
-        .filter_map(own_tag)
-        .collect()
+fn with_status(results: &Value, wanted: &str) -> BTreeSet<String> {
+    tags_with(results, |status| status == wanted)
 }
 
 const AGGREGATOR_CHECKS: &[&str] = &[
@@ -195,33 +177,20 @@ async fn run_aggregator_starts_the_embedded_one() {
 
 #[tokio::test]
 async fn each_aggregator_fault_fails_exactly_its_checks() {
-    use futures::StreamExt as _;
-    assert_eq!(TABLE.len(), AggregatorFault::ALL.len());
-    let observed: Vec<(AggregatorFault, BTreeSet<String>)> =
-        futures::stream::iter(AggregatorFault::ALL.iter().copied())
-            .map(|fault| async move {
-                let (_, results) =
-                    run(AggregatorConfig::embedded().with_faults([fault]), false).await;
-                (fault, not_passing(&results))
-            })
-            .buffered(3)
-            .collect()
-            .await;
-    let mut report = String::new();
-    for (fault, failing) in observed {
-        let expected: BTreeSet<String> = TABLE
-            .iter()
-            .find(|(name, _)| *name == fault.name())
-            .map(|(_, tags)| tags.iter().map(|t| (*t).to_owned()).collect())
-            .unwrap_or_else(|| panic!("{} is not in the table", fault.name()));
-        if failing != expected {
-            report.push_str(&format!(
-                "{}: expected {expected:?}\n  found {failing:?}\n",
-                fault.name()
-            ));
-        }
+    FaultTable {
+        rows: TABLE,
+        caught: CAUGHT,
+        at_once: 3,
     }
-    assert!(report.is_empty(), "{report}");
+    .check(
+        AggregatorFault::ALL.iter().map(|f| (f.name(), *f)),
+        |fault| async move {
+            run(AggregatorConfig::embedded().with_faults([fault]), false)
+                .await
+                .1
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
