@@ -179,27 +179,6 @@ async fn the_html_report_renders_in_chromium_with_the_failure_visible() {
     screenshot(&browser, &page, "report-html.png", "1280,2000").await;
 }
 
-/// A reference provider in process with `faults`, and its profile named `name` written as
-/// `<file>.toml` in `dir`.
-async fn named_provider(
-    dir: &Path,
-    file: &str,
-    name: &str,
-    faults: &[Fault],
-) -> (nvcert::provider::ProviderHandle, String) {
-    let config = ProviderConfig::embedded().with_faults(faults.iter().copied());
-    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let text = common::reference_profile_for(handle.url.as_str()).replace(
-        "name = \"nvcert reference provider\"",
-        &format!("name = \"{name}\""),
-    );
-    let path = dir.join(format!("{file}.toml"));
-    std::fs::write(&path, text).expect("write profile");
-    (handle, path.to_str().expect("utf-8").to_owned())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_matrix_view_renders_in_chromium_with_the_fault_in_its_column_and_the_regression_marked()
  {
@@ -210,9 +189,10 @@ async fn the_matrix_view_renders_in_chromium_with_the_fault_in_its_column_and_th
     let reports = tempfile::tempdir().expect("tempdir");
     let (first, second) = (reports.path().join("first"), reports.path().join("second"));
     let dir = profiles.path();
-    let (a, _) = named_provider(dir, "a", "Alpha Telco", &[]).await;
-    let (b, _) = named_provider(dir, "b", "Beta Telco", &[]).await;
-    let (c, _) = named_provider(dir, "c", "Gamma Telco", &[Fault::ApiVerifyAlwaysTrue]).await;
+    let (a, _) = common::named_provider(dir, "a", "Alpha Telco", &[]).await;
+    let (b, _) = common::named_provider(dir, "b", "Beta Telco", &[]).await;
+    let (c, _) =
+        common::named_provider(dir, "c", "Gamma Telco", &[Fault::ApiVerifyAlwaysTrue]).await;
     let run = |report: &Path, baseline: Option<&Path>| {
         let mut args = vec![
             "run".to_owned(),
@@ -288,7 +268,8 @@ async fn the_matrix_view_renders_in_chromium_with_the_fault_in_its_column_and_th
 
     // Second run: another fault on Gamma, against the first run.
     c.shutdown().await.expect("provider stopped");
-    let (c2, _) = named_provider(dir, "c", "Gamma Telco", &[Fault::ApiHashCaseSensitive]).await;
+    let (c2, _) =
+        common::named_provider(dir, "c", "Gamma Telco", &[Fault::ApiHashCaseSensitive]).await;
     assert_eq!(
         run(&second, Some(&first)).await,
         1,

@@ -6,29 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use nvcert::provider::{Fault, ProviderConfig, ProviderHandle};
+use nvcert::provider::Fault;
 use serde_json::Value;
-
-/// A reference provider in process with `faults`, and a profile for it named `name`, written
-/// as `<file>.toml` in `dir`.
-async fn provider(
-    dir: &Path,
-    file: &str,
-    name: &str,
-    faults: &[Fault],
-) -> (ProviderHandle, String) {
-    let config = ProviderConfig::embedded().with_faults(faults.iter().copied());
-    let handle = nvcert::provider::spawn(config, ([127, 0, 0, 1], 0).into(), None)
-        .await
-        .expect("spawn");
-    let text = common::reference_profile_for(handle.url.as_str()).replace(
-        "name = \"nvcert reference provider\"",
-        &format!("name = \"{name}\""),
-    );
-    let path = dir.join(format!("{file}.toml"));
-    std::fs::write(&path, text).expect("write profile");
-    (handle, path.to_str().expect("utf-8").to_owned())
-}
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -93,9 +72,10 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     let second = reports.path().join("second");
     let dir = profiles.path();
 
-    let (a, pa) = provider(dir, "a", "Alpha Telco", &[]).await;
-    let (b, pb) = provider(dir, "b", "Beta Telco", &[]).await;
-    let (c, pc) = provider(dir, "c", "Gamma Telco", &[Fault::ApiVerifyAlwaysTrue]).await;
+    let (a, pa) = common::named_provider(dir, "a", "Alpha Telco", &[]).await;
+    let (b, pb) = common::named_provider(dir, "b", "Beta Telco", &[]).await;
+    let (c, pc) =
+        common::named_provider(dir, "c", "Gamma Telco", &[Fault::ApiVerifyAlwaysTrue]).await;
     let code = run(&[
         "--report-dir",
         first.to_str().expect("utf-8"),
@@ -152,7 +132,8 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
 
     // Second run: another fault on the third provider, compared with the first run.
     c.shutdown().await.expect("provider stopped");
-    let (c2, pc2) = provider(dir, "c", "Gamma Telco", &[Fault::ApiHashCaseSensitive]).await;
+    let (c2, pc2) =
+        common::named_provider(dir, "c", "Gamma Telco", &[Fault::ApiHashCaseSensitive]).await;
     assert_eq!(
         pc2, pc,
         "the same profile file, pointed at the new provider"
@@ -290,7 +271,7 @@ async fn a_should_regression_fails_the_run_unless_the_baseline_mode_is_report() 
     let profiles = tempfile::tempdir().expect("tempdir");
     let reports = tempfile::tempdir().expect("tempdir");
     let tags = "@client_secret_refused";
-    let (good, profile) = provider(profiles.path(), "p", "Delta", &[]).await;
+    let (good, profile) = common::named_provider(profiles.path(), "p", "Delta", &[]).await;
     let first = reports.path().join("first");
     let args = |dir: &Path| {
         vec![
@@ -307,7 +288,7 @@ async fn a_should_regression_fails_the_run_unless_the_baseline_mode_is_report() 
     good.shutdown().await.expect("provider stopped");
 
     // The SHOULD check now only warns: alone, that would not fail the run.
-    let (bad, profile2) = provider(
+    let (bad, profile2) = common::named_provider(
         profiles.path(),
         "p",
         "Delta",
@@ -470,7 +451,7 @@ async fn a_provider_that_hangs_fails_alone_and_the_others_still_pass() {
     });
     let profiles = tempfile::tempdir().expect("tempdir");
     let reports = tempfile::tempdir().expect("tempdir");
-    let (good, _) = provider(profiles.path(), "good", "Answers", &[]).await;
+    let (good, _) = common::named_provider(profiles.path(), "good", "Answers", &[]).await;
     let hanging = common::reference_profile_for(&hanging_url)
         .replace("name = \"nvcert reference provider\"", "name = \"Hangs\"")
         .replace("timeout_secs = 10", "timeout_secs = 1");
@@ -532,8 +513,8 @@ async fn a_provider_that_hangs_fails_alone_and_the_others_still_pass() {
 async fn a_provider_whose_must_check_could_not_run_is_incomplete_never_passed() {
     let profiles = tempfile::tempdir().expect("tempdir");
     let reports = tempfile::tempdir().expect("tempdir");
-    let (a, pa) = provider(profiles.path(), "a", "Complete", &[]).await;
-    let (b, pb) = provider(profiles.path(), "b", "Lacks short lived", &[]).await;
+    let (a, pa) = common::named_provider(profiles.path(), "a", "Complete", &[]).await;
+    let (b, pb) = common::named_provider(profiles.path(), "b", "Lacks short lived", &[]).await;
     // Without [short_lived_client] the expired-token check (MUST) is skipped: incomplete.
     let text = std::fs::read_to_string(&pb).expect("profile");
     let start = text.find("[short_lived_client]").expect("section");

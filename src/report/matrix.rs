@@ -228,30 +228,12 @@ mod tests {
     use super::*;
     use crate::results::baseline::{Baseline, BaselineMode, ProviderSnapshot, Snapshot};
     use crate::results::matrix::ProviderEntry;
-    use crate::results::{Level, RunResults, ScenarioResult, Target};
+    use crate::results::{RunResults, Target};
 
     fn results(provider: &str, statuses: &[(&str, Status)]) -> RunResults {
         let scenarios = statuses
             .iter()
-            .map(|(name, status)| ScenarioResult {
-                feature: "Verify".into(),
-                name: (*name).into(),
-                tags: Vec::new(),
-                status: *status,
-                level: Level::Must,
-                citation: None,
-                failures: Vec::new(),
-                skip_reason: None,
-                error: None,
-                cause: None,
-                review: None,
-                unexpectedly_passed: false,
-                undefined_steps: Vec::new(),
-                steps: Vec::new(),
-                exchanges: Vec::new(),
-                failure_exchange: None,
-                duration_ms: 1,
-            })
+            .map(|(name, status)| crate::results::testing::scenario("Verify", name, *status))
             .collect();
         let target = Target {
             provider: provider.into(),

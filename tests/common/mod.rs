@@ -121,6 +121,26 @@ pub async fn spawn_provider(
     (handle, url)
 }
 
+/// A reference provider in process with `faults`, and a profile for it named `name` (the
+/// provider's column in a matrix), written as `<file>.toml` in `dir`: its handle and the
+/// profile's path.
+pub async fn named_provider(
+    dir: &Path,
+    file: &str,
+    name: &str,
+    faults: &[nvcert::provider::Fault],
+) -> (nvcert::provider::ProviderHandle, String) {
+    let config = nvcert::provider::ProviderConfig::embedded().with_faults(faults.iter().copied());
+    let (handle, url) = spawn_provider(config).await;
+    let text = reference_profile_for(&url).replace(
+        "name = \"nvcert reference provider\"",
+        &format!("name = \"{name}\""),
+    );
+    let path = dir.join(format!("{file}.toml"));
+    std::fs::write(&path, text).expect("write profile");
+    (handle, path.to_str().expect("utf-8").to_owned())
+}
+
 /// Writes `text` as `profile.toml` in `dir` and returns its path as a string.
 pub fn write_profile(dir: &Path, text: &str) -> String {
     let path = dir.join("profile.toml");
