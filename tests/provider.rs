@@ -346,7 +346,7 @@ fn config_loads_from_disk_relative_to_its_directory_and_names_bad_fields() {
     let good = dir.path().join("good.toml");
     std::fs::write(&good, &text).expect("write");
     let c = ProviderConfig::load(&good).expect("loads");
-    assert_eq!(c.clients.len(), 3);
+    assert_eq!(c.clients.len(), 4);
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(

@@ -65,6 +65,9 @@ pub enum ClientRole {
     Other,
     /// The profile's `[short_lived_client]`.
     ShortLived,
+    /// The profile's `[short_lived_client]` as its `token_client_id` (1-second tokens, long
+    /// codes), or as itself when the profile names none.
+    ShortLivedToken,
 }
 
 /// A signed request object (RFC 9101) carrying the authorization parameters. By default it is

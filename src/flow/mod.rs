@@ -95,6 +95,8 @@ pub struct Flow {
     main: ClientEntry,
     other: Option<ClientEntry>,
     short_lived: Option<ClientEntry>,
+    /// The short-lived client under its `token_client_id`, if the profile names one.
+    short_token: Option<ClientEntry>,
     redactor: Redactor,
     api: Api,
     sources: ValueSources,
@@ -158,6 +160,16 @@ impl Flow {
             .as_ref()
             .map(|s| ClientEntry::new(&s.client))
             .transpose()?;
+        let short_token = profile
+            .short_lived_client
+            .as_ref()
+            .and_then(|s| {
+                let id = s.token_client_id.as_ref()?;
+                let mut client = s.client.clone();
+                client.client_id.clone_from(id);
+                Some(ClientEntry::new(&client))
+            })
+            .transpose()?;
         for secret in profile.secrets() {
             redactor.register(&secret);
         }
@@ -191,6 +203,7 @@ impl Flow {
             main,
             other,
             short_lived,
+            short_token,
             redactor,
             discovery: tokio::sync::OnceCell::new(),
         })
@@ -206,6 +219,10 @@ impl Flow {
             ClientRole::ShortLived => self.short_lived.as_ref().ok_or_else(|| {
                 FlowError::Unavailable("the profile declares no [short_lived_client]".into())
             }),
+            ClientRole::ShortLivedToken => match &self.short_token {
+                Some(entry) => Ok(entry),
+                None => self.client(ClientRole::ShortLived),
+            },
         }
     }
 

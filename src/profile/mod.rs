@@ -201,6 +201,11 @@ pub struct ShortLivedClient {
     pub expiry_margin_ms: u64,
     /// Where a token's life is taken to end (`token_expiry`).
     pub token_expiry: TokenExpiry,
+    /// `token_client_id`: another client_id, with the same credentials, whose access tokens
+    /// live `token_lifetime_secs` but whose codes live long, for the expired-token checks (a
+    /// code that expires within a second can be lost on a slow run before it is exchanged).
+    /// `None`: this client for both.
+    pub token_client_id: Option<String>,
 }
 
 impl ShortLivedClient {

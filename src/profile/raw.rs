@@ -53,6 +53,7 @@ struct RawShortLivedClient {
     token_lifetime_secs: u64,
     expiry_margin_ms: Option<u64>,
     token_expiry: Option<String>,
+    token_client_id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -234,7 +235,19 @@ impl RawProfile {
                         ));
                     }
                 };
+                let token_client_id = match c.token_client_id {
+                    Some(id) if id.trim().is_empty() => {
+                        return Err(ProfileError::field(
+                            origin,
+                            "short_lived_client.token_client_id",
+                            "a client_id (or leave the line out)",
+                            format!("{id:?}"),
+                        ));
+                    }
+                    id => id,
+                };
                 Ok::<_, ProfileError>(ShortLivedClient {
+                    token_client_id,
                     code_lifetime_secs: lifetime("code_lifetime_secs", c.code_lifetime_secs)?,
                     token_lifetime_secs: lifetime("token_lifetime_secs", c.token_lifetime_secs)?,
                     expiry_margin_ms,
@@ -806,10 +819,21 @@ other = "+34600000009"
                 "short_lived_client.expiry_margin_ms",
             ),
             ("token_expiry = \"iat\"", "short_lived_client.token_expiry"),
+            (
+                "token_client_id = \" \"",
+                "short_lived_client.token_client_id",
+            ),
         ] {
             let e = load(&format!("{text}{bad}\n")).unwrap_err().to_string();
             assert!(e.contains(field), "{bad}: {e}");
         }
+        assert_eq!(short.token_client_id, None);
+        let twin = format!("{text}token_client_id = \"nvcert-short-token\"\n");
+        let short = load(&twin)
+            .expect("loads")
+            .short_lived_client
+            .expect("short");
+        assert_eq!(short.token_client_id.as_deref(), Some("nvcert-short-token"));
     }
 
     #[test]

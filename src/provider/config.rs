@@ -607,7 +607,7 @@ mod tests {
     fn embedded_config_loads_with_all_files() {
         let c = ProviderConfig::embedded();
         assert_eq!(c.api_base_path, "/number-verification/v2");
-        assert_eq!(c.clients.len(), 3);
+        assert_eq!(c.clients.len(), 4);
         let demo = c.client("nvcert-demo").expect("demo client");
         assert!(
             demo.public_key_pem

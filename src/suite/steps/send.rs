@@ -317,8 +317,9 @@ async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFai
     })?;
     // The short-lived client's code lives about a second: on a slow run it can expire between
     // the device leg and the exchange. That is this run's slowness, not the provider's fault (the
-    // scenario is about the API and an expired token), so a refused exchange is tried again, a
-    // bounded number of times.
+    // scenario is about the API and an expired token): the profile's `token_client_id` (codes
+    // that live long) avoids it; without one, a refused exchange is tried again, a bounded number
+    // of times.
     let mut attempts = 0;
     let token = loop {
         attempts += 1;
@@ -326,7 +327,7 @@ async fn expired_token(ctx: &crate::suite::RunContext) -> Result<Secret, StepFai
             .obtain_token_for(
                 ctx.flow.api().all_scopes(),
                 Login::Network,
-                crate::flow::ClientRole::ShortLived,
+                crate::flow::ClientRole::ShortLivedToken,
             )
             .await
         {
@@ -396,6 +397,7 @@ mod tests {
                 client_secret: None,
                 redirect_uri: "https://client.test/cb".parse().expect("url"),
             },
+            token_client_id: None,
             code_lifetime_secs: 1,
             token_lifetime_secs: 1,
             expiry_margin_ms: margin_ms,
