@@ -156,7 +156,8 @@ impl Page {
     }
 }
 
-fn escape_into(out: &mut String, text: &str) {
+/// Appends `text` escaped for HTML content and attributes (also used by load-report.html).
+pub(super) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -410,19 +410,10 @@ fn latency_chart(h: &mut String, s: &LoadSummary) {
     h.push_str("</svg>\n");
 }
 
-/// Text for HTML content and attributes.
+/// Text for HTML content and attributes (the same escaping as report.html).
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    super::html::escape_into(&mut out, text);
     out
 }
 
