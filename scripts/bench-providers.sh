@@ -9,8 +9,9 @@
 # writes one profile per provider. Each round measures, back to back and in alternating order:
 #   1. one provider alone: `nvcert run --provider one.toml` (the single-provider path);
 #   2. all providers: `nvcert run --providers DIR` with the default --parallel-providers,
-#      min(PROVIDERS, 8): with more than 8 providers the rest start as the first ones finish;
-#   3. all providers at once: the same with --parallel-providers PROVIDERS.
+#      min(PROVIDERS, 8): with more than 8 providers the rest start as the first ones finish, so
+#      the run takes two suites' time by construction (reported, not held to the 2x target);
+#   3. all providers at once: the same with --parallel-providers PROVIDERS (the 2x target).
 # Per measurement: wall time and peak RSS of the nvcert process (/usr/bin/time; the providers are
 # separate processes and not counted), and the suite's own wall time (results.json duration_ms).
 # The report gives the median over the rounds of: the wall time of one provider, of all of them
@@ -144,8 +145,14 @@ for k, rs in runs.items():
     wall = med([float(r[1]) for r in rs])
     ratio = med([float(r[1]) / float(o[1]) for o, r in zip(one, rs)])
     rss = max(int(r[2]) for r in rs) / 1024
-    print(f"{names[k]}: {wall:.2f} s wall; ratio to one {ratio:.2f} (median of rounds; target < 2): "
-          f"{ok(ratio < 2)}; peak RSS {rss:.1f} MB (target < 200 MB): {ok(rss < 200)}")
+    if k == "all" and n > 8:
+        # Providers 9.. start when the first ones end: two suites back to back, so at least 2x
+        # by construction. The wall-time target is for the providers running at once ("wide").
+        verdict = f"two waves (8, then {n - 8}): not held to the target"
+    else:
+        verdict = f"target < 2: {ok(ratio < 2)}"
+    print(f"{names[k]}: {wall:.2f} s wall; ratio to one {ratio:.2f} (median of rounds; {verdict}); "
+          f"peak RSS {rss:.1f} MB (target < 200 MB): {ok(rss < 200)}")
 suite = med([int(o[3]) / 1000 for o in one])
 print(f"one provider's full suite: {suite:.2f} s wall (results.json duration_ms, median; "
       f"target < 1.5 s): {ok(suite < 1.5)}")

@@ -138,3 +138,32 @@ fn exchange_summary(e: &serde_json::Value) -> serde_json::Value {
         e["method"].as_str().unwrap_or("")
     ))
 }
+
+#[tokio::test]
+async fn the_ciba_poll_waits_out_authorization_pending() {
+    // A provider waiting for someone's consent answers the first poll on time
+    // authorization_pending: nvcert polls again after the interval and gets the tokens.
+    let mut config = ProviderConfig::embedded();
+    config.ciba_pending_polls = 1;
+    let args = ["--tags", "@ciba_operator_token or @ciba_early_poll"];
+    let (code, results) = common::run_against(config, &args).await;
+    assert_eq!(code, 0, "failures:\n{}", common::all_failures(&results));
+    assert_eq!(results["summary"]["passed"], 2, "{results:#}");
+    let ciba = common::scenarios_with_status(&results, "passed")
+        .into_iter()
+        .find(|s| s["tags"].to_string().contains("ciba_operator_token"))
+        .expect("the CIBA scenario ran");
+    let polls: Vec<(u64, String)> = ciba["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter(|e| e["purpose"] == "token endpoint (CIBA poll)")
+        .map(|e| {
+            let status = e["status"].as_u64().unwrap_or(0);
+            (status, e["response_body"]["text"].to_string())
+        })
+        .collect();
+    assert_eq!(polls.len(), 2, "{polls:?}");
+    assert!(polls[0].1.contains("authorization_pending"), "{polls:?}");
+    assert_eq!(polls[1].0, 200, "{polls:?}");
+}

@@ -328,11 +328,21 @@ async fn short_lived_client_codes_and_tokens_expire_after_about_a_second() {
     let short_code = p.code(SHORT, &sc, DEVICE).await;
     let demo_code = p.code(DEMO, &sc, DEVICE).await;
     let fresh = p.code(SHORT, &sc, DEVICE).await;
+    let issued = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
     let tok = p.redeem(SHORT, &fresh, &[]).await;
     tok.ok();
     let tok = tok.json();
     assert_eq!(tok["expires_in"], 1);
     let at = tok["access_token"].as_str().expect("at");
+    // exp to the millisecond: the token lives the second it was given, not 0.5–1.5 s.
+    let exp = claims(at)["exp"].as_f64().expect("exp");
+    assert!(
+        (exp - issued - 1.0).abs() < 0.1,
+        "exp {exp}, issued {issued}"
+    );
     // Usable right away …
     p.share(at).await.ok();
     tokio::time::sleep(Duration::from_millis(1600)).await;
@@ -385,8 +395,8 @@ async fn operator_token_needs_network_identity_and_is_single_use() {
         .expect("token")
         .to_owned();
     let id = p.ciba_request(DEMO, &format!("operatortoken:{t2}")).await;
-    let tok = p.ciba_poll(DEMO, &id).await; // pending
-    assert_oauth_error(&tok, 400, "authorization_pending");
+    let tok = p.ciba_poll(DEMO, &id).await; // sooner than the interval
+    assert_oauth_error(&tok, 400, "slow_down");
     // Single use: a second CIBA request with the same token is refused.
     let sc = scope(V, true, false, true);
     let login = format!("operatortoken:{t2}");
@@ -427,11 +437,11 @@ async fn ciba_poll_flow_with_operator_token() {
     // Another client, or an unknown id: invalid_grant.
     assert_oauth_error(&p.ciba_poll(OTHER, id).await, 400, "invalid_grant");
     assert_oauth_error(&p.ciba_poll(DEMO, "nope").await, 400, "invalid_grant");
-    // First poll: pending; an immediate second one: slow_down.
-    assert_oauth_error(&p.ciba_poll(DEMO, id).await, 400, "authorization_pending");
+    // A poll at once is sooner than the interval, which runs from the request: slow_down, and
+    // again for the next one, whose interval runs from that poll.
     assert_oauth_error(&p.ciba_poll(DEMO, id).await, 400, "slow_down");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let r = p.ciba_poll(DEMO, id).await;
+    assert_oauth_error(&p.ciba_poll(DEMO, id).await, 400, "slow_down");
+    let r = p.ciba_poll_on_time(DEMO, id).await;
     r.ok();
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let tok = r.json();
@@ -456,17 +466,19 @@ async fn ciba_poll_flow_with_operator_token() {
 
 #[tokio::test]
 async fn ciba_tel_login_hint_gives_tokens_the_api_refuses() {
+    // The embedded provider issues at the first poll on time; `q` first answers one poll
+    // authorization_pending, as a provider waiting for someone's consent would.
     let p = P::conformant();
     let mut cfg = ProviderConfig::embedded();
-    cfg.ciba_pending_polls = 0;
+    cfg.ciba_pending_polls = 1;
     let q = P::with_config(cfg);
     for p in [&p, &q] {
         let id = p.ciba_request(DEMO, "tel:+34600000001").await;
-        let mut r = p.ciba_poll(DEMO, &id).await;
+        let mut r = p.ciba_poll_on_time(DEMO, &id).await;
         if r.status != StatusCode::OK {
             assert_oauth_error(&r, 400, "authorization_pending");
-            tokio::time::sleep(Duration::from_millis(1100)).await;
-            r = p.ciba_poll(DEMO, &id).await;
+            assert_oauth_error(&p.ciba_poll(DEMO, &id).await, 400, "slow_down");
+            r = p.ciba_poll_on_time(DEMO, &id).await;
         }
         let tok = r.ok().json();
         assert_eq!(
@@ -776,16 +788,14 @@ async fn id_tokens_of_all_flows_verify_against_jwks() {
     let tok = p.tokens(DEMO, &scope(V, true, false, true), DEVICE).await;
     jsonwebtoken::decode::<Value>(tok["id_token"].as_str().expect("id"), &key, &v)
         .expect("auth-code ID token verifies");
-    let mut cfg = ProviderConfig::embedded();
-    cfg.ciba_pending_polls = 0;
-    let q = P::with_config(cfg);
+    let q = P::conformant();
     let key = {
         let jwks: jsonwebtoken::jwk::JwkSet =
             serde_json::from_value(q.get("/jwks", &[]).await.json()).expect("jwks");
         DecodingKey::from_jwk(&jwks.keys[0]).expect("key")
     };
     let id = q.ciba_request(DEMO, "tel:+34600000001").await;
-    let tok = q.ciba_poll(DEMO, &id).await.ok().json();
+    let tok = q.ciba_poll_on_time(DEMO, &id).await.ok().json();
     jsonwebtoken::decode::<Value>(tok["id_token"].as_str().expect("id"), &key, &v)
         .expect("CIBA ID token verifies");
 }

@@ -79,7 +79,8 @@ struct ApiClaims {
     sub: String,
     scope: String,
     amr: Vec<String>,
-    exp: u64,
+    /// Non-integer: the provider issues it to the millisecond.
+    exp: f64,
 }
 
 fn unauthenticated(provider: &Inner, token_error: Option<&'static str>) -> ApiError {
@@ -114,7 +115,7 @@ fn authenticate(provider: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc
         }
         Err(_) => return Err(unauthenticated(provider, Some("invalid_token"))),
     };
-    if claims.exp as f64 <= now_unix_f64() && !provider.faults.has(Fault::ApiExpiredTokenAccepted) {
+    if claims.exp <= now_unix_f64() && !provider.faults.has(Fault::ApiExpiredTokenAccepted) {
         return Err(unauthenticated(provider, Some("invalid_token")));
     }
     let line = provider
@@ -123,7 +124,10 @@ fn authenticate(provider: &Inner, headers: &HeaderMap) -> Result<(ApiClaims, Arc
         .ok_or_else(|| unauthenticated(provider, Some("invalid_token")))?;
     // NV wip: "the access token MUST be restricted to a single API call".
     if provider.single_use {
-        match provider.stores.consume_access_token(token, claims.exp) {
+        match provider
+            .stores
+            .consume_access_token(token, claims.exp.ceil() as u64)
+        {
             Ok(()) => {}
             Err(JtiError::Replayed) => {
                 return Err(unauthenticated(provider, Some("invalid_token")));
@@ -142,7 +146,7 @@ fn forged(provider: &Inner) -> (ApiClaims, Arc<Line>) {
         sub: String::new(),
         scope: format!("{} {}", version.scope_verify(), version.scope_share()),
         amr: vec!["nba".to_owned()],
-        exp: u64::MAX,
+        exp: f64::MAX,
     };
     (claims, Arc::clone(&provider.clients.fallback_line))
 }

@@ -172,8 +172,8 @@ pub struct ProviderConfig {
     /// CIBA: how many polls are answered `authorization_pending` before the tokens (0..=100).
     #[serde(default = "default_ciba_pending_polls")]
     pub ciba_pending_polls: u32,
-    /// CIBA: the `interval` returned by `/bc-authorize`; a poll sooner than this after the previous
-    /// one gets `slow_down` (1..=60).
+    /// CIBA: the `interval` returned by `/bc-authorize`; a poll sooner than this after the request
+    /// or the previous poll gets `slow_down` (1..=60).
     #[serde(default = "default_ciba_interval")]
     pub ciba_interval_seconds: u64,
     /// CIBA: the `expires_in` of an `auth_req_id` (1..=3600).
@@ -249,7 +249,7 @@ fn default_operator_token_ttl() -> u64 {
     300
 }
 fn default_ciba_pending_polls() -> u32 {
-    1
+    0
 }
 fn default_ciba_interval() -> u64 {
     1
@@ -741,7 +741,7 @@ mod tests {
                 "ciba_request_ttl_seconds = 120",
                 "ciba_request_ttl_seconds = 0",
             ),
-            ("ciba_pending_polls = 1\n", "ciba_pending_polls = 101\n"),
+            ("ciba_pending_polls = 0\n", "ciba_pending_polls = 101\n"),
             (
                 "operator_token_ttl_seconds = 300",
                 "operator_token_ttl_seconds = 0",

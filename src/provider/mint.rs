@@ -47,7 +47,8 @@ pub(crate) struct AccessClaims {
     pub scope: String,
     pub amr: Vec<String>,
     pub iat: u64,
-    pub exp: u64,
+    /// Seconds since the epoch, to the millisecond.
+    pub exp: f64,
     pub jti: String,
 }
 
@@ -95,12 +96,13 @@ pub(crate) fn token_response(state: &AppState, grant: &Grant<'_>) -> Result<Resp
                 .map_err(|_| OAuthError::unavailable("too many active aggregator tokens"))?
         }
         _ => {
-            // Rounded, and compared with sub-second precision by the API: a token lives
-            // ttl ± 0.5 s.
-            let exp = (now_f + ttl as f64).round() as u64;
+            // To the millisecond (a NumericDate may be non-integer, RFC 7519 §2), and compared
+            // as precisely by the API: a token lives `expires_in` seconds, not ± 0.5 s, so a
+            // client waiting for `exp` to pass waits no longer than the lifetime it was told.
+            let exp = ((now_f + ttl as f64) * 1000.0).round() / 1000.0;
             provider
                 .stores
-                .register_subject(&sub, grant.msisdn, exp)
+                .register_subject(&sub, grant.msisdn, exp.ceil() as u64)
                 .map_err(|_| OAuthError::unavailable("too many active subjects"))?;
             let access = AccessClaims {
                 iss: provider.endpoints.issuer.clone(),

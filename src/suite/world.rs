@@ -252,10 +252,25 @@ pub struct OidcFlow {
 /// The operator-token flows of a scenario (CIBA, JWT bearer).
 #[derive(Default)]
 pub struct OperatorFlow {
-    /// The last CIBA authentication request and, when accepted, its start.
-    pub ciba: Option<(Exchange, Option<CibaStart>)>,
+    /// The last CIBA authentication request.
+    pub ciba: Option<CibaSent>,
     /// `aud` of the next JWT bearer assertion, when a check changes it.
     pub jwt_bearer_audience: Option<String>,
+}
+
+/// A CIBA authentication request as sent, with what it takes to send it again.
+pub struct CibaSent {
+    /// The request and its answer.
+    pub exchange: Exchange,
+    /// The answer's `auth_req_id` and `interval`, when it was accepted.
+    pub start: Option<CibaStart>,
+    /// Just before the request left: no poll answered sooner than `interval` after this can
+    /// have reached the provider `interval` after it saw the request.
+    pub sent_at: std::time::Instant,
+    /// The operation whose scopes it asked for.
+    pub operation_id: String,
+    /// The login hint as the step named it (`the device's operator token` or a quoted literal).
+    pub who: String,
 }
 
 /// Identifies a scenario across the run: feature file, scenario name, line.

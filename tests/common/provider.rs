@@ -4,6 +4,7 @@
 //! All keys, secrets and numbers used here are the TEST-ONLY fixtures.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +28,8 @@ pub const OTHER: &str = "nvcert-other";
 pub const SHORT: &str = "nvcert-short-lived";
 pub const REDIRECT: &str = "https://client.nvcert.invalid/callback";
 pub const OTHER_REDIRECT: &str = "https://other.nvcert.invalid/callback";
+/// Longer than the embedded CIBA `interval` (1 s), with room for a busy machine.
+pub const CIBA_INTERVAL_PASSED: Duration = Duration::from_millis(1100);
 pub const PURPOSE: &str = "dpv:FraudPreventionAndDetection";
 
 /// 2.1.0 scopes (openid, purpose, verify and/or share), as [`scope`] builds them.
@@ -447,6 +450,13 @@ impl P {
             &[],
         )
         .await
+    }
+
+    /// One CIBA token poll by `client` once the embedded `interval` (1 s) has passed since the
+    /// request: the reference provider answers a poll at once `slow_down`.
+    pub async fn ciba_poll_on_time(&self, client: &str, auth_req_id: &str) -> Resp {
+        tokio::time::sleep(CIBA_INTERVAL_PASSED).await;
+        self.ciba_poll(client, auth_req_id).await
     }
 
     /// JWT-bearer claims for the demo client: `sub`, the version's verify+share scope.

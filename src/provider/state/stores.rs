@@ -94,7 +94,8 @@ struct CibaEntry {
     expires_at: Instant,
     /// Polls still to be answered `authorization_pending`.
     pending_left: u32,
-    last_poll: Option<Instant>,
+    /// The request or the latest poll, whichever is later.
+    last_contact: Instant,
     /// Tokens were issued: the `auth_req_id` is spent.
     done: bool,
 }
@@ -284,7 +285,9 @@ impl Stores {
                 req,
                 expires_at: now + ttl,
                 pending_left: pending_polls,
-                last_poll: None,
+                // The interval runs from the request, as from a poll (CIBA Core §7.3: the client
+                // waits `interval` before polling), so a poll at once is told to slow down.
+                last_contact: now,
                 done: false,
             },
         );
@@ -292,7 +295,7 @@ impl Stores {
     }
 
     /// One token poll for `auth_req_id` by `client_id` (CIBA Core §10–11). A poll sooner than
-    /// `interval` after the previous one is `SlowDown`; the first `pending_polls` others are
+    /// `interval` after the request or the previous poll is `SlowDown`; the first `pending_polls` others are
     /// `Pending`; then `Ready`, once. `ignore_pending` (fault `ciba-pending-ignored`) answers
     /// `Ready` at once.
     pub(crate) fn poll_ciba(
@@ -317,8 +320,8 @@ impl Stores {
             return CibaPoll::Expired;
         }
         if !ignore_pending {
-            let previous = entry.last_poll.replace(now);
-            if previous.is_some_and(|p| now.duration_since(p) < interval) {
+            let previous = std::mem::replace(&mut entry.last_contact, now);
+            if now.duration_since(previous) < interval {
                 return CibaPoll::SlowDown;
             }
             if entry.pending_left > 0 {
@@ -488,6 +491,11 @@ mod tests {
             .issue_ciba(req.clone(), Duration::from_secs(60), 1)
             .expect("room");
         let zero = Duration::ZERO;
+        // The interval runs from the request: a poll at once is too early.
+        assert!(matches!(
+            stores.poll_ciba(&id, "nvcert-demo", Duration::from_secs(60), false),
+            CibaPoll::SlowDown
+        ));
         assert!(matches!(
             stores.poll_ciba(&id, "nvcert-other", zero, false),
             CibaPoll::OtherClient

@@ -1,10 +1,12 @@
 //! Operator-token flows (NV 2.0.0+): CIBA with `login_hint=operatortoken:…` and the JWT bearer
 //! grant with `sub=operatortoken:…`. Tokens they yield go to the token-response steps.
 
+use std::time::{Duration, Instant};
+
 use cucumber::{given, then, when};
 
 use crate::checks;
-use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
+use crate::suite::world::{CibaSent, NvWorld, StepFailure, StepResult, fail};
 
 fn nv_scopes(world: &NvWorld, operation_id: &str) -> Result<Vec<String>, StepFailure> {
     let ctx = world.ctx()?;
@@ -51,29 +53,46 @@ step! {
 )]
 async fn ciba_request(world: &mut NvWorld, operation_id: String, who: String) -> StepResult {
     require(world, true)?;
+    send_ciba_request(world, operation_id, who).await
+}
+}
+
+/// Sends a CIBA authentication request for `operation_id` with the login hint `who` and keeps it
+/// as the scenario's.
+async fn send_ciba_request(world: &mut NvWorld, operation_id: String, who: String) -> StepResult {
     let ctx = world.ctx()?;
     let scopes = nv_scopes(world, &operation_id)?;
     let hint = subject(world, &who).await?;
+    let sent_at = Instant::now();
     let exchange = ctx.flow.ciba_request(&hint, &scopes).await?;
     let start = ctx.flow.ciba_start(&exchange).ok();
-    world.operator.ciba = Some((exchange, start));
+    world.operator.ciba = Some(CibaSent {
+        exchange,
+        start,
+        sent_at,
+        operation_id,
+        who,
+    });
     Ok(())
 }
+
+fn ciba_sent(world: &NvWorld) -> Result<&CibaSent, StepFailure> {
+    world
+        .operator
+        .ciba
+        .as_ref()
+        .ok_or_else(|| fail("no CIBA request was made in this scenario"))
 }
 
 step! {
 /// `the CIBA request is accepted with an auth_req_id`
 #[then(regex = r"^the CIBA request is accepted with an auth_req_id$")]
 fn ciba_accepted(world: &mut NvWorld) -> StepResult {
-    let (exchange, _) = world
-        .operator
-        .ciba
-        .as_ref()
-        .ok_or_else(|| fail("no CIBA request was made in this scenario"))?;
+    let sent = ciba_sent(world)?;
     world
         .ctx()?
         .flow
-        .ciba_start(exchange)
+        .ciba_start(&sent.exchange)
         .map(|_| ())
         .map_err(|e| fail(e.to_string()))
 }
@@ -83,24 +102,18 @@ step! {
 /// `the CIBA request is refused with the error "unknown_user_id"` (CAMARA ICM Appendix A)
 #[then(regex = r#"^the CIBA request is refused with the error "([^"]+)"$"#)]
 fn ciba_refused(world: &mut NvWorld, expected: String) -> StepResult {
-    let (exchange, _) = world
-        .operator
-        .ciba
-        .as_ref()
-        .ok_or_else(|| fail("no CIBA request was made in this scenario"))?;
-    Ok(checks::ciba::refused_with(exchange, &expected)?)
+    Ok(checks::ciba::refused_with(&ciba_sent(world)?.exchange, &expected)?)
 }
 }
 
 fn ciba_start(world: &NvWorld) -> Result<crate::flow::CibaStart, StepFailure> {
-    match &world.operator.ciba {
-        Some((_, Some(start))) => Ok(start.clone()),
-        Some((exchange, None)) => Err(fail(format!(
+    let sent = ciba_sent(world)?;
+    sent.start.clone().ok_or_else(|| {
+        fail(format!(
             "backchannel authentication endpoint: expected an auth_req_id, found HTTP {}",
-            exchange.response.status
-        ))),
-        None => Err(fail("no CIBA request was made in this scenario")),
-    }
+            sent.exchange.response.status
+        ))
+    })
 }
 
 step! {
@@ -121,11 +134,59 @@ step! {
 #[when(regex = r"^the backend polls the token endpoint at once$")]
 async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
     let ctx = world.ctx()?;
-    let start = ciba_start(world)?;
-    let exchange = ctx.flow.ciba_poll(&start).await?;
-    record_token_answer(world, &ctx, exchange);
-    Ok(())
+    let mut attempt = 1;
+    loop {
+        let start = ciba_start(world)?;
+        let exchange = ctx.flow.ciba_poll(&start).await?;
+        let sent = ciba_sent(world)?;
+        let took = sent.sent_at.elapsed();
+        let deferred = checks::ciba::early_poll_deferred(&exchange).is_ok();
+        let (operation_id, who) = (sent.operation_id.clone(), sent.who.clone());
+        record_token_answer(world, &ctx, exchange);
+        match early_poll_next(took, start.interval, deferred, attempt) {
+            EarlyPoll::Judge => return Ok(()),
+            // Too late to tell: a fresh request, polled at once again.
+            EarlyPoll::Retry => {}
+            EarlyPoll::GiveUp => return Err(StepFailure::CouldNotRun(format!(
+                "token endpoint (CIBA poll at once): expected an answer sooner than the \
+                 interval ({} s) after the CIBA request, found tokens {:.1} s after it, on each \
+                 of {attempt} fresh requests: too late to tell whether the provider defers \
+                 early polls",
+                start.interval,
+                took.as_secs_f64()
+            ))),
+        }
+        send_ciba_request(world, operation_id, who).await?;
+        attempt += 1;
+    }
 }
+}
+
+/// How many CIBA requests the early-poll check sends before it gives up on polling one sooner
+/// than its interval.
+const EARLY_POLL_ATTEMPTS: u32 = 3;
+
+/// What the early-poll check does with a poll sent at once.
+#[derive(Debug, PartialEq)]
+enum EarlyPoll {
+    /// The answer can be judged: the poll was early, or the provider deferred it anyway.
+    Judge,
+    /// Tokens, but answered `interval` or more after the request was sent: the poll may not
+    /// have been early for the provider, so the tokens prove nothing. Try a fresh request.
+    Retry,
+    /// As `Retry`, on the last attempt: the check could not run (a busy machine or a slow link).
+    GiveUp,
+}
+
+/// `took`: from sending the CIBA request to the poll's answer; the provider saw less time pass.
+fn early_poll_next(took: Duration, interval_secs: u64, deferred: bool, attempt: u32) -> EarlyPoll {
+    if deferred || took < Duration::from_secs(interval_secs) {
+        EarlyPoll::Judge
+    } else if attempt < EARLY_POLL_ATTEMPTS {
+        EarlyPoll::Retry
+    } else {
+        EarlyPoll::GiveUp
+    }
 }
 
 /// Keeps a token-endpoint answer (and what it parses to) for the token-response steps.
@@ -179,4 +240,31 @@ async fn jwt_bearer(world: &mut NvWorld, operation_id: String, who: String) -> S
     record_token_answer(world, &ctx, exchange);
     Ok(())
 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_early_poll_is_judged_only_when_it_was_early_or_deferred() {
+        let ms = Duration::from_millis;
+        for (took, deferred, attempt, expected) in [
+            // Early: tokens fail the check, a deferral passes it.
+            (ms(5), false, 1, EarlyPoll::Judge),
+            (ms(999), true, 1, EarlyPoll::Judge),
+            // Deferred however late: the provider did defer it.
+            (ms(1500), true, 1, EarlyPoll::Judge),
+            // Tokens a full interval after the request: maybe not early; again, then give up.
+            (ms(1000), false, 1, EarlyPoll::Retry),
+            (ms(1200), false, EARLY_POLL_ATTEMPTS - 1, EarlyPoll::Retry),
+            (ms(1200), false, EARLY_POLL_ATTEMPTS, EarlyPoll::GiveUp),
+        ] {
+            assert_eq!(
+                early_poll_next(took, 1, deferred, attempt),
+                expected,
+                "{took:?} deferred={deferred} attempt={attempt}"
+            );
+        }
+    }
 }
