@@ -140,16 +140,16 @@ async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
         let exchange = ctx.flow.ciba_poll(&start).await?;
         let sent = ciba_sent(world)?;
         let took = sent.sent_at.elapsed();
-        let deferred = checks::ciba::early_poll_deferred(&exchange).is_ok();
+        let tokens = exchange.response.status == 200;
         let (operation_id, who) = (sent.operation_id.clone(), sent.who.clone());
         record_token_answer(world, &ctx, exchange);
-        match early_poll_next(took, start.interval, deferred, attempt) {
+        match early_poll_next(took, start.interval, tokens, attempt) {
             EarlyPoll::Judge => return Ok(()),
             // Too late to tell: a fresh request, polled at once again.
             EarlyPoll::Retry => {}
             EarlyPoll::GiveUp => return Err(StepFailure::CouldNotRun(format!(
                 "token endpoint (CIBA poll at once): expected an answer sooner than the \
-                 interval ({} s) after the CIBA request, found tokens {:.1} s after it, on each \
+                 interval ({} s) after the CIBA request, found HTTP 200 {:.1} s after it, on each \
                  of {attempt} fresh requests: too late to tell whether the provider defers \
                  early polls",
                 start.interval,
@@ -169,7 +169,8 @@ const EARLY_POLL_ATTEMPTS: u32 = 3;
 /// What the early-poll check does with a poll sent at once.
 #[derive(Debug, PartialEq)]
 enum EarlyPoll {
-    /// The answer can be judged: the poll was early, or the provider deferred it anyway.
+    /// The answer can be judged: the poll was early, or the answer was no tokens (a deferral
+    /// passes however late, any other error fails).
     Judge,
     /// Tokens, but answered `interval` or more after the request was sent: the poll may not
     /// have been early for the provider, so the tokens prove nothing. Try a fresh request.
@@ -178,9 +179,10 @@ enum EarlyPoll {
     GiveUp,
 }
 
-/// `took`: from sending the CIBA request to the poll's answer; the provider saw less time pass.
-fn early_poll_next(took: Duration, interval_secs: u64, deferred: bool, attempt: u32) -> EarlyPoll {
-    if deferred || took < Duration::from_secs(interval_secs) {
+/// `took`: from sending the CIBA request to the poll's answer, `tokens` in it or not; the
+/// provider saw less time pass.
+fn early_poll_next(took: Duration, interval_secs: u64, tokens: bool, attempt: u32) -> EarlyPoll {
+    if !tokens || took < Duration::from_secs(interval_secs) {
         EarlyPoll::Judge
     } else if attempt < EARLY_POLL_ATTEMPTS {
         EarlyPoll::Retry
@@ -249,21 +251,21 @@ mod tests {
     #[test]
     fn an_early_poll_is_judged_only_when_it_was_early_or_deferred() {
         let ms = Duration::from_millis;
-        for (took, deferred, attempt, expected) in [
+        for (took, tokens, attempt, expected) in [
             // Early: tokens fail the check, a deferral passes it.
-            (ms(5), false, 1, EarlyPoll::Judge),
-            (ms(999), true, 1, EarlyPoll::Judge),
-            // Deferred however late: the provider did defer it.
-            (ms(1500), true, 1, EarlyPoll::Judge),
+            (ms(5), true, 1, EarlyPoll::Judge),
+            (ms(999), false, 1, EarlyPoll::Judge),
+            // No tokens however late: a deferral passes, another error fails.
+            (ms(1500), false, 1, EarlyPoll::Judge),
             // Tokens a full interval after the request: maybe not early; again, then give up.
-            (ms(1000), false, 1, EarlyPoll::Retry),
-            (ms(1200), false, EARLY_POLL_ATTEMPTS - 1, EarlyPoll::Retry),
-            (ms(1200), false, EARLY_POLL_ATTEMPTS, EarlyPoll::GiveUp),
+            (ms(1000), true, 1, EarlyPoll::Retry),
+            (ms(1200), true, EARLY_POLL_ATTEMPTS - 1, EarlyPoll::Retry),
+            (ms(1200), true, EARLY_POLL_ATTEMPTS, EarlyPoll::GiveUp),
         ] {
             assert_eq!(
-                early_poll_next(took, 1, deferred, attempt),
+                early_poll_next(took, 1, tokens, attempt),
                 expected,
-                "{took:?} deferred={deferred} attempt={attempt}"
+                "{took:?} tokens={tokens} attempt={attempt}"
             );
         }
     }
