@@ -75,12 +75,11 @@ async fn run(config: AggregatorConfig, v0: bool) -> (u8, Value) {
 
 /// How a fault shows: a scenario neither passed nor skipped (the aggregator profile skips what
 /// the aggregator does not offer, with or without a fault).
-const CAUGHT: Caught = Caught::NotPassedNorSkipped;
-
-/// Tags of the scenarios that did not pass and were not skipped.
-fn not_passing(results: &Value) -> BTreeSet<String> {
-    tags_with(results, |status| status != "passed" && status != "skipped")
-}
+const FAULTS: FaultTable = FaultTable {
+    rows: TABLE,
+    caught: Caught::NotPassedNorSkipped,
+    at_once: 3,
+};
 
 fn with_status(results: &Value, wanted: &str) -> BTreeSet<String> {
     tags_with(results, |status| status == wanted)
@@ -111,12 +110,7 @@ async fn the_conformant_aggregator_passes_every_check_that_applies() {
             common::all_failures(&results)
         );
     }
-    assert!(
-        not_passing(&results).is_empty(),
-        "{:?}\n{}",
-        not_passing(&results),
-        common::all_failures(&results)
-    );
+    FAULTS.assert_nothing_caught(&results);
     // The standard scenarios run through the aggregator too; those needing what it does not
     // offer (CIBA, JWT bearer, a non-network login) are skipped with the reason, never failed.
     assert!(passed.contains("verify_plain_true") && passed.contains("code_reuse"));
@@ -142,12 +136,7 @@ async fn the_operator_samples_v0_mode_passes_through_the_aggregator() {
     )
     .await;
     let passed = with_status(&results, "passed");
-    assert!(
-        not_passing(&results).is_empty(),
-        "{:?}\n{}",
-        not_passing(&results),
-        common::all_failures(&results)
-    );
+    FAULTS.assert_nothing_caught(&results);
     // No discovery and no direct private key in v0: the checks needing neither still run.
     for tag in [
         "aggregator_chain",
@@ -177,20 +166,16 @@ async fn run_aggregator_starts_the_embedded_one() {
 
 #[tokio::test]
 async fn each_aggregator_fault_fails_exactly_its_checks() {
-    FaultTable {
-        rows: TABLE,
-        caught: CAUGHT,
-        at_once: 3,
-    }
-    .check(
-        AggregatorFault::ALL.iter().map(|f| (f.name(), *f)),
-        |fault| async move {
-            run(AggregatorConfig::embedded().with_faults([fault]), false)
-                .await
-                .1
-        },
-    )
-    .await;
+    FAULTS
+        .check(
+            AggregatorFault::ALL.iter().map(|f| (f.name(), *f)),
+            |fault| async move {
+                run(AggregatorConfig::embedded().with_faults([fault]), false)
+                    .await
+                    .1
+            },
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -254,19 +239,7 @@ async fn the_journey_load_shows_the_aggregators_added_latency() {
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(dir.path().join("load-summary.json")).expect("summary");
     let summary: Value = serde_json::from_str(&text).expect("JSON");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/load-summary.schema.json"),
-        )
-        .expect("schema"),
-    )
-    .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&summary)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    common::assert_matches_schema("specs/load-summary.schema.json", &summary);
     for t in summary["transactions"].as_array().expect("transactions") {
         assert!(t["requests"].as_u64() > Some(0), "{t}");
         assert_eq!(t["failures"], 0, "{t}");

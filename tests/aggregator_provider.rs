@@ -5,33 +5,24 @@
 //!
 //! All keys, secrets and numbers are the TEST-ONLY fixtures.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::provider::{BOTH_SCOPE, REDIRECT, demo_secret};
 use nvcert::provider::SpecVersion;
 use nvcert::provider::aggregator::{self, AggregatorConfig, AggregatorFault, AggregatorHandle};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const REDIRECT: &str = "https://client.nvcert.invalid/callback";
-const SCOPE_V2: &str = "openid dpv:FraudPreventionAndDetection number-verification:verify \
-                        number-verification:device-phone-number:read";
 const PURPOSE_V0: &str = "dpv:FraudPreventionAndDetection#number-verification-verify-read";
 const LINE_A: &str = "+34600000002";
 const LINE_B: &str = "+34700000003";
 const DEVICE_A: [u8; 4] = [127, 0, 0, 2];
 const DEVICE_B: [u8; 4] = [127, 0, 0, 3];
-
-fn demo_secret() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/keys/demo-client-secret.TEST-ONLY.txt");
-    std::fs::read_to_string(path)
-        .expect("secret")
-        .trim_end()
-        .to_owned()
-}
 
 /// An HTTP client whose requests leave from `ip` (a line's device address, or the app's).
 fn client_from(ip: [u8; 4]) -> reqwest::Client {
@@ -69,7 +60,7 @@ fn authorize_url(h: &AggregatorHandle, state: &str) -> String {
         if v0(h) {
             q.append_pair("purpose", PURPOSE_V0);
         } else {
-            q.append_pair("scope", SCOPE_V2);
+            q.append_pair("scope", BOTH_SCOPE);
         }
     }
     url.into()
@@ -346,7 +337,7 @@ async fn operator_code_and_token(h: &AggregatorHandle, index: usize) -> (String,
             .append_pair("response_type", "code")
             .append_pair("client_id", "nvcert-demo")
             .append_pair("redirect_uri", REDIRECT)
-            .append_pair("scope", SCOPE_V2)
+            .append_pair("scope", BOTH_SCOPE)
             .append_pair("state", state);
         let hops = device_leg(device, url.as_str()).await;
         codes.push(param(hops.last().expect("app"), "code").expect("operator code"));

@@ -50,11 +50,7 @@ async fn load(dir: &Path, args: &[&str]) -> (u8, Value) {
 }
 
 fn schema_errors(summary: &Value) -> Vec<String> {
-    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
-    validator
-        .iter_errors(summary)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect()
+    common::schema_errors("specs/load-summary.schema.json", summary)
 }
 
 fn names(summary: &Value) -> Vec<&str> {

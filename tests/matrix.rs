@@ -14,16 +14,6 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).expect("JSON")
 }
 
-fn assert_valid(schema: &str, value: &Value) {
-    let schema: Value = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join(schema));
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-}
-
 /// (check, provider slug) of every matrix cell that is not `passed`.
 fn not_passed(matrix: &Value) -> BTreeSet<(String, String)> {
     let mut cells = BTreeSet::new();
@@ -89,7 +79,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     .await;
     assert_eq!(code, 1, "the faulty provider fails the run");
     let matrix = read_json(&first.join("matrix.json"));
-    assert_valid("specs/matrix.schema.json", &matrix);
+    common::assert_matches_schema("specs/matrix.schema.json", &matrix);
     let slugs: Vec<&str> = matrix["providers"]
         .as_array()
         .expect("providers")
@@ -122,7 +112,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     );
     for slug in &slugs {
         let results = read_json(&first.join(slug).join("results.json"));
-        assert_valid("specs/results.schema.json", &results);
+        common::assert_matches_schema("specs/results.schema.json", &results);
         assert!(first.join(slug).join("junit.xml").is_file());
     }
     assert!(
@@ -149,7 +139,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     .await;
     assert_eq!(code, 1);
     let matrix = read_json(&second.join("matrix.json"));
-    assert_valid("specs/matrix.schema.json", &matrix);
+    common::assert_matches_schema("specs/matrix.schema.json", &matrix);
     let baseline = &matrix["baseline"];
     assert_eq!(baseline["regressions"], 1, "{baseline:#}");
     assert_eq!(baseline["fixes"], 2, "{baseline:#}");
@@ -161,7 +151,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
         );
     }
     let gamma = read_json(&second.join("gamma-telco/results.json"));
-    assert_valid("specs/results.schema.json", &gamma);
+    common::assert_matches_schema("specs/results.schema.json", &gamma);
     let diff = &gamma["baseline"];
     assert_eq!(checks(&diff["regressions"]), [HASH_CASE]);
     assert_eq!(diff["regressions"][0]["before"], "passed");
@@ -184,7 +174,7 @@ async fn a_fault_shows_only_in_its_column_and_the_next_run_reports_regression_an
     };
     let before = snapshot(&first, "first.json").await;
     let after = snapshot(&second, "second.json").await;
-    assert_valid("specs/baseline.schema.json", &before);
+    common::assert_matches_schema("specs/baseline.schema.json", &before);
     for unchanged in ["alpha-telco", "beta-telco"] {
         assert_eq!(
             before["providers"][unchanged],
@@ -230,7 +220,7 @@ async fn two_runs_of_an_unchanged_provider_give_the_same_baseline_and_compare_eq
     }
     assert_eq!(snapshots[0], snapshots[1], "byte for byte");
     let text = &snapshots[0];
-    assert_valid(
+    common::assert_matches_schema(
         "specs/baseline.schema.json",
         &serde_json::from_str(text).expect("JSON"),
     );
@@ -261,7 +251,7 @@ async fn two_runs_of_an_unchanged_provider_give_the_same_baseline_and_compare_eq
     .await;
     assert_eq!(code, 0);
     let results = read_json(&third.join("results.json"));
-    assert_valid("specs/results.schema.json", &results);
+    common::assert_matches_schema("specs/results.schema.json", &results);
     assert_eq!(results["baseline"]["provider_in_baseline"], true);
     assert_eq!(results["baseline"]["equal"], true);
 }
@@ -548,7 +538,7 @@ async fn a_provider_whose_must_check_could_not_run_is_incomplete_never_passed() 
         "incomplete does not fail without --require-complete"
     );
     let matrix = read_json(&Path::new(&plain).join("matrix.json"));
-    assert_valid("specs/matrix.schema.json", &matrix);
+    common::assert_matches_schema("specs/matrix.schema.json", &matrix);
     let verdicts: Vec<(&Value, &Value)> = matrix["providers"]
         .as_array()
         .expect("providers")

@@ -460,8 +460,7 @@ async fn ciba_poll_flow_with_operator_token() {
         json!({"devicePhoneNumber": DEVICE})
     );
     // auth_req_id is single use.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_oauth_error(&p.ciba_poll(DEMO, id).await, 400, "invalid_grant");
+    assert_oauth_error(&p.ciba_poll_on_time(DEMO, id).await, 400, "invalid_grant");
 }
 
 #[tokio::test]
@@ -609,8 +608,8 @@ async fn ciba_signed_request_and_expiry() {
         400,
         "invalid_request_object",
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_oauth_error(&p.ciba_poll(DEMO, id).await, 400, "expired_token");
+    // Past both the 1 s request lifetime and the interval.
+    assert_oauth_error(&p.ciba_poll_on_time(DEMO, id).await, 400, "expired_token");
 }
 
 // ---------------------------------------------------------------------------------------------

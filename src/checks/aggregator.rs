@@ -25,7 +25,7 @@ pub const AUTHORIZE_ERRORS: &[&str] = &[
 fn host_of(origin: &str) -> String {
     url::Url::parse(origin)
         .ok()
-        .and_then(|u| u.host().map(|h| h.to_string().to_ascii_lowercase()))
+        .and_then(|u| crate::profile::url_host(&u))
         .unwrap_or_default()
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::profile::{OperatorTokenSource, Profile};
+use crate::profile::{OperatorTokenSource, Profile, url_host};
 
 /// Host names of cloud-metadata services (GCP, AWS, Azure and others).
 const METADATA_NAMES: &[&str] = &[
@@ -60,7 +60,7 @@ impl TrustSet {
             urls.extend(&endpoints.jwks_uri);
             urls.extend(&endpoints.backchannel_authentication_endpoint);
         }
-        let named = urls.into_iter().filter_map(host_of).collect();
+        let named = urls.into_iter().filter_map(url_host).collect();
         // Normalized when the profile was read.
         let listed = profile.allowed_hosts.iter().cloned().collect();
         Self { named, listed }
@@ -71,7 +71,7 @@ impl TrustSet {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Refusal::NotHttp);
         }
-        let Some(host) = host_of(url) else {
+        let Some(host) = url_host(url) else {
             return Err(Refusal::NotHttp);
         };
         if self.listed.contains(&host) {
@@ -122,11 +122,6 @@ impl fmt::Display for Refusal {
             Self::NotHttp => "not an http(s) URL",
         })
     }
-}
-
-/// The host of `url` as the trust set compares it (lower case; IPv6 in brackets).
-fn host_of(url: &url::Url) -> Option<String> {
-    url.host().map(|h| h.to_string().to_ascii_lowercase())
 }
 
 /// Link-local (169.254.0.0/16, fe80::/10, also IPv4-mapped) or a cloud-metadata address.

@@ -205,7 +205,7 @@ impl RawAggregator {
                 None => {
                     let mut hosts: Vec<String> = [&issuer, &api_root]
                         .iter()
-                        .filter_map(|u| u.host().map(|h| h.to_string().to_ascii_lowercase()))
+                        .filter_map(|u| super::url_host(u))
                         .collect();
                     hosts.dedup();
                     hosts

@@ -396,6 +396,11 @@ pub(crate) enum Files<'a> {
     Embedded(&'a [(&'a str, &'a str)]),
 }
 
+/// The host of `url` as the trust set compares hosts (lower case, IPv6 in brackets).
+pub fn url_host(url: &url::Url) -> Option<String> {
+    url.host().map(|h| h.to_string().to_ascii_lowercase())
+}
+
 /// An `allowed_hosts` entry as the trust set compares hosts (lower case, IPv6 in brackets, as
 /// `url::Host` displays them), or `None` when it is not a bare host (a scheme, port or path).
 pub fn normalize_host(text: &str) -> Option<String> {

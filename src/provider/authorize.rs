@@ -53,14 +53,18 @@ fn respond(r: Result<Response, OAuthError>) -> Response {
 }
 
 /// Builds error redirects once the redirect URI is trusted.
-struct Redirector<'a> {
-    redirect_uri: &'a str,
-    state: Option<&'a str>,
-    iss: &'a str,
+pub(crate) struct Redirector<'a> {
+    pub redirect_uri: &'a str,
+    pub state: Option<&'a str>,
+    pub iss: &'a str,
 }
 
 impl Redirector<'_> {
-    fn err(&self, error: &'static str, description: impl Into<Cow<'static, str>>) -> OAuthError {
+    pub(crate) fn err(
+        &self,
+        error: &'static str,
+        description: impl Into<Cow<'static, str>>,
+    ) -> OAuthError {
         OAuthError::Redirect {
             redirect_uri: self.redirect_uri.to_owned(),
             error,

@@ -76,8 +76,7 @@ pub(crate) fn metadata(state: &AppState) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
     });
-    // An aggregator relays the authorization-code flow only (no CIBA endpoint).
-    if version.supports_ciba() && provider.upstream.is_none() {
+    if provider.offers_ciba() {
         m["backchannel_authentication_endpoint"] = endpoints.backchannel_endpoint.clone().into();
         m["backchannel_token_delivery_modes_supported"] = serde_json::json!(["poll"]);
         m["backchannel_authentication_request_signing_alg_values_supported"] =

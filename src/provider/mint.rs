@@ -1,10 +1,11 @@
-//! Minting tokens for every grant: the access token (HS256, per-instance key), the ID token
-//! (ES256), and the token response (RFC 6749 §5.1) that carries them.
+//! Minting tokens for every grant: the access token (HS256, per-instance key; an aggregator's
+//! is the upstream's opaque reference instead), the ID token (ES256), and the token response
+//! (RFC 6749 §5.1) that carries them.
 //!
 //! Shared by the authorization-code grant (`token`) and the CIBA and JWT-bearer grants
 //! (`operator`), which decide *whether* to issue; this module decides *what* is issued. It
-//! registers the pairwise subject the NV API resolves the access token with, never puts the phone
-//! number into a token, and issues a refresh token only when a fault asks for one.
+//! registers the pairwise subject the NV API resolves its JWT access token with, never puts the
+//! phone number into a token, and issues a refresh token only when a fault asks for one.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

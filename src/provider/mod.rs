@@ -14,9 +14,10 @@
 //! full instance of this provider): the same authorization server with its line identification
 //! delegated to the operator serving the device (telco finder + the aggregator's own
 //! authorization-code flow with the operator), opaque aggregator tokens, and API calls
-//! forwarded with the operator token (`nvcert serve --aggregator`). The one hook is
+//! forwarded with the operator token (`nvcert serve --aggregator`). It is an instance built with
 //! `AppState::with_upstream`: `authorize` asks the upstream instead of the network, `mint`
-//! issues the upstream's reference token instead of a JWT.
+//! issues the upstream's reference token instead of a JWT, and the instance offers the
+//! authorization-code grant only (`Inner::offers_ciba`).
 //!
 //! Modules: [`config`] (TOML format), [`version`] (per-version facts), [`fault`] (fault switches),
 //! `state` (per instance: keys, endpoint URLs, client registry, bounded stores), `discovery`,

@@ -264,7 +264,7 @@ pub(crate) fn ciba_grant(
         CibaPoll::SlowDown => {
             return Err(OAuthError::bad_request(
                 "slow_down",
-                "polled sooner than the interval after the previous poll",
+                "polled sooner than the interval after the request or the previous poll",
             ));
         }
         CibaPoll::Pending => {

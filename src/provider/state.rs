@@ -23,7 +23,7 @@ use super::error::ProviderError;
 use super::fault::{Fault, FaultSet};
 use super::version::{CorrelatorRule, SpecVersion};
 
-pub(crate) use bounded::{JtiError, Purging};
+pub(crate) use bounded::{JtiError, Purging, StoreFull, lock};
 pub(crate) use clients::{Client, ClientRegistry, Line};
 pub(crate) use endpoints::Endpoints;
 pub(crate) use grant::{
@@ -65,6 +65,19 @@ pub(crate) struct Inner {
     /// Set when this instance is an aggregator's app-facing side: the line is identified by an
     /// operator (upstream delegation) instead of locally, and API calls are forwarded.
     pub upstream: Option<Arc<super::aggregator::Upstream>>,
+}
+
+impl Inner {
+    /// The CIBA grant is offered: the version has it and this is no aggregator (which relays the
+    /// authorization-code flow only).
+    pub fn offers_ciba(&self) -> bool {
+        self.version.supports_ciba() && self.upstream.is_none()
+    }
+
+    /// The JWT bearer grant is offered: as [`Inner::offers_ciba`].
+    pub fn offers_jwt_bearer(&self) -> bool {
+        self.version.supports_jwt_bearer() && self.upstream.is_none()
+    }
 }
 
 /// A config error in `field` of the config file.

@@ -73,14 +73,8 @@ pub(crate) fn exchange(
         )
     };
     match grant_type {
-        // An aggregator relays the authorization-code flow only.
-        Some(GRANT_CIBA | GRANT_JWT_BEARER) if provider.upstream.is_some() => {
-            return Err(unsupported());
-        }
-        Some(GRANT_CIBA) if !provider.version.supports_ciba() => return Err(unsupported()),
-        Some(GRANT_JWT_BEARER) if !provider.version.supports_jwt_bearer() => {
-            return Err(unsupported());
-        }
+        Some(GRANT_CIBA) if !provider.offers_ciba() => return Err(unsupported()),
+        Some(GRANT_JWT_BEARER) if !provider.offers_jwt_bearer() => return Err(unsupported()),
         // The assertion is the client authentication (ICM).
         Some(GRANT_JWT_BEARER) => return operator::jwt_bearer_grant(state, headers, &p),
         _ => {}
@@ -101,17 +95,13 @@ pub(crate) fn exchange(
     }
 }
 
-/// The grant types of the served spec version (discovery and error messages).
+/// The grant types offered (discovery and error messages).
 pub(crate) fn supported_grant_types(state: &AppState) -> Vec<&'static str> {
-    let version = state.0.version;
     let mut grants = vec!["authorization_code"];
-    if state.0.upstream.is_some() {
-        return grants;
-    }
-    if version.supports_ciba() {
+    if state.0.offers_ciba() {
         grants.push(GRANT_CIBA);
     }
-    if version.supports_jwt_bearer() {
+    if state.0.offers_jwt_bearer() {
         grants.push(GRANT_JWT_BEARER);
     }
     grants

@@ -327,4 +327,65 @@ mod tests {
             assert_eq!(provider_slug(name), slug, "{name}");
         }
     }
+
+    #[test]
+    fn a_regression_fails_a_passed_provider_unless_the_baseline_only_reports() {
+        use crate::results::baseline::{Baseline, ProviderSnapshot, Snapshot};
+        use crate::results::{ScenarioResult, Target, testing};
+        let results = |status: Status| {
+            let target = Target {
+                provider: "Acme".into(),
+                issuer: "http://issuer.test".into(),
+                api_base: "http://api.test".into(),
+                spec_version: "2.1.0".into(),
+            };
+            let scenarios = vec![
+                testing::scenario("Verify", "must", Status::Passed),
+                ScenarioResult {
+                    level: Level::Should,
+                    ..testing::scenario("Verify", "should", status)
+                },
+            ];
+            RunResults::new(target, scenarios, Vec::new(), Vec::new(), 1)
+        };
+        let before = results(Status::Passed);
+        // A SHOULD check that now warns: the run itself still passes.
+        let now = results(Status::Warning);
+        assert_eq!(ProviderVerdict::of(&now), ProviderVerdict::Passed);
+        for (mode, expected) in [
+            (BaselineMode::Fail, ProviderVerdict::Failed),
+            (BaselineMode::Report, ProviderVerdict::Passed),
+        ] {
+            let baseline = Baseline {
+                path: "base.json".into(),
+                mode,
+                snapshot: Snapshot::new(
+                    [("acme".to_owned(), ProviderSnapshot::of(&before))]
+                        .into_iter()
+                        .collect(),
+                ),
+                single_run: false,
+            };
+            let mut judged = now.clone();
+            judged.baseline = Some(baseline.compare(&judged));
+            assert_eq!(ProviderVerdict::of(&judged), expected, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn the_overall_verdict_is_the_worst_and_nothing_run_is_incomplete() {
+        use ProviderVerdict::*;
+        for (verdicts, expected) in [
+            (vec![], Incomplete),
+            (vec![Passed, Passed], Passed),
+            (vec![Passed, Incomplete], Incomplete),
+            (vec![Incomplete, Failed, Passed], Failed),
+        ] {
+            assert_eq!(
+                ProviderVerdict::overall(verdicts.clone()),
+                expected,
+                "{verdicts:?}"
+            );
+        }
+    }
 }

@@ -166,25 +166,31 @@ pub fn all_failures(results: &Value) -> String {
         .join("\n")
 }
 
-/// Asserts that `results` (a results.json) holds to its contract, specs/results.schema.json,
-/// naming every violation and where it is.
-pub fn assert_matches_results_schema(results: &Value) {
+/// The violations of `value` against the JSON schema file `spec` (relative to the crate), each
+/// with where it is.
+pub fn schema_errors(spec: &str, value: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/results.schema.json"),
-        )
-        .expect("specs/results.schema.json"),
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(spec))
+            .unwrap_or_else(|e| panic!("{spec}: {e}")),
     )
-    .expect("the results schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("the results schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(results)
+    .unwrap_or_else(|e| panic!("{spec} is not JSON: {e}"));
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{spec} does not compile: {e}"));
+    validator
+        .iter_errors(value)
         .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "results.json breaks its schema: {errors:#?}"
-    );
+        .collect()
+}
+
+/// Asserts that `value` holds to the JSON schema file `spec`, naming every violation and where.
+pub fn assert_matches_schema(spec: &str, value: &Value) {
+    let errors = schema_errors(spec, value);
+    assert!(errors.is_empty(), "breaks {spec}: {errors:#?}");
+}
+
+/// Asserts that `results` (a results.json) holds to its contract, specs/results.schema.json.
+pub fn assert_matches_results_schema(results: &Value) {
+    assert_matches_schema("specs/results.schema.json", results);
 }
 
 /// Runs `nvcert run --quiet --provider <profile> ARGS…` against a reference provider started in

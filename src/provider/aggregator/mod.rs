@@ -291,12 +291,6 @@ impl AggregatorHandle {
         format!("{}{}{path}", self.issuer, self.api_base_path)
     }
 
-    /// Operator `index`'s own handle (e.g. to reach its endpoints directly); `None` once
-    /// stopped.
-    pub fn operator_handle(&self, index: usize) -> Option<&ProviderHandle> {
-        self.operator_handles.get(index).and_then(Option::as_ref)
-    }
-
     /// Stops operator `index` (configuration order) and waits for it, leaving the aggregator
     /// running: an operator outage, for tests of the aggregator's bounded, documented answers.
     /// Does nothing when it is already stopped.

@@ -6,8 +6,10 @@
 //! Owns every call to an operator's authorization server and every bound on it (timeouts, store
 //! sizes, lifetimes). It must not check the app's authorization request (the shared `authorize`
 //! does, before delegating) nor mint the app's tokens (the shared `mint` does, asking
-//! [`Upstream::issue_token`] for the access token).
+//! [`Upstream::issue_token`] for the access token), but for the token answer of the
+//! `aggregator-accepts-operator-code` fault.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -21,17 +23,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Deserialize;
 
+use super::super::authorize::Redirector;
 use super::super::error::{OAuthError, redirect_with};
 use super::super::extract::{now_unix, parse_params, random_b64url, s256};
-use super::super::state::{AppState, AuthnMethod, CodeGrant, CodeRequest, Purging};
+use super::super::state::{
+    AppState, AuthnMethod, CodeGrant, CodeRequest, Purging, StoreFull, lock,
+};
 use super::super::version::SpecVersion;
 use super::fault::AggregatorFault;
 use crate::secret::Secret;
 
 /// Most pending delegations (device sent to an operator, not yet back) held at once.
-pub const MAX_PENDING: usize = 100_000;
+const MAX_PENDING: usize = 100_000;
 /// Most live aggregator access tokens held at once.
-pub const MAX_TOKENS: usize = 200_000;
+const MAX_TOKENS: usize = 200_000;
 /// How long a device has to come back from the operator to `/callback`.
 const PENDING_TTL: Duration = Duration::from_secs(120);
 
@@ -100,15 +105,11 @@ impl UpstreamGrant {
 }
 
 /// A live aggregator access token.
-pub(crate) struct Issued {
-    pub operator: usize,
-    pub operator_token: Secret,
+struct Issued {
+    operator: usize,
+    operator_token: Secret,
     expires_at: Instant,
 }
-
-/// A store is full: the caller answers `temporarily_unavailable`.
-#[derive(Debug)]
-pub(crate) struct StoreFull;
 
 /// Everything the aggregator needs to talk to its operators.
 pub(crate) struct Upstream {
@@ -118,22 +119,17 @@ pub(crate) struct Upstream {
     client_id: String,
     client_secret: Secret,
     /// `{aggregator}/callback`, registered at every operator.
-    pub callback: String,
+    callback: String,
     pub http: reqwest::Client,
     pub timeout: Duration,
     /// The NV version spoken on both sides.
-    pub version: SpecVersion,
+    version: SpecVersion,
     enrichment_header: String,
     pending: Mutex<Purging<Pending>>,
     /// Read on every API call (a read lock), written once per token.
     tokens: RwLock<Purging<Issued>>,
     /// Signs the leaky tokens of `aggregator-leaks-operator-token` (never used otherwise).
     leak_key: EncodingKey,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned store only means a panic happened while it was held; the map is still valid.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The settings [`Upstream::new`] takes.
@@ -432,14 +428,17 @@ impl Upstream {
 }
 
 /// An error redirect to the app (state echoed, `iss` added: RFC 6749 §4.1.2.1, RFC 9207).
-fn app_error(request: &Delegation, error: &'static str, description: &'static str) -> OAuthError {
-    OAuthError::Redirect {
-        redirect_uri: request.request.redirect_uri.clone(),
-        error,
-        description: description.into(),
-        state: request.state.clone(),
-        iss: request.issuer.clone(),
+fn app_error(
+    request: &Delegation,
+    error: &'static str,
+    description: impl Into<Cow<'static, str>>,
+) -> OAuthError {
+    Redirector {
+        redirect_uri: &request.request.redirect_uri,
+        state: request.state.as_deref(),
+        iss: &request.issuer,
     }
+    .err(error, description)
 }
 
 /// What the operator's token endpoint gave.
@@ -561,13 +560,11 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
             .find(|e| **e == error.as_str())
             .copied()
             .unwrap_or("server_error");
-        return OAuthError::Redirect {
-            redirect_uri: pending.request.request.redirect_uri.clone(),
-            error: relayed,
-            description: format!("operator {} answered {error}", op.name).into(),
-            state: pending.request.state.clone(),
-            iss: pending.request.issuer.clone(),
-        }
+        return app_error(
+            &pending.request,
+            relayed,
+            format!("operator {} answered {error}", op.name),
+        )
         .into_response();
     }
     let Some(code) = p.get("code") else {
@@ -584,14 +581,7 @@ pub(super) async fn callback(State(state): State<AppState>, parts: Parts) -> Res
     {
         Ok(r) => r,
         Err(reason) => {
-            return OAuthError::Redirect {
-                redirect_uri: pending.request.request.redirect_uri.clone(),
-                error: "temporarily_unavailable",
-                description: reason.into(),
-                state: pending.request.state.clone(),
-                iss: pending.request.issuer.clone(),
-            }
-            .into_response();
+            return app_error(&pending.request, "temporarily_unavailable", reason).into_response();
         }
     };
     finish(&state, &upstream, pending, redeemed)

@@ -2,6 +2,17 @@
 //! beyond a hard cap, so a load test cannot grow the process without limit.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// A store is full: the caller answers `temporarily_unavailable`.
+#[derive(Debug)]
+pub(crate) struct StoreFull;
+
+/// Locks a store. A poisoned store only means a panic happened while it was held; its data is
+/// still structurally valid maps.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Why a key with expiry (a client-assertion `jti`, a used single-use access token) was refused.
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::extract::{now_unix, random_b64url};
 use super::super::fault::{Fault, FaultSet};
-use super::bounded::{ExpiringSet, JtiError, Purging};
+use super::bounded::{ExpiringSet, JtiError, Purging, StoreFull, lock};
 use super::clients::Line;
 use super::grant::{CibaRequest, CodeGrant};
 
@@ -34,10 +34,6 @@ pub const MAX_USED_TOKENS: usize = 200_000;
 
 /// How long expired codes and subjects are kept when a fault lets them be used after expiry.
 const EXPIRED_GRACE: Duration = Duration::from_secs(3600);
-
-/// Store full: the caller answers `temporarily_unavailable`.
-#[derive(Debug)]
-pub(crate) struct StoreFull;
 
 /// Result of presenting a code at the token endpoint.
 pub(crate) enum CodeLookup {
@@ -138,12 +134,6 @@ pub(crate) struct Stores {
     /// Seconds a subject outlives its last access token: [`EXPIRED_GRACE`] under
     /// `api-expired-token-accepted` (so expired tokens still resolve), else 0.
     subject_grace_secs: u64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned store only means a panic happened while it was held; its data is still
-    // structurally valid maps.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Stores {
@@ -295,9 +285,9 @@ impl Stores {
     }
 
     /// One token poll for `auth_req_id` by `client_id` (CIBA Core §10–11). A poll sooner than
-    /// `interval` after the request or the previous poll is `SlowDown`; the first `pending_polls` others are
-    /// `Pending`; then `Ready`, once. `ignore_pending` (fault `ciba-pending-ignored`) answers
-    /// `Ready` at once.
+    /// `interval` after the request or the previous poll is `SlowDown`; the first `pending_polls`
+    /// others are `Pending`; then `Ready`, once. `ignore_pending` (fault `ciba-pending-ignored`)
+    /// answers `Ready` at once.
     pub(crate) fn poll_ciba(
         &self,
         auth_req_id: &str,

@@ -5,7 +5,7 @@
 use cucumber::{given, then, when};
 
 use crate::checks::{self, aggregator as verdict};
-use crate::flow::{ClientRole, Device, FlowError, Login, StopAt, TokenOptions};
+use crate::flow::{ClientRole, Device, Login, StopAt, TokenOptions};
 use crate::profile::{Aggregator, ClientAuthMethod};
 use crate::secret::Secret;
 use crate::suite::world::{NvWorld, StepFailure, StepResult, fail};
@@ -67,7 +67,7 @@ fn each_leg_crosses(world: &mut NvWorld) -> StepResult {
     let operator_hosts: Vec<String> = agg.operators.iter().flat_map(|o| o.hosts.clone()).collect();
     for (i, (request, outcome)) in legs(world)?.iter().enumerate() {
         verdict::chain_crosses(&outcome.hops(), &operator_hosts, &request.redirect_uri)
-            .map_err(|f| fail(format!("line {i}: {f}")))?;
+            .map_err(|f| on_line(i, f))?;
     }
     Ok(())
 }
@@ -90,7 +90,7 @@ step! {
 fn each_state_survives(world: &mut NvWorld) -> StepResult {
     for (i, (request, outcome)) in legs(world)?.iter().enumerate() {
         verdict::state_survives(&request.state, outcome.state.as_deref())
-            .map_err(|f| fail(format!("line {i}: {f}")))?;
+            .map_err(|f| on_line(i, f))?;
     }
     Ok(())
 }
@@ -116,9 +116,9 @@ async fn each_line_token(world: &mut NvWorld) -> StepResult {
 }
 }
 
-/// `e`, met on line `line`, with the line named.
-fn on_line(line: usize, e: FlowError) -> StepFailure {
-    match StepFailure::from(e) {
+/// `e` (a flow error or a finding), met on line `line`, with the line named.
+fn on_line(line: usize, e: impl Into<StepFailure>) -> StepFailure {
+    match e.into() {
         StepFailure::Check(m) => StepFailure::Check(format!("line {line}: {m}")),
         StepFailure::CouldNotRun(m) => StepFailure::CouldNotRun(format!("line {line}: {m}")),
         StepFailure::Skip(m) => StepFailure::Skip(m),
@@ -139,7 +139,7 @@ fn each_leg_routed(world: &mut NvWorld) -> StepResult {
             .flat_map(|o| o.hosts.clone())
             .collect();
         verdict::routed_to(&outcome.hops(), &own.name, &own.hosts, &others)
-            .map_err(|f| fail(format!("line {i}: {f}")))?;
+            .map_err(|f| on_line(i, f))?;
     }
     Ok(())
 }
@@ -243,7 +243,7 @@ fn tokens_unreadable(world: &mut NvWorld) -> StepResult {
             .map(|form| (format!("the line's number ({form})"), form))
             .collect();
         verdict::token_reveals_nothing(line_token(world, i)?.expose(), &secrets)
-            .map_err(|f| fail(format!("line {i}: {f}")))?;
+            .map_err(|f| on_line(i, f))?;
     }
     Ok(())
 }
@@ -292,7 +292,7 @@ fn tokens_hide_operator_tokens(world: &mut NvWorld) -> StepResult {
             )));
         }
         verdict::token_reveals_nothing(line_token(world, i)?.expose(), &marks)
-            .map_err(|f| fail(format!("line {i}: {f}")))?;
+            .map_err(|f| on_line(i, f))?;
     }
     Ok(())
 }
@@ -303,7 +303,6 @@ fn operator_token_marks(
     sample: &str,
     operator: &crate::profile::AggregatorOperator,
 ) -> Vec<(String, String)> {
-    use base64::Engine as _;
     let parts: Vec<&str> = sample.split('.').collect();
     if parts.len() != 3 {
         return Vec::new();
@@ -312,10 +311,7 @@ fn operator_token_marks(
         format!("the header of operator {}'s tokens", operator.name),
         parts[0].to_owned(),
     )];
-    let issuer = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[1])
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    let issuer = super::send::jwt_claims(sample)
         .and_then(|c| c.get("iss").and_then(|v| v.as_str()).map(str::to_owned));
     if let Some(iss) = issuer.filter(|i| !i.is_empty()) {
         marks.push((format!("operator {}'s issuer", operator.name), iss));

@@ -150,8 +150,7 @@ async fn ciba_poll_now(world: &mut NvWorld) -> StepResult {
             EarlyPoll::GiveUp => return Err(StepFailure::CouldNotRun(format!(
                 "token endpoint (CIBA poll at once): expected an answer sooner than the \
                  interval ({} s) after the CIBA request, found HTTP 200 {:.1} s after it, on each \
-                 of {attempt} fresh requests: too late to tell whether the provider defers \
-                 early polls",
+                 of {attempt} requests: too late to tell whether the provider defers early polls",
                 start.interval,
                 took.as_secs_f64()
             ))),

@@ -373,11 +373,15 @@ fn token_wait(
 
 /// The `exp` claim of a JWT (not verified: only when it ends is read), if `token` is one.
 fn jwt_exp(token: &str) -> Option<f64> {
+    jwt_claims(token)?.get("exp")?.as_f64()
+}
+
+/// The claims of a JWT, not verified (for what a check reads, never what it trusts), if `token`
+/// is one.
+pub(super) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
     let mut parts = token.split('.');
     let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims.get("exp")?.as_f64()
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
 #[cfg(test)]
