@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use crate::results::baseline::BaselineMode;
 use crate::results::matrix::{Matrix, MatrixBaseline, MatrixCheck, MatrixProvider};
 use crate::results::{
-    ExchangeRecord, HeaderRecord, RunResults, ScenarioResult, Status, StepStatus,
+    ExchangeRecord, HeaderRecord, RunResults, ScenarioResult, Status, StepStatus, Verdict,
 };
 use crate::secret::{RedactionSnapshot, Redactor};
 
@@ -170,17 +170,12 @@ pub(super) fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// The run's verdict as the page states it.
+/// The run's verdict as the page states it: results.json's, as the console's last line.
 fn verdict(results: &RunResults) -> (&'static str, &'static str) {
-    if results.succeeded() {
-        ("passed", "PASSED")
-    } else if results.summary.failed > 0
-        || (results.strict && results.summary.warnings > 0)
-        || !results.errors.is_empty()
-    {
-        ("failed", "FAILED")
-    } else {
-        ("incomplete", "INCOMPLETE: checks could not run")
+    match results.verdict {
+        Verdict::Passed => ("passed", "PASSED"),
+        Verdict::Failed => ("failed", "FAILED"),
+        Verdict::Incomplete => ("incomplete", "INCOMPLETE: checks could not run"),
     }
 }
 
@@ -848,6 +843,38 @@ fn matrix_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_states_the_runs_verdict() {
+        use crate::results::{Status, Target, testing};
+        let run = |status: Status| {
+            let target = Target {
+                provider: "Acme".into(),
+                issuer: "http://issuer.test".into(),
+                api_base: "http://api.test".into(),
+                spec_version: "2.1.0".into(),
+            };
+            let scenarios = vec![testing::scenario("Verify", "a check", status)];
+            render(
+                &RunResults::new(target, scenarios, Vec::new(), Vec::new(), 1),
+                &Redactor::default(),
+            )
+        };
+        for (status, shown) in [
+            (Status::Passed, "PASSED"),
+            (Status::Failed, "FAILED"),
+            // A MUST check that did not run: never green, though nothing failed.
+            (Status::Skipped, "INCOMPLETE"),
+            (Status::Error, "INCOMPLETE"),
+        ] {
+            let page = run(status);
+            assert!(
+                page.contains(&format!("id=\"verdict\">{shown}")),
+                "{status:?}: {}",
+                page.lines().find(|l| l.contains("verdict")).unwrap_or("")
+            );
+        }
+    }
 
     #[test]
     fn text_is_escaped_and_redacted_before_escaping() {
